@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { DataSource, type LoggerOptions } from 'typeorm';
+import { entities } from './src/db/entities';
+
+export interface DataSourceOptions {
+  url: string;
+  poolSize?: number;
+  applicationName?: string;
+  logging?: LoggerOptions;
+}
+
+/** The one TypeORM DataSource definition, used by the app, the tests and the TypeORM CLI. Schema changes go through migrations only. */
+export function createDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities,
+    migrations: [join(__dirname, 'migrations', '*.{ts,js}')],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    uuidExtension: 'pgcrypto',
+    logging: options.logging ?? false,
+    extra: {
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName ?? 'countersign',
+      connectionTimeoutMillis: 5000,
+    },
+  });
+}
+
+/** For the TypeORM CLI (`npm run migration:*`), which is started with DATABASE_URL set by src/db/migration-cli.ts. */
+export default createDataSource({ url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', poolSize: 2 });

@@ -1,0 +1,17 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { UserEntity } from '../auth/user.entity';
+import type { Loaders } from './loaders';
+
+/** Threaded through every resolver and service call: who is acting, on which request, with which loaders. */
+export interface RequestContext {
+  requestId: string;
+  user: UserEntity;
+  /** The API key used, when the caller authenticated with one. */
+  apiKeyId: string | null;
+  headers: IncomingHttpHeaders;
+  db: DataSource;
+  loaders: Loaders;
+  log: Logger;
+}

@@ -1,0 +1,37 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+
+const CONTEXT_PREFIX = 'Context creation failed: ';
+
+/**
+ * The one place where thrown errors become top-level GraphQL errors: codes normalised, class-validator details
+ * reduced to field and message, and unexpected faults hidden behind a generic message (logged here, with the stack).
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, log: Logger, development: boolean): GraphQLFormattedError {
+  const original = unwrapResolverError(error) as { extensions?: Record<string, unknown> } | undefined;
+  const extensions = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
+  let message = formatted.message.startsWith(CONTEXT_PREFIX) ? formatted.message.slice(CONTEXT_PREFIX.length) : formatted.message;
+
+  if (extensions.code === 'UNAUTHORIZED') extensions.code = 'FORBIDDEN';
+  if (Array.isArray(extensions.validationErrors)) {
+    extensions.validationErrors = (extensions.validationErrors as Array<{ property: string; constraints?: Record<string, string>; children?: unknown[] }>)
+      .flatMap((v) => flattenValidation(v, []));
+    message = `Invalid arguments: ${(extensions.validationErrors as Array<{ field: string; messages: string[] }>).map((v) => v.messages.join(', ')).join('; ')}`;
+  }
+  if (!extensions.code || extensions.code === 'INTERNAL_SERVER_ERROR') {
+    log.error({ err: original ?? error }, 'unexpected error while answering a GraphQL request');
+    extensions.code = 'INTERNAL_SERVER_ERROR';
+    if (!development) {
+      return { message: 'Internal server error.', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    }
+  }
+  return { ...formatted, message, extensions };
+}
+
+function flattenValidation(v: { property: string; constraints?: Record<string, string>; children?: unknown[] }, path: string[]): Array<{ field: string; messages: string[] }> {
+  const here = [...path, v.property];
+  const own = v.constraints ? [{ field: here.join('.'), messages: Object.values(v.constraints) }] : [];
+  const nested = (v.children ?? []).flatMap((c) => flattenValidation(c as typeof v, here));
+  return [...own, ...nested];
+}

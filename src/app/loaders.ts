@@ -1,0 +1,20 @@
+import type DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { toUserEntity, type UserEntity } from '../auth/user.entity';
+import { byIdLoader } from '../common/loader';
+import type { RecordEntity } from '../records/record.entity';
+import { toRecordEntity } from '../records/record.service';
+
+/** Created per request, so batching and caching never leak between callers. */
+export interface Loaders {
+  users: DataLoader<string, UserEntity | null>;
+  /** Includes soft-deleted records; callers decide whether to show them. */
+  records: DataLoader<string, RecordEntity | null>;
+}
+
+export function createLoaders(db: DataSource): Loaders {
+  return {
+    users: byIdLoader(db, 'users', toUserEntity),
+    records: byIdLoader(db, 'records', toRecordEntity),
+  };
+}

@@ -1,0 +1,205 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express from 'express';
+import pinoHttp from 'pino-http';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config';
+import type { RequestContext } from './context';
+import { createLogger } from './logger';
+import { Metrics } from './metrics';
+import { explorerRouter } from './explorer';
+import { buildAppSchema } from './schema';
+import { createServices, type Services } from './services';
+import { createLoaders } from './loaders';
+import { formatError } from './errors';
+import { queryLimitRules } from './limits';
+import { openDatabase, type Database } from '../db/database';
+import { Authenticator } from '../auth/authenticator';
+import { resolveSecretKey } from './secret-key';
+import { ensureAdminKey } from '../auth/bootstrap';
+
+export interface RunningApp {
+  url: string;
+  graphqlUrl: string;
+  db: Database;
+  services: Services;
+  log: Logger;
+  /** Set when this start created the built-in admin's first key: shown once. */
+  firstAdminKey: string | null;
+  /** Stops taking requests, lets in-flight ones finish, then closes the pool (and the embedded database). */
+  stop(): Promise<void>;
+}
+
+export const BODY_LIMIT = '1mb';
+
+export async function startApp(config: AppConfig, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningApp> {
+  const secretKey = resolveSecretKey(config.SECRET_KEY, config.DATA_DIR);
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    embeddedPort: config.EMBEDDED_PG_PORT,
+    poolSize: config.DB_POOL_SIZE,
+    runMigrations: config.MIGRATIONS_RUN,
+    log,
+  });
+  try {
+    return await serve(config, log, db, secretKey);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+async function serve(config: AppConfig, log: Logger, db: Database, secretKey: string): Promise<RunningApp> {
+  const dataSource = db.dataSource;
+  const services = createServices(dataSource, { config, secretKey, log });
+  const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY);
+  const authenticator = new Authenticator(dataSource, {
+    publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,
+  });
+  const metrics = new Metrics();
+  const app = express();
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema: buildAppSchema({ get: (resolverClass) => services.resolverFor(resolverClass) }),
+    validationRules: queryLimitRules(config),
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    introspection: true,
+    includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+    formatError: (formatted, error) => formatError(formatted, error, log, config.NODE_ENV === 'development'),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_TIMEOUT_MS }),
+      ApolloServerPluginLandingPageDisabled(),
+      metrics.graphqlPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(pinoHttp({
+    logger: log,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+      res.setHeader('x-request-id', id);
+      return id;
+    },
+    serializers: {
+      req: (req) => ({ id: req.id, method: req.method, url: String(req.url).split('?')[0] }),
+      res: (res) => ({ statusCode: res.statusCode }),
+    },
+    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+  }));
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => end({ route: routeLabel(req.path), status: String(res.statusCode) }));
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await withTimeout(dataSource.query('SELECT 1'), 2000);
+      res.json({ status: 'ready' });
+    } catch (error) {
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const corsOptions = cors({ origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : false, credentials: true, maxAge: 600 });
+  app.use(['/graphql', '/api'], corsOptions);
+  app.use(explorerRouter('/graphql'));
+  app.use(
+    '/graphql',
+    express.json({ limit: BODY_LIMIT }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<RequestContext> => {
+        const principal = await authenticator.authenticate(req.headers.authorization);
+        return {
+          requestId: String(req.id),
+          user: principal.user,
+          apiKeyId: principal.apiKeyId,
+          headers: req.headers,
+          db: dataSource,
+          loaders: createLoaders(dataSource),
+          log: req.log,
+        };
+      },
+    }),
+  );
+  app.use((_req, res) => {
+    res.status(404).json({ errors: [{ message: 'Not found. The API is at /graphql.', extensions: { code: 'NOT_FOUND' } }] });
+  });
+  app.use(httpErrorHandler(log));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  const url = `http://${host}:${port}`;
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    db,
+    services,
+    log,
+    firstAdminKey,
+    stop() {
+      stopping ??= (async () => {
+        await apollo.stop();
+        await services.stop();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function routeLabel(path: string): string {
+  if (path.startsWith('/graphql')) return '/graphql';
+  if (path.startsWith('/explorer')) return '/explorer';
+  if (path.startsWith('/api/') || path.startsWith('/webhooks/')) return path.split('/').slice(0, 3).join('/');
+  return ['/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), ms); }),
+  ]);
+}
+
+/** Body-parser and other HTTP-level failures answer in the GraphQL error shape, never with a stack. */
+function httpErrorHandler(log: Logger): express.ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const status: number = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const known: Record<string, [string, string]> = {
+      'entity.too.large': ['PAYLOAD_TOO_LARGE', `The request body is larger than ${BODY_LIMIT}.`],
+      'entity.parse.failed': ['BAD_REQUEST', 'The request body is not valid JSON.'],
+      'encoding.unsupported': ['BAD_REQUEST', 'The request body encoding is not supported.'],
+      'charset.unsupported': ['BAD_REQUEST', 'The request body charset is not supported.'],
+    };
+    const [code, message] = known[error?.type] ?? (status < 500 ? ['BAD_REQUEST', 'The request could not be read.'] : ['INTERNAL_SERVER_ERROR', 'Internal server error.']);
+    if (status >= 500) (req.log ?? log).error({ err: error }, 'unhandled HTTP error');
+    if (res.headersSent) return;
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  };
+}

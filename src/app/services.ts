@@ -1,0 +1,46 @@
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config';
+import { ApiKeyService } from '../auth/api-key.service';
+import { UserService } from '../auth/user.service';
+import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
+import { RecordService } from '../records/record.service';
+import { RecordResolver } from '../records/record.resolver';
+
+export interface ServiceDeps {
+  config: AppConfig;
+  secretKey: string;
+  log: Logger;
+}
+
+/** The app's services, built once at start and handed to resolvers through their constructors. */
+export interface Services {
+  users: UserService;
+  apiKeys: ApiKeyService;
+  records: RecordService;
+  resolverFor(resolverClass: Function): unknown;
+  /** Stops background work (workers, listeners) before the pool closes. */
+  stop(): Promise<void>;
+}
+
+export function createServices(db: DataSource, _deps: ServiceDeps): Services {
+  const users = new UserService(db);
+  const apiKeys = new ApiKeyService(db);
+  const records = new RecordService(db);
+  const resolvers = new Map<Function, unknown>([
+    [UserResolver, new UserResolver(users)],
+    [ApiKeyResolver, new ApiKeyResolver(apiKeys)],
+    [RecordResolver, new RecordResolver(records)],
+  ]);
+  return {
+    users,
+    apiKeys,
+    records,
+    resolverFor(resolverClass) {
+      const resolver = resolvers.get(resolverClass);
+      if (!resolver) throw new Error(`No instance registered for resolver ${resolverClass.name}`);
+      return resolver;
+    },
+    async stop() {},
+  };
+}

@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { ApiKeyEntity } from './api-key.entity';
+import { ErrorCode, UserErrorException } from '../common/errors';
+import { UserEntity } from './user.entity';
+import { isUuid } from '../common/ids';
+
+export const API_KEY_PREFIX_LENGTH = 11;
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** `cs_` + 8 hex (shown in listings) + `_` + 256 random bits. */
+export function generateApiKey(): string {
+  return `cs_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+}
+
+export interface CreatedApiKey {
+  apiKey: ApiKeyEntity;
+  /** The key itself: returned once, never stored. */
+  key: string;
+}
+
+export class ApiKeyService {
+  constructor(private readonly db: DataSource) {}
+
+  async create(input: { userId: string; name: string; expiresAt?: Date | null; key?: string }): Promise<CreatedApiKey> {
+    const errors = [];
+    const name = input.name.trim();
+    if (name.length < 1 || name.length > 100) errors.push(['name', 'The name must be 1 to 100 characters.']);
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) errors.push(['expiresAt', 'The expiry must be in the future.']);
+    if (errors.length) {
+      throw new UserErrorException(errors.map(([field, message]) => ({ field: [field], message, code: ErrorCode.INVALID })));
+    }
+    const user = isUuid(input.userId) ? await this.db.getRepository(UserEntity).findOneBy({ id: input.userId }) : null;
+    if (!user) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No user has this id.', ['userId']);
+    const key = input.key ?? generateApiKey();
+    const apiKey = await this.db.getRepository(ApiKeyEntity).save({
+      userId: user.id,
+      name,
+      prefix: key.slice(0, API_KEY_PREFIX_LENGTH),
+      keyHash: hashApiKey(key),
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    return { apiKey, key };
+  }
+
+  /** Registers a key chosen by the operator (ADMIN_API_KEY) for a user, once. */
+  async ensureKey(userId: string, name: string, key: string): Promise<void> {
+    const existing = await this.db.getRepository(ApiKeyEntity).findOneBy({ keyHash: hashApiKey(key) });
+    if (existing) {
+      if (existing.revokedAt) await this.db.getRepository(ApiKeyEntity).update(existing.id, { revokedAt: null, userId });
+      return;
+    }
+    await this.create({ userId, name, key });
+  }
+
+  async revoke(id: string): Promise<ApiKeyEntity> {
+    const repo = this.db.getRepository(ApiKeyEntity);
+    const apiKey = isUuid(id) ? await repo.findOneBy({ id }) : null;
+    if (!apiKey) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No API key has this id.', ['id']);
+    if (!apiKey.revokedAt) {
+      apiKey.revokedAt = new Date();
+      await repo.update(apiKey.id, { revokedAt: apiKey.revokedAt });
+    }
+    return apiKey;
+  }
+
+  listForUser(userId: string): Promise<ApiKeyEntity[]> {
+    if (!isUuid(userId)) return Promise.resolve([]);
+    return this.db.getRepository(ApiKeyEntity).find({ where: { userId }, order: { createdAt: 'DESC' } });
+  }
+
+  async hasActiveKey(userId: string): Promise<boolean> {
+    const count = await this.db
+      .getRepository(ApiKeyEntity)
+      .createQueryBuilder('k')
+      .where('k.user_id = :userId AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())', { userId })
+      .getCount();
+    return count > 0;
+  }
+}

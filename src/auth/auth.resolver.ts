@@ -1,0 +1,66 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../app/context';
+import { toPayload } from '../common/errors';
+import { ADMIN_ROLES } from './roles';
+import { ApiKeyPayload, ApiKeyType, CreateApiKeyInput, CreateApiKeyPayload, CreateUserInput, UpdateUserInput, UserPayload, UserType } from './auth.types';
+import type { ApiKeyService } from './api-key.service';
+import type { UserService } from './user.service';
+import type { ApiKeyEntity } from './api-key.entity';
+import type { UserEntity } from './user.entity';
+
+@Resolver(() => UserType)
+export class UserResolver {
+  constructor(private readonly userService: UserService) {}
+
+  @Query(() => UserType, { description: 'The user the request acts as.' })
+  me(@Ctx() ctx: RequestContext): UserEntity {
+    return ctx.user;
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Query(() => [UserType])
+  users(): Promise<UserEntity[]> {
+    return this.userService.list();
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Mutation(() => UserPayload)
+  createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput): Promise<UserPayload> {
+    return toPayload('user', () => this.userService.create(input));
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Mutation(() => UserPayload)
+  updateUser(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateUserInput) input: UpdateUserInput): Promise<UserPayload> {
+    return toPayload('user', () => this.userService.update(id, input));
+  }
+}
+
+@Resolver(() => ApiKeyType)
+export class ApiKeyResolver {
+  constructor(private readonly apiKeyService: ApiKeyService) {}
+
+  @Authorized(ADMIN_ROLES)
+  @Query(() => [ApiKeyType], { description: "A user's API keys (never the keys themselves)." })
+  apiKeys(@Arg('userId', () => ID) userId: string): Promise<ApiKeyEntity[]> {
+    return this.apiKeyService.listForUser(userId);
+  }
+
+  @FieldResolver(() => UserType)
+  async user(@Root() apiKey: ApiKeyEntity, @Ctx() ctx: RequestContext): Promise<UserEntity> {
+    return (await ctx.loaders.users.load(apiKey.userId))!;
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Mutation(() => CreateApiKeyPayload, { description: 'Creates an API key; the answer is the only time the key is shown.' })
+  async createApiKey(@Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput): Promise<CreateApiKeyPayload> {
+    const payload = await toPayload('created', () => this.apiKeyService.create(input));
+    return { apiKey: payload.created?.apiKey ?? null, key: payload.created?.key ?? null, userErrors: payload.userErrors };
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Mutation(() => ApiKeyPayload)
+  revokeApiKey(@Arg('id', () => ID) id: string): Promise<ApiKeyPayload> {
+    return toPayload('apiKey', () => this.apiKeyService.revoke(id));
+  }
+}

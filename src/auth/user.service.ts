@@ -1,0 +1,70 @@
+import type { DataSource } from 'typeorm';
+import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+import { isUuid } from '../common/ids';
+import { UserEntity, type UserRole } from './user.entity';
+
+export interface UserChanges {
+  email?: string | null;
+  name?: string | null;
+  role?: UserRole | null;
+  profile?: string | null;
+  active?: boolean | null;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export class UserService {
+  constructor(private readonly db: DataSource) {}
+
+  list(): Promise<UserEntity[]> {
+    return this.db.getRepository(UserEntity).find({ order: { createdAt: 'ASC' } });
+  }
+
+  async findByEmail(email: string): Promise<UserEntity | null> {
+    return this.db.getRepository(UserEntity).findOneBy({ email: email.trim().toLowerCase() });
+  }
+
+  async create(input: Required<Pick<UserChanges, 'email' | 'name' | 'role'>> & UserChanges): Promise<UserEntity> {
+    const changes = this.validate(input, true);
+    await this.assertEmailFree(changes.email!);
+    return this.db.getRepository(UserEntity).save({ profile: 'Standard', active: true, ...changes });
+  }
+
+  async update(id: string, input: UserChanges): Promise<UserEntity> {
+    const repo = this.db.getRepository(UserEntity);
+    const user = isUuid(id) ? await repo.findOneBy({ id }) : null;
+    if (!user) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No user has this id.', ['id']);
+    const changes = this.validate(input, false);
+    if (changes.email && changes.email !== user.email) await this.assertEmailFree(changes.email);
+    Object.assign(user, changes);
+    return repo.save(user);
+  }
+
+  private validate(input: UserChanges, creating: boolean): Partial<UserEntity> {
+    const errors: UserError[] = [];
+    const changes: Partial<UserEntity> = {};
+    if (input.email != null || creating) {
+      const email = (input.email ?? '').trim().toLowerCase();
+      if (!EMAIL.test(email) || email.length > 254) errors.push(new UserError(ErrorCode.INVALID, 'The email must be a valid email address.', ['email']));
+      changes.email = email;
+    }
+    if (input.name != null || creating) {
+      const name = (input.name ?? '').trim();
+      if (name.length < 1 || name.length > 200) errors.push(new UserError(ErrorCode.INVALID, 'The name must be 1 to 200 characters.', ['name']));
+      changes.name = name;
+    }
+    if (input.profile != null) {
+      const profile = input.profile.trim();
+      if (profile.length < 1 || profile.length > 64) errors.push(new UserError(ErrorCode.INVALID, 'The profile must be 1 to 64 characters.', ['profile']));
+      changes.profile = profile;
+    }
+    if (input.role != null) changes.role = input.role;
+    if (input.active != null) changes.active = input.active;
+    if (errors.length) throw new UserErrorException(errors);
+    return changes;
+  }
+
+  private async assertEmailFree(email: string): Promise<void> {
+    if (await this.findByEmail(email)) throw UserErrorException.of(ErrorCode.TAKEN, 'A user with this email already exists.', ['email']);
+  }
+}

@@ -1,0 +1,71 @@
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+
+/** Every business outcome a mutation can report in `userErrors`. One enum for the whole API. */
+export enum ErrorCode {
+  INVALID = 'INVALID',
+  REQUIRED = 'REQUIRED',
+  UNKNOWN_FIELD = 'UNKNOWN_FIELD',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  TAKEN = 'TAKEN',
+  IN_USE = 'IN_USE',
+  FORBIDDEN = 'FORBIDDEN',
+  LIMIT_REACHED = 'LIMIT_REACHED',
+  RATE_LIMITED = 'RATE_LIMITED',
+  OTP_INVALID = 'OTP_INVALID',
+  OTP_EXPIRED = 'OTP_EXPIRED',
+  OTP_LOCKED = 'OTP_LOCKED',
+  OTP_REQUIRED = 'OTP_REQUIRED',
+  OTP_RULE_BLOCKS_CREATE = 'OTP_RULE_BLOCKS_CREATE',
+  DUPLICATE_CONNECTION = 'DUPLICATE_CONNECTION',
+}
+
+registerEnumType(ErrorCode, { name: 'ErrorCode', description: 'Machine-readable reason of a UserError.' });
+
+@ObjectType({ description: 'An expected business outcome that stopped a mutation; nothing was written.' })
+export class UserError {
+  @Field(() => [String], { nullable: true, description: 'Path to the input field at fault, e.g. ["fields", "email"].' })
+  field?: string[] | null;
+
+  @Field(() => String)
+  message: string;
+
+  @Field(() => ErrorCode)
+  code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, field?: string[] | null) {
+    this.code = code;
+    this.message = message;
+    this.field = field ?? null;
+  }
+}
+
+/**
+ * Thrown by services for an expected outcome that must abort a transaction; resolvers turn it into
+ * `userErrors` with {@link toUserErrors}. Unexpected faults stay ordinary errors and become top-level `errors`.
+ */
+export class UserErrorException extends Error {
+  constructor(readonly userErrors: UserError[]) {
+    super(userErrors.map((e) => e.message).join('; '));
+  }
+
+  static of(code: ErrorCode, message: string, field?: string[]): UserErrorException {
+    return new UserErrorException([new UserError(code, message, field)]);
+  }
+}
+
+/** Runs a service call and returns its result or its user errors, as every mutation payload needs. */
+export async function toPayload<T, K extends string>(
+  key: K,
+  work: () => Promise<T>,
+): Promise<{ [P in K]: T | null } & { userErrors: UserError[] }> {
+  try {
+    const value = await work();
+    return { [key]: value, userErrors: [] } as { [P in K]: T | null } & { userErrors: UserError[] };
+  } catch (error) {
+    if (error instanceof UserErrorException) {
+      return { [key]: null, userErrors: error.userErrors } as { [P in K]: T | null } & { userErrors: UserError[] };
+    }
+    throw error;
+  }
+}

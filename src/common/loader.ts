@@ -1,0 +1,16 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { isUuid } from './ids';
+
+/**
+ * A per-request loader batching every `load(id)` of one tick into one `WHERE id = ANY($1)` query,
+ * answering in key order (null where nothing matched).
+ */
+export function byIdLoader<T extends { id: string }>(db: DataSource, table: string, map: (row: Record<string, any>) => T): DataLoader<string, T | null> {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const valid = ids.filter(isUuid);
+    const rows: Array<Record<string, any>> = valid.length ? await db.query(`SELECT * FROM ${table} WHERE id = ANY($1::uuid[])`, [valid]) : [];
+    const byId = new Map(rows.map((row) => [String(row.id), map(row)]));
+    return ids.map((id) => byId.get(String(id).toLowerCase()) ?? null);
+  }, { maxBatchSize: 1000 });
+}

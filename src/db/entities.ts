@@ -1,0 +1,6 @@
+import { ApiKeyEntity } from '../auth/api-key.entity';
+import { UserEntity } from '../auth/user.entity';
+import { RecordEntity } from '../records/record.entity';
+
+/** Every TypeORM entity; features add theirs here. */
+export const entities = [UserEntity, ApiKeyEntity, RecordEntity];

@@ -1,0 +1,108 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLError } from 'graphql';
+import type { RequestContext } from '../app/context';
+import { UserType } from '../auth/auth.types';
+import { ADMIN_ROLES, WRITER_ROLES } from '../auth/roles';
+import type { UserEntity } from '../auth/user.entity';
+import { toPayload } from '../common/errors';
+import { makePage, PageArgs } from '../common/pagination';
+import { findModule, MODULES, type ModuleDefinition } from './modules';
+import type { RecordEntity } from './record.entity';
+import type { RecordService } from './record.service';
+import {
+  ImportRecordsPayload, ModuleType, OtpInput, RecordFilterInput, RecordOrderInput, RecordPage, RecordPayload, RecordType,
+} from './record.types';
+
+const MODULE_VIEWS = MODULES.map((m) => ({ ...m, fields: m.fields.map((f) => ({ ...f, mandatory: !!f.mandatory })) }));
+
+@Resolver(() => RecordType)
+export class RecordResolver {
+  constructor(private readonly recordService: RecordService) {}
+
+  @Query(() => [ModuleType], { description: 'The CRM modules and their fields.' })
+  modules(): ModuleDefinition[] {
+    return MODULE_VIEWS;
+  }
+
+  @Query(() => RecordType, { nullable: true })
+  async record(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<RecordEntity | null> {
+    const record = await ctx.loaders.records.load(id);
+    return record && !record.deletedAt ? record : null;
+  }
+
+  @Query(() => RecordPage)
+  async records(
+    @Arg('module', () => String) moduleName: string,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Ctx() ctx: RequestContext,
+    @Arg('where', () => [RecordFilterInput], { nullable: true }) where?: RecordFilterInput[] | null,
+    @Arg('orderBy', () => RecordOrderInput, { nullable: true }) orderBy?: RecordOrderInput | null,
+    @Arg('includeDeleted', () => Boolean, { defaultValue: false, description: 'Also list soft-deleted records.' }) includeDeleted = false,
+  ): Promise<RecordPage> {
+    const module = findModule(moduleName);
+    if (!module) throw new GraphQLError(`There is no module "${moduleName}".`, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'module' } });
+    const source = await this.recordService.page(module, where ?? [], orderBy ?? new RecordOrderInput(), first, after, includeDeleted);
+    source.rows.forEach((record) => ctx.loaders.records.prime(record.id, record));
+    return makePage(RecordPage, source);
+  }
+
+  @FieldResolver(() => UserType)
+  async owner(@Root() record: RecordEntity, @Ctx() ctx: RequestContext): Promise<UserEntity> {
+    return (await ctx.loaders.users.load(record.ownerId))!;
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => RecordPayload)
+  createRecord(
+    @Arg('module', () => String) module: string,
+    @Arg('fields', () => GraphQLJSONObject) fields: Record<string, unknown>,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RecordPayload> {
+    return toPayload('record', () => this.recordService.create(ctx, module, fields));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => RecordPayload, { description: 'Changes the given fields (null clears one). Saves into a state guarded by an OTP rule need `otp`.' })
+  updateRecord(
+    @Arg('id', () => ID) id: string,
+    @Arg('fields', () => GraphQLJSONObject) fields: Record<string, unknown>,
+    @Ctx() ctx: RequestContext,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'Refuse the save with CONFLICT unless the record is at this version.' }) expectedVersion?: number | null,
+    @Arg('otp', () => [OtpInput], { nullable: true }) otp?: OtpInput[] | null,
+  ): Promise<RecordPayload> {
+    return toPayload('record', () => this.recordService.update(ctx, id, fields, expectedVersion, otp ?? []));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => RecordPayload, { description: 'Soft-deletes a record (restorable); `hard: true` (admins) removes it and its connections for good.' })
+  async deleteRecord(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: RequestContext,
+    @Arg('hard', () => Boolean, { defaultValue: false }) hard = false,
+  ): Promise<RecordPayload> {
+    if (hard && !ADMIN_ROLES.includes(ctx.user.role as never)) {
+      throw new GraphQLError('Only admins can hard-delete records.', { extensions: { code: 'FORBIDDEN' } });
+    }
+    return toPayload('record', () => this.recordService.delete(id, hard));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => RecordPayload)
+  restoreRecord(@Arg('id', () => ID) id: string): Promise<RecordPayload> {
+    return toPayload('record', () => this.recordService.restore(id));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => ImportRecordsPayload, { description: 'Bulk load (at most 1,000 rows): valid rows are saved, invalid ones reported per row. Imports are exempt from OTP rules.' })
+  async importRecords(
+    @Arg('module', () => String) module: string,
+    @Arg('rows', () => [GraphQLJSONObject]) rows: Array<Record<string, unknown>>,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ImportRecordsPayload> {
+    const payload = await toPayload('rows', () => this.recordService.import(ctx, module, rows));
+    const results = payload.rows ?? [];
+    const importedCount = results.filter((r) => r.record).length;
+    return { importedCount, failedCount: results.length - importedCount, rows: results, userErrors: payload.userErrors };
+  }
+}

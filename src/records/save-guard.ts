@@ -1,0 +1,35 @@
+import type { EntityManager } from 'typeorm';
+import type { RequestContext } from '../app/context';
+import type { ModuleDefinition } from './modules';
+import type { RecordEntity, RecordFields } from './record.entity';
+
+export interface OtpCredential {
+  /** A rule id or its sanitised name. */
+  rule: string;
+  code: string;
+}
+
+/** A create or update about to be written; guards may refuse it by throwing a UserErrorException. */
+export interface GuardedSave {
+  ctx: RequestContext;
+  module: ModuleDefinition;
+  operation: 'create' | 'update';
+  /** The saved record, on update. */
+  before: RecordEntity | null;
+  /** The record's fields as they will be saved. */
+  after: RecordFields;
+  /** The typed `otp` argument of the mutation. */
+  otp: OtpCredential[];
+  /** `fields` keys the guards reserved (see `reservedFieldPrefix`), removed before validation and saving. */
+  reservedFields: Record<string, unknown>;
+}
+
+/**
+ * "May this save happen?" The records feature owns this interface; features such as OTP rules register an
+ * implementation at start, so records never imports them. It runs inside the save's transaction.
+ */
+export interface RecordSaveGuard {
+  /** `fields` keys starting with this prefix (case-insensitive) belong to the guard and are never saved. */
+  readonly reservedFieldPrefix?: string;
+  beforeSave(save: GuardedSave, tx: EntityManager): Promise<void>;
+}
