@@ -56,7 +56,7 @@ export class RecordResolver {
   @Mutation(() => RecordPayload)
   createRecord(
     @Arg('module', () => String) module: string,
-    @Arg('fields', () => GraphQLJSONObject) fields: Record<string, unknown>,
+    @Arg('fields', () => GraphQLJSONObject, { validate: false }) fields: Record<string, unknown>,
     @Ctx() ctx: RequestContext,
   ): Promise<RecordPayload> {
     return toPayload('record', () => this.recordService.create(ctx, module, fields));
@@ -66,7 +66,7 @@ export class RecordResolver {
   @Mutation(() => RecordPayload, { description: 'Changes the given fields (null clears one). Saves into a state guarded by an OTP rule need `otp`.' })
   updateRecord(
     @Arg('id', () => ID) id: string,
-    @Arg('fields', () => GraphQLJSONObject) fields: Record<string, unknown>,
+    @Arg('fields', () => GraphQLJSONObject, { validate: false }) fields: Record<string, unknown>,
     @Ctx() ctx: RequestContext,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'Refuse the save with CONFLICT unless the record is at this version.' }) expectedVersion?: number | null,
     @Arg('otp', () => [OtpInput], { nullable: true }) otp?: OtpInput[] | null,
@@ -97,7 +97,7 @@ export class RecordResolver {
   @Mutation(() => ImportRecordsPayload, { description: 'Bulk load (at most 1,000 rows): valid rows are saved, invalid ones reported per row. Imports are exempt from OTP rules.' })
   async importRecords(
     @Arg('module', () => String) module: string,
-    @Arg('rows', () => [GraphQLJSONObject]) rows: Array<Record<string, unknown>>,
+    @Arg('rows', () => [GraphQLJSONObject], { validate: false }) rows: Array<Record<string, unknown>>,
     @Ctx() ctx: RequestContext,
   ): Promise<ImportRecordsPayload> {
     const payload = await toPayload('rows', () => this.recordService.import(ctx, module, rows));
