@@ -1,4 +1,6 @@
-import type DataLoader from 'dataloader';
+import DataLoader from 'dataloader';
+import { In } from 'typeorm';
+import { ApiKeyEntity } from '../auth/api-key.entity';
 import type { DataSource } from 'typeorm';
 import { toUserEntity, type UserEntity } from '../auth/user.entity';
 import { byIdLoader } from '../common/loader';
@@ -8,6 +10,7 @@ import { toRecordEntity } from '../records/record.service';
 /** Created per request, so batching and caching never leak between callers. */
 export interface Loaders {
   users: DataLoader<string, UserEntity | null>;
+  apiKeysByUser: DataLoader<string, ApiKeyEntity[]>;
   /** Includes soft-deleted records; callers decide whether to show them. */
   records: DataLoader<string, RecordEntity | null>;
 }
@@ -15,6 +18,10 @@ export interface Loaders {
 export function createLoaders(db: DataSource): Loaders {
   return {
     users: byIdLoader(db, 'users', toUserEntity),
+    apiKeysByUser: new DataLoader(async (userIds) => {
+      const keys = await db.getRepository(ApiKeyEntity).find({ where: { userId: In([...userIds]) }, order: { createdAt: 'DESC' } });
+      return userIds.map((id) => keys.filter((k) => k.userId === id));
+    }),
     records: byIdLoader(db, 'records', toRecordEntity),
   };
 }

@@ -18,6 +18,12 @@ export class UserResolver {
   }
 
   @Authorized(ADMIN_ROLES)
+  @FieldResolver(() => [ApiKeyType], { description: "The user's API keys (admins only)." })
+  async apiKeys(@Root() user: UserEntity, @Ctx() ctx: RequestContext): Promise<ApiKeyEntity[]> {
+    return ctx.loaders.apiKeysByUser.load(user.id);
+  }
+
+  @Authorized(ADMIN_ROLES)
   @Query(() => [UserType])
   users(): Promise<UserEntity[]> {
     return this.userService.list();

@@ -16,9 +16,9 @@ describe('API keys', () => {
   });
 
   test('no token, a malformed header and an unknown key are UNAUTHENTICATED (401)', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer cs_deadbeef_nope' }]) {
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer cs_deadbeef_nope' }] as Array<Record<string, string>>) {
       const res = await fetch(t.app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: ME }) });
-      const body = await res.json();
+      const body: any = await res.json();
       expect(res.status).toBe(401);
       expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
       expect(body.errors[0].message).not.toMatch(/Context creation failed/);

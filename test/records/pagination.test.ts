@@ -20,9 +20,9 @@ async function walk(first: number, orderBy?: object, where?: object[]) {
   const seen: Array<{ id: string; label: string; fields: Record<string, unknown> }> = [];
   let after: string | null = null;
   for (let i = 0; i < 100; i += 1) {
-    const res = await t.gql(PAGE, { first, after, orderBy, where });
+    const res: any = await t.gql(PAGE, { first, after, orderBy, where });
     expect(res.body.errors).toBeUndefined();
-    const page = res.body.data.records;
+    const page: any = res.body.data.records;
     expect(page.nodes.length).toBeLessThanOrEqual(first);
     expect(page.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(page.nodes.map((n: { id: string }) => n.id));
     seen.push(...page.nodes);

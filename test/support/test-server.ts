@@ -9,7 +9,7 @@ import { createTestDatabase } from './test-database';
 
 export interface GraphQLResponse<T = any> {
   status: number;
-  body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, any>; path?: string[] }> };
+  body: any;
   headers: Headers;
 }
 
