@@ -101,8 +101,8 @@ async function serve(config: AppConfig, log: Logger, db: Database, secretKey: st
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
   }));
   app.use((req, res, next) => {
-    const end = metrics.httpDuration.startTimer();
-    res.on('finish', () => end({ route: routeLabel(req.path), status: String(res.statusCode) }));
+    const end = metrics.httpDuration.startTimer({ route: routeLabel(req.path) });
+    res.on('finish', () => end({ status: String(res.statusCode) }));
     next();
   });
 
