@@ -40,6 +40,9 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
 });
 
+/** The names of every variable the server reads (`.env.example` must list each). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
+
 export type AppConfig = Omit<z.infer<typeof schema>, 'CORS_ORIGINS'> & { CORS_ORIGINS: string[] };
 
 export class ConfigError extends Error {}
