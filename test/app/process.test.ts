@@ -50,19 +50,21 @@ test('SIGTERM lets an in-flight request finish, refuses new ones, and exits 0', 
   try {
     await server.waitFor(/GraphQL endpoint/);
     const body = JSON.stringify({ query: 'mutation { createRecord(module: "Contacts", fields: { lastName: "InFlight" }) { record { id } } }' });
-    // Send the headers and half the body, then SIGTERM while the request is still arriving.
+    // `Expect: 100-continue` makes the server confirm it has parsed the headers: from then on the request is in
+    // flight. SIGTERM arrives while its body is still being sent.
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${key}` } }, (res) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${key}`, expect: '100-continue' } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       });
       req.on('error', reject);
-      req.write(body.slice(0, 20));
-      setImmediate(() => {
+      req.on('continue', () => {
+        req.write(body.slice(0, 20));
         server.child.kill('SIGTERM');
         server.waitFor(/shutting down/).then(() => req.end(body.slice(20)), reject);
       });
+      req.flushHeaders();
     });
     const answered = await response;
     expect(answered.status).toBe(200);
