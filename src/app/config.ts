@@ -38,6 +38,7 @@ const schema = z.object({
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
+  OTP_RULES_LIMIT: z.coerce.number().int().min(0).default(100),
 });
 
 /** The names of every variable the server reads (`.env.example` must list each). */

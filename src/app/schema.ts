@@ -3,9 +3,10 @@ import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from './context';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordResolver } from '../records/record.resolver';
+import { OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
 
 /** Every resolver class; features add theirs here. */
-export const RESOLVERS = [UserResolver, ApiKeyResolver, RecordResolver] as const;
+export const RESOLVERS = [UserResolver, ApiKeyResolver, RecordResolver, OtpRuleResolver] as const;
 
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.length === 0 || roles.includes(context.user.role);
 

@@ -60,6 +60,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger(con
 async function serve(config: AppConfig, log: Logger, db: Database, secretKey: string): Promise<RunningApp> {
   const dataSource = db.dataSource;
   const services = createServices(dataSource, { config, secretKey, log });
+  await services.start();
   const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY);
   const authenticator = new Authenticator(dataSource, {
     publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,

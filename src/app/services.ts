@@ -6,6 +6,10 @@ import { UserService } from '../auth/user.service';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordService } from '../records/record.service';
 import { RecordResolver } from '../records/record.resolver';
+import { Clock } from '../common/clock';
+import { OtpRuleCache } from '../otp-rules/otp-rule.cache';
+import { OtpRuleService } from '../otp-rules/otp-rule.service';
+import { OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
 
 export interface ServiceDeps {
   config: AppConfig;
@@ -18,29 +22,48 @@ export interface Services {
   users: UserService;
   apiKeys: ApiKeyService;
   records: RecordService;
+  otpRules: OtpRuleService;
+  clock: Clock;
   resolverFor(resolverClass: Function): unknown;
+  /** Starts background work (listeners, workers) once the database is ready. */
+  start(): Promise<void>;
   /** Stops background work (workers, listeners) before the pool closes. */
   stop(): Promise<void>;
 }
 
-export function createServices(db: DataSource, _deps: ServiceDeps): Services {
+export function createServices(db: DataSource, deps: ServiceDeps): Services {
+  const clock = new Clock();
   const users = new UserService(db);
   const apiKeys = new ApiKeyService(db);
   const records = new RecordService(db);
+  const ruleCache = new OtpRuleCache(db, databaseUrl(db), deps.log);
+  const otpRules = new OtpRuleService(db, ruleCache, deps.config.OTP_RULES_LIMIT);
   const resolvers = new Map<Function, unknown>([
     [UserResolver, new UserResolver(users)],
     [ApiKeyResolver, new ApiKeyResolver(apiKeys)],
     [RecordResolver, new RecordResolver(records)],
+    [OtpRuleResolver, new OtpRuleResolver(otpRules)],
   ]);
   return {
     users,
     apiKeys,
     records,
+    otpRules,
+    clock,
     resolverFor(resolverClass) {
       const resolver = resolvers.get(resolverClass);
       if (!resolver) throw new Error(`No instance registered for resolver ${resolverClass.name}`);
       return resolver;
     },
-    async stop() {},
+    async start() {
+      await ruleCache.start();
+    },
+    async stop() {
+      await ruleCache.stop();
+    },
   };
+}
+
+function databaseUrl(db: DataSource): string {
+  return (db.options as { url?: string }).url!;
 }

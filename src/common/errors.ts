@@ -1,4 +1,5 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
 
 /** Every business outcome a mutation can report in `userErrors`. One enum for the whole API. */
 export enum ErrorCode {
@@ -33,10 +34,14 @@ export class UserError {
   @Field(() => ErrorCode)
   code: ErrorCode;
 
-  constructor(code: ErrorCode, message: string, field?: string[] | null) {
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Machine-readable context, e.g. the rule, accepted keys and masked recipients of OTP_REQUIRED.' })
+  details?: Record<string, unknown> | null;
+
+  constructor(code: ErrorCode, message: string, field?: string[] | null, details?: Record<string, unknown> | null) {
     this.code = code;
     this.message = message;
     this.field = field ?? null;
+    this.details = details ?? null;
   }
 }
 

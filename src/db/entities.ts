@@ -1,6 +1,7 @@
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import { UserEntity } from '../auth/user.entity';
 import { RecordEntity } from '../records/record.entity';
+import { OtpRuleEntity, OtpRuleValidationFailureEntity } from '../otp-rules/otp-rule.entity';
 
 /** Every TypeORM entity; features add theirs here. */
-export const entities = [UserEntity, ApiKeyEntity, RecordEntity];
+export const entities = [UserEntity, ApiKeyEntity, RecordEntity, OtpRuleEntity, OtpRuleValidationFailureEntity];

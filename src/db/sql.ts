@@ -12,3 +12,9 @@ export async function queryRows<T = Record<string, any>>(db: Queryable, sql: str
   if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0];
   return result;
 }
+
+/** Postgres refused a row because a unique index already holds its key (SQLSTATE 23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string; driverError?: { code?: string } })?.code === '23505'
+    || (error as { driverError?: { code?: string } })?.driverError?.code === '23505';
+}

@@ -153,7 +153,7 @@ export class RecordService {
 
   private async lockForUpdate(tx: EntityManager, id: string, includeDeleted = false): Promise<RecordEntity> {
     const rows = isUuid(id)
-      ? await tx.query(`SELECT * FROM records WHERE id = $1 ${includeDeleted ? '' : 'AND deleted_at IS NULL'} FOR UPDATE`, [id])
+      ? await tx.query(`SELECT * FROM records WHERE id = $1 ${includeDeleted ? '' : 'AND deleted_at IS NULL'} FOR NO KEY UPDATE`, [id])
       : [];
     if (!rows[0]) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No record has this id.', ['id']);
     return toRecordEntity(rows[0]);

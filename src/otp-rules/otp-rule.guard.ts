@@ -1,0 +1,91 @@
+import type { EntityManager } from 'typeorm';
+import type { Clock } from '../common/clock';
+import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+import { isClosed } from '../records/modules';
+import type { GuardedSave, RecordSaveGuard } from '../records/save-guard';
+import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
+import type { OtpRuleEntity } from './otp-rule.entity';
+import { codeFor, collectRuleCodes } from './rule-credentials';
+import { acceptedKeys, FIELD_KEY_PREFIX, sanitizedRuleKey } from './rule-keys';
+import type { RuleOtpGateway } from './rule-otp.gateway';
+import type { RuleValidationFailures } from './validation-failures';
+
+/**
+ * The OTP rules' answer to "may this save happen?": registered with the records service at start. Creates that
+ * match are refused; updates that match need a valid OTP for every matching rule, consumed in the save's transaction.
+ */
+export class OtpRuleGuard implements RecordSaveGuard {
+  readonly reservedFieldPrefix = FIELD_KEY_PREFIX;
+
+  constructor(
+    private readonly cache: OtpRuleCache,
+    private readonly otps: RuleOtpGateway,
+    private readonly failures: RuleValidationFailures,
+    private readonly clock: Clock,
+  ) {}
+
+  async beforeSave(save: GuardedSave, tx: EntityManager): Promise<void> {
+    const matching = this.matchingRules(await this.cache.activeRules(save.module.name), save);
+    if (matching.length === 0) return;
+    if (save.operation === 'create' || !save.before) {
+      throw new UserErrorException(matching.map((rule) => new UserError(
+        ErrorCode.OTP_RULE_BLOCKS_CREATE,
+        `OTP rule ${rule.id} "${rule.name}" protects this state, and a record cannot be created in it: no OTP can exist for a record that does not exist yet. Create it in another state, then update it with the OTP.`,
+        ['fields'],
+        { ruleId: rule.id, ruleName: rule.name },
+      )));
+    }
+    const recordId = save.before.id;
+    const codes = collectRuleCodes(save.otp, save.reservedFields, save.ctx.headers);
+    const errors: UserError[] = [];
+    for (const rule of matching) {
+      const code = codeFor(codes, rule);
+      errors.push(...(code === undefined ? await this.required(save, rule, recordId) : await this.check(tx, rule, recordId, code)));
+    }
+    if (errors.length) throw new UserErrorException(errors);
+  }
+
+  /** Active rules of the module that apply to this user and record and whose conditions the save meets. */
+  private matchingRules(rules: CachedRule[], save: GuardedSave): OtpRuleEntity[] {
+    const before = save.before?.fields ?? {};
+    const closed = isClosed(save.module, save.before ? before : save.after);
+    return rules
+      .filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile))
+      .filter(({ rule }) => !closed || rule.allowClosedRecords)
+      .filter(({ matches }) => matches(before, save.after))
+      .map(({ rule }) => rule);
+  }
+
+  private async required(save: GuardedSave, rule: OtpRuleEntity, recordId: string): Promise<UserError[]> {
+    let live = await this.otps.liveOtp(rule, recordId);
+    if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, recordId).catch(() => null);
+    const where = live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.';
+    return [new UserError(
+      ErrorCode.OTP_REQUIRED,
+      `This save matches OTP rule ${rule.id} "${rule.name}": pass its OTP as otp: [{ rule: "${rule.id}", code }], fields.${FIELD_KEY_PREFIX}${sanitizedRuleKey(rule.name)} or the OTPRULES-OTP-${rule.id} header.${where}`,
+      ['otp'],
+      { ruleId: rule.id, ruleName: rule.name, sanitizedName: sanitizedRuleKey(rule.name), acceptedKeys: acceptedKeys(rule), otpSent: !!live, sentTo: live?.sentTo ?? [], otpRequestId: live?.otpRequestId ?? null },
+    )];
+  }
+
+  private async check(tx: EntityManager, rule: OtpRuleEntity, recordId: string, code: string): Promise<UserError[]> {
+    const lockedFor = await this.failures.lockedForSeconds(rule, recordId, this.clock.now());
+    if (lockedFor > 0) return [locked(rule, lockedFor)];
+    const result = await this.otps.verify(tx, rule, recordId, code);
+    if (result === 'VERIFIED') {
+      await this.failures.clear(tx, rule, recordId);
+      return [];
+    }
+    if (result === 'EXPIRED') {
+      return [new UserError(ErrorCode.OTP_EXPIRED, `The OTP for rule ${rule.id} "${rule.name}" has expired; send a new one.`, ['otp'], { ruleId: rule.id })];
+    }
+    const { failures, lockedForSeconds } = await this.failures.record(rule, recordId, this.clock.now());
+    if (lockedForSeconds > 0) return [locked(rule, lockedForSeconds)];
+    const attemptsLeft = Math.max(0, rule.maxValidationAttempts - failures);
+    return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
+  }
+}
+
+function locked(rule: OtpRuleEntity, seconds: number): UserError {
+  return new UserError(ErrorCode.OTP_LOCKED, `Too many wrong OTPs for rule ${rule.id} "${rule.name}" on this record; try again in ${seconds} s.`, ['otp'], { ruleId: rule.id, retryAfterSeconds: seconds });
+}

@@ -1,0 +1,106 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+import { UserError } from '../common/errors';
+import type { OtpRuleEntity } from './otp-rule.entity';
+
+export enum ConditionOperatorEnum {
+  EQUALS = 'EQUALS', NOT_EQUALS = 'NOT_EQUALS', CONTAINS = 'CONTAINS', STARTS_WITH = 'STARTS_WITH',
+  GREATER_THAN = 'GREATER_THAN', LESS_THAN = 'LESS_THAN', IS_EMPTY = 'IS_EMPTY', IS_NOT_EMPTY = 'IS_NOT_EMPTY',
+  HAS_CHANGED = 'HAS_CHANGED', HAS_CHANGED_TO = 'HAS_CHANGED_TO', HAS_CHANGED_FROM = 'HAS_CHANGED_FROM',
+}
+registerEnumType(ConditionOperatorEnum, { name: 'ConditionOperator', description: 'HAS_CHANGED* compare the record before and after the save; the others look at it after.' });
+
+export enum ConditionMatch { ALL = 'ALL', ANY = 'ANY' }
+registerEnumType(ConditionMatch, { name: 'ConditionMatch' });
+
+export enum RuleResendMode { NEW_CODE = 'NEW_CODE', SAME_CODE_IF_VALID = 'SAME_CODE_IF_VALID' }
+registerEnumType(RuleResendMode, { name: 'RuleResendMode' });
+
+export enum RuleCodeType { NUMERIC = 'NUMERIC', ALPHABETIC = 'ALPHABETIC', ALPHANUMERIC = 'ALPHANUMERIC' }
+registerEnumType(RuleCodeType, { name: 'RuleCodeType' });
+
+export enum RuleChannelEnum { SMS = 'SMS', WHATSAPP = 'WHATSAPP', EMAIL = 'EMAIL' }
+registerEnumType(RuleChannelEnum, { name: 'RuleChannel' });
+
+@ObjectType('RuleCondition')
+@InputType('RuleConditionInput')
+export class RuleConditionType {
+  @Field(() => String) field: string;
+  @Field(() => ConditionOperatorEnum) operator: ConditionOperatorEnum;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'A string, number or boolean matching the field type; none for IS_EMPTY, IS_NOT_EMPTY, HAS_CHANGED.' })
+  value?: string | number | boolean | null;
+}
+
+@ObjectType('RuleConditionGroup')
+@InputType('RuleConditionGroupInput')
+export class RuleConditionGroupType {
+  @Field(() => ConditionMatch) match: ConditionMatch;
+  @Field(() => [RuleConditionType]) conditions: RuleConditionType[];
+}
+
+@ObjectType('OtpRule', { description: 'A protected state: a save that matches needs a valid OTP for this rule.' })
+export class OtpRuleType {
+  @Field(() => Int) id: number;
+  @Field(() => String) name: string;
+  @Field(() => String, { description: 'The name without non-alphanumerics, e.g. "TestRule1Test2XYZ": usable wherever the id is.' }) sanitizedName: string;
+  @Field(() => String) module: string;
+  @Field(() => String) description: string;
+  @Field(() => Boolean) active: boolean;
+  @Field(() => [String], { description: 'Users of these profiles are challenged; empty = all users.' }) applicableProfiles: string[];
+  @Field(() => Boolean) allowClosedRecords: boolean;
+  @Field(() => [RuleConditionGroupType], { description: 'The rule matches when every group matches.' }) conditions: RuleConditionGroupType[];
+  @Field(() => RuleCodeType) codeType: string;
+  @Field(() => Int) codeLength: number;
+  @Field(() => Int) validForSeconds: number;
+  @Field(() => RuleResendMode) resendMode: string;
+  @Field(() => Int) maxResendAttempts: number;
+  @Field(() => Int) resetResendAfterSeconds: number;
+  @Field(() => Int) maxValidationAttempts: number;
+  @Field(() => Int) resetValidationAfterSeconds: number;
+  @Field(() => [RuleChannelEnum]) channels: string[];
+  @Field(() => String, { nullable: true, description: "Record field with the mobile number or email; null = the acting user's email." }) recipientField: string | null;
+  @Field(() => String, { nullable: true }) emailTemplateId: string | null;
+  @Field(() => String, { nullable: true }) smsTemplateId: string | null;
+  @Field(() => String, { nullable: true }) whatsappTemplateId: string | null;
+  @Field(() => Boolean) autoSendOnMatch: boolean;
+  @Field(() => [String], { description: 'Every way a save can carry this rule\'s OTP.' }) acceptedKeys: string[];
+  @Field(() => Date) createdAt: Date;
+  @Field(() => Date) updatedAt: Date;
+}
+
+@InputType({ description: 'Fields of an OTP rule; on update, omitted fields keep their value.' })
+export class OtpRuleInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) module?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => Boolean, { nullable: true }) active?: boolean | null;
+  @Field(() => [String], { nullable: true }) applicableProfiles?: string[] | null;
+  @Field(() => Boolean, { nullable: true }) allowClosedRecords?: boolean | null;
+  @Field(() => [RuleConditionGroupType], { nullable: true }) conditions?: RuleConditionGroupType[] | null;
+  @Field(() => RuleCodeType, { nullable: true }) codeType?: RuleCodeType | null;
+  @Field(() => Int, { nullable: true }) codeLength?: number | null;
+  @Field(() => Int, { nullable: true }) validForSeconds?: number | null;
+  @Field(() => RuleResendMode, { nullable: true }) resendMode?: RuleResendMode | null;
+  @Field(() => Int, { nullable: true }) maxResendAttempts?: number | null;
+  @Field(() => Int, { nullable: true }) resetResendAfterSeconds?: number | null;
+  @Field(() => Int, { nullable: true }) maxValidationAttempts?: number | null;
+  @Field(() => Int, { nullable: true }) resetValidationAfterSeconds?: number | null;
+  @Field(() => [RuleChannelEnum], { nullable: true }) channels?: RuleChannelEnum[] | null;
+  @Field(() => String, { nullable: true }) recipientField?: string | null;
+  @Field(() => String, { nullable: true }) emailTemplateId?: string | null;
+  @Field(() => String, { nullable: true }) smsTemplateId?: string | null;
+  @Field(() => String, { nullable: true }) whatsappTemplateId?: string | null;
+  @Field(() => Boolean, { nullable: true }) autoSendOnMatch?: boolean | null;
+}
+
+@ObjectType()
+export class OtpRulePayload {
+  @Field(() => OtpRuleType, { nullable: true }) otpRule: OtpRuleEntity | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType()
+export class DeleteOtpRulePayload {
+  @Field(() => ID, { nullable: true }) deletedId: number | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
