@@ -21,7 +21,6 @@ import { createLoaders } from './loaders';
 import { formatError } from './errors';
 import { queryLimitRules } from './limits';
 import { openDatabase, type Database } from '../db/database';
-import { Authenticator } from '../auth/authenticator';
 import { resolveSecretKey } from './secret-key';
 import { ensureAdminKey } from '../auth/bootstrap';
 
@@ -61,10 +60,18 @@ async function serve(config: AppConfig, log: Logger, db: Database, secretKey: st
   const dataSource = db.dataSource;
   const services = createServices(dataSource, { config, secretKey, log });
   await services.start();
+  try {
+    return await listen(config, log, db, services);
+  } catch (error) {
+    await services.stop();
+    throw error;
+  }
+}
+
+async function listen(config: AppConfig, log: Logger, db: Database, services: Services): Promise<RunningApp> {
+  const dataSource = db.dataSource;
   const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY);
-  const authenticator = new Authenticator(dataSource, {
-    publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,
-  });
+  const authenticator = services.authenticator;
   const metrics = new Metrics();
   const app = express();
   const httpServer = http.createServer(app);

@@ -8,6 +8,8 @@ import { RecordService } from '../records/record.service';
 import { RecordResolver } from '../records/record.resolver';
 import { Clock } from '../common/clock';
 import { OtpRuleCache } from '../otp-rules/otp-rule.cache';
+import { Notifications } from '../db/notifications';
+import { Authenticator } from '../auth/authenticator';
 import { OtpRuleService } from '../otp-rules/otp-rule.service';
 import { OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
 
@@ -23,6 +25,7 @@ export interface Services {
   apiKeys: ApiKeyService;
   records: RecordService;
   otpRules: OtpRuleService;
+  authenticator: Authenticator;
   clock: Clock;
   resolverFor(resolverClass: Function): unknown;
   /** Starts background work (listeners, workers) once the database is ready. */
@@ -33,10 +36,13 @@ export interface Services {
 
 export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const clock = new Clock();
-  const users = new UserService(db);
-  const apiKeys = new ApiKeyService(db);
+  const notifications = new Notifications(databaseUrl(db), deps.log);
+  const c = deps.config;
+  const authenticator = new Authenticator(db, { publicKeyPem: c.JWT_PUBLIC_KEY, jwksUrl: c.JWKS_URL, issuer: c.JWT_ISSUER, audience: c.JWT_AUDIENCE }, notifications);
+  const users = new UserService(db, () => authenticator.forgetAll());
+  const apiKeys = new ApiKeyService(db, () => authenticator.forgetAll());
   const records = new RecordService(db);
-  const ruleCache = new OtpRuleCache(db, databaseUrl(db), deps.log);
+  const ruleCache = new OtpRuleCache(db, notifications, deps.log);
   const otpRules = new OtpRuleService(db, ruleCache, deps.config.OTP_RULES_LIMIT);
   const resolvers = new Map<Function, unknown>([
     [UserResolver, new UserResolver(users)],
@@ -49,6 +55,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     apiKeys,
     records,
     otpRules,
+    authenticator,
     clock,
     resolverFor(resolverClass) {
       const resolver = resolvers.get(resolverClass);
@@ -56,10 +63,11 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
       return resolver;
     },
     async start() {
-      await ruleCache.start();
+      await notifications.start();
+      await ruleCache.reload();
     },
     async stop() {
-      await ruleCache.stop();
+      await notifications.stop();
     },
   };
 }

@@ -1,20 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { generateApiKey, hashApiKey } from './api-key-hash';
 import type { DataSource } from 'typeorm';
 import { ApiKeyEntity } from './api-key.entity';
 import { ErrorCode, UserErrorException } from '../common/errors';
 import { UserEntity } from './user.entity';
 import { isUuid } from '../common/ids';
+import { Authenticator } from './authenticator';
 
 export const API_KEY_PREFIX_LENGTH = 11;
-
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-/** `cs_` + 8 hex (shown in listings) + `_` + 256 random bits. */
-export function generateApiKey(): string {
-  return `cs_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
-}
 
 export interface CreatedApiKey {
   apiKey: ApiKeyEntity;
@@ -23,7 +15,8 @@ export interface CreatedApiKey {
 }
 
 export class ApiKeyService {
-  constructor(private readonly db: DataSource) {}
+  /** `onAuthChange` runs after a committed change that may invalidate cached principals of this instance. */
+  constructor(private readonly db: DataSource, private readonly onAuthChange: () => void = () => undefined) {}
 
   async create(input: { userId: string; name: string; expiresAt?: Date | null; key?: string }): Promise<CreatedApiKey> {
     const errors = [];
@@ -52,7 +45,13 @@ export class ApiKeyService {
   async ensureKey(userId: string, name: string, key: string): Promise<void> {
     const existing = await this.db.getRepository(ApiKeyEntity).findOneBy({ keyHash: hashApiKey(key) });
     if (existing) {
-      if (existing.revokedAt) await this.db.getRepository(ApiKeyEntity).update(existing.id, { revokedAt: null, userId });
+      if (existing.revokedAt || existing.userId !== userId) {
+        await this.db.transaction(async (tx) => {
+          await tx.getRepository(ApiKeyEntity).update(existing.id, { revokedAt: null, userId });
+          await Authenticator.announceChange(tx);
+        });
+        this.onAuthChange();
+      }
       return;
     }
     await this.create({ userId, name, key });
@@ -64,7 +63,11 @@ export class ApiKeyService {
     if (!apiKey) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No API key has this id.', ['id']);
     if (!apiKey.revokedAt) {
       apiKey.revokedAt = new Date();
-      await repo.update(apiKey.id, { revokedAt: apiKey.revokedAt });
+      await this.db.transaction(async (tx) => {
+        await tx.getRepository(ApiKeyEntity).update(apiKey.id, { revokedAt: apiKey.revokedAt });
+        await Authenticator.announceChange(tx);
+      });
+      this.onAuthChange();
     }
     return apiKey;
   }

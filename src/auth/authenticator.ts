@@ -2,7 +2,9 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { DataSource } from 'typeorm';
-import { hashApiKey } from './api-key.service';
+import { LRUCache } from 'lru-cache';
+import { Notifications } from '../db/notifications';
+import { hashApiKey } from './api-key-hash';
 import { toUserEntity, UserEntity } from './user.entity';
 import { isUuid } from '../common/ids';
 
@@ -25,12 +27,26 @@ export class AuthenticationFailed extends GraphQLError {
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+export const AUTH_CHANGED_CHANNEL = 'countersign_auth_changed';
+
+interface CachedPrincipal {
+  principal: Principal;
+  /** The key's or token's own expiry, checked on every hit. */
+  expiresAt: number | null;
+}
 
 /** Turns an `Authorization: Bearer …` header into the acting user: an API key (hash lookup) or a JWT. */
 export class Authenticator {
   private readonly jwtKey: KeyObject | JWTVerifyGetKey | null;
+  /**
+   * Principals by token hash for a few seconds, so a request does not pay a lookup. Revoking a key or changing a user
+   * announces AUTH_CHANGED_CHANNEL and every instance drops its cache at once; the TTL bounds anything missed.
+   */
+  private readonly cache = new LRUCache<string, CachedPrincipal>({ max: 10_000, ttl: 30_000 });
 
-  constructor(private readonly db: DataSource, private readonly jwt: JwtOptions) {
+  constructor(private readonly db: DataSource, private readonly jwt: JwtOptions, notifications: Notifications) {
+    notifications.on(AUTH_CHANGED_CHANNEL, () => this.cache.clear());
+    notifications.onReconnect(() => this.cache.clear());
     if (jwt.publicKeyPem) this.jwtKey = createPublicKey(jwt.publicKeyPem.replace(/\\n/g, '\n'));
     else if (jwt.jwksUrl) this.jwtKey = createRemoteJWKSet(new URL(jwt.jwksUrl));
     else this.jwtKey = null;
@@ -39,30 +55,46 @@ export class Authenticator {
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
     if (!token) throw new AuthenticationFailed('Authentication required: send "Authorization: Bearer <API key or JWT>".');
-    if (token.split('.').length === 3 && this.jwtKey) return this.fromJwt(token);
-    return this.fromApiKey(token);
+    const hash = hashApiKey(token);
+    const cached = this.cache.get(hash);
+    if (cached && (cached.expiresAt === null || cached.expiresAt > Date.now())) return cached.principal;
+    const fresh = token.split('.').length === 3 && this.jwtKey ? await this.fromJwt(token) : await this.fromApiKey(hash);
+    this.cache.set(hash, fresh);
+    return fresh.principal;
   }
 
-  private async fromApiKey(token: string): Promise<Principal> {
-    const rows: Array<{ key_id: string; last_used_at: Date | null } & Record<string, unknown>> = await this.db.query(
-      `SELECT k.id AS key_id, k.last_used_at, u.*
+  /** Drops every cached principal of this instance (other instances hear AUTH_CHANGED_CHANNEL). */
+  forgetAll(): void {
+    this.cache.clear();
+  }
+
+  /** Call after revoking keys or changing users, inside the change's transaction when there is one. */
+  static announceChange(db: { query(sql: string, params?: unknown[]): Promise<unknown> }): Promise<void> {
+    return Notifications.notify(db, AUTH_CHANGED_CHANNEL);
+  }
+
+  private async fromApiKey(hash: string): Promise<CachedPrincipal> {
+    const rows: Array<{ key_id: string; last_used_at: Date | null; key_expires_at: Date | null } & Record<string, unknown>> = await this.db.query(
+      `SELECT k.id AS key_id, k.last_used_at, k.expires_at AS key_expires_at, u.*
          FROM api_keys k JOIN users u ON u.id = k.user_id
         WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.active`,
-      [hashApiKey(token)],
+      [hash],
     );
     const row = rows[0];
     if (!row) throw new AuthenticationFailed('The API key is unknown, revoked or expired.');
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
       void this.db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [row.key_id]).catch(() => undefined);
     }
-    return { user: toUserEntity(row), apiKeyId: row.key_id };
+    return { principal: { user: toUserEntity(row), apiKeyId: row.key_id }, expiresAt: row.key_expires_at?.getTime() ?? null };
   }
 
-  private async fromJwt(token: string): Promise<Principal> {
+  private async fromJwt(token: string): Promise<CachedPrincipal> {
     let subject: string | undefined;
+    let expiresAt: number | null = null;
     try {
       const { payload } = await jwtVerify(token, this.jwtKey as KeyObject, { issuer: this.jwt.issuer, audience: this.jwt.audience });
       subject = payload.sub;
+      expiresAt = payload.exp ? payload.exp * 1000 : null;
     } catch (error) {
       throw new AuthenticationFailed(`The JWT was rejected: ${(error as Error).message}`);
     }
@@ -70,6 +102,6 @@ export class Authenticator {
     const repo = this.db.getRepository(UserEntity);
     const user = isUuid(subject) ? await repo.findOneBy({ id: subject, active: true }) : await repo.findOneBy({ email: String(subject).toLowerCase(), active: true });
     if (!user) throw new AuthenticationFailed('The JWT subject is not a known active user.');
-    return { user, apiKeyId: null };
+    return { principal: { user, apiKeyId: null }, expiresAt };
   }
 }

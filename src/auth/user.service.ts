@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { UserEntity, type UserRole } from './user.entity';
+import { Authenticator } from './authenticator';
 
 export interface UserChanges {
   email?: string | null;
@@ -14,7 +15,8 @@ export interface UserChanges {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export class UserService {
-  constructor(private readonly db: DataSource) {}
+  /** `onAuthChange` runs after a committed change that may invalidate cached principals of this instance. */
+  constructor(private readonly db: DataSource, private readonly onAuthChange: () => void = () => undefined) {}
 
   list(): Promise<UserEntity[]> {
     return this.db.getRepository(UserEntity).find({ order: { createdAt: 'ASC' } });
@@ -37,7 +39,13 @@ export class UserService {
     const changes = this.validate(input, false);
     if (changes.email && changes.email !== user.email) await this.assertEmailFree(changes.email);
     Object.assign(user, changes);
-    return repo.save(user);
+    const saved = await this.db.transaction(async (tx) => {
+      const row = await tx.getRepository(UserEntity).save(user);
+      await Authenticator.announceChange(tx); // role, profile or active may have changed: cached principals are stale
+      return row;
+    });
+    this.onAuthChange();
+    return saved;
   }
 
   private validate(input: UserChanges, creating: boolean): Partial<UserEntity> {

@@ -28,6 +28,11 @@ export class OtpRuleService {
     return this.db.getRepository(OtpRuleEntity).find({ where, order: { id: 'ASC' } });
   }
 
+  /** The active rules this instance checks saves against (its in-memory cache). */
+  async cachedRules(module: string): Promise<OtpRuleEntity[]> {
+    return (await this.cache.activeRules(module)).map((cached) => cached.rule);
+  }
+
   get(id: number): Promise<OtpRuleEntity | null> {
     return this.db.getRepository(OtpRuleEntity).findOneBy({ id });
   }

@@ -27,9 +27,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(label: string, env: Record<string, string> = {}): Promise<TestServer> {
-  const database = await createTestDatabase(label);
-  const adminKey = `cs_admin_${randomBytes(24).toString('base64url')}`;
+/**
+ * Starts the real server on a fresh database of its own; with `shareWith`, a second instance on that server's
+ * database (same admin key), as several instances run in production. Closing the sharing instance keeps the database.
+ */
+export async function startTestServer(label: string, env: Record<string, string> = {}, shareWith?: TestServer): Promise<TestServer> {
+  const database = shareWith ? { url: shareWith.databaseUrl, drop: async () => undefined } : await createTestDatabase(label);
+  const adminKey = shareWith?.adminKey ?? `cs_admin_${randomBytes(24).toString('base64url')}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
