@@ -1,6 +1,8 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { isDatabaseUnavailable } from '../db/sql';
 
 const CONTEXT_PREFIX = 'Context creation failed: ';
 
@@ -19,6 +21,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
       .flatMap((v) => flattenValidation(v, []));
     message = `Invalid arguments: ${(extensions.validationErrors as Array<{ field: string; messages: string[] }>).map((v) => v.messages.join(', ')).join('; ')}`;
   }
+  if (isDatabaseUnavailable(original) || isDatabaseUnavailable(error)) {
+    log.warn({ err: original ?? error }, 'database unavailable while answering a GraphQL request');
+    return { message: 'The database is unreachable right now; nothing was changed. Try again shortly.', locations: formatted.locations, path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+  }
   if (!extensions.code || extensions.code === 'INTERNAL_SERVER_ERROR') {
     log.error({ err: original ?? error }, 'unexpected error while answering a GraphQL request');
     extensions.code = 'INTERNAL_SERVER_ERROR';
@@ -35,3 +41,18 @@ function flattenValidation(v: { property: string; constraints?: Record<string, s
   const nested = (v.children ?? []).flatMap((c) => flattenValidation(c as typeof v, here));
   return [...own, ...nested];
 }
+
+/** A response carrying SERVICE_UNAVAILABLE answers HTTP 503, so clients and load balancers retry elsewhere. */
+export const serviceUnavailableStatus: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+        if (errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+          response.http.status = 503;
+          response.http.headers.set('retry-after', '2');
+        }
+      },
+    };
+  },
+};

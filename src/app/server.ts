@@ -18,9 +18,11 @@ import { explorerRouter } from './explorer';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
 import { createLoaders } from './loaders';
-import { formatError } from './errors';
+import { formatError, serviceUnavailableStatus } from './errors';
 import { queryLimitRules } from './limits';
 import { openDatabase, type Database } from '../db/database';
+import { isDatabaseUnavailable } from '../db/sql';
+import { GraphQLError } from 'graphql';
 import { resolveSecretKey } from './secret-key';
 import { ensureAdminKey } from '../auth/bootstrap';
 
@@ -89,6 +91,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_TIMEOUT_MS }),
       ApolloServerPluginLandingPageDisabled(),
       metrics.graphqlPlugin(),
+      serviceUnavailableStatus,
     ],
   });
   await apollo.start();
@@ -136,7 +139,12 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<RequestContext> => {
-        const principal = await authenticator.authenticate(req.headers.authorization);
+        const principal = await authenticator.authenticate(req.headers.authorization).catch((error) => {
+          if (!isDatabaseUnavailable(error)) throw error;
+          throw new GraphQLError('The database is unreachable right now; nothing was changed. Try again shortly.', {
+            extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', '2']]) } },
+          });
+        });
         return {
           requestId: String(req.id),
           user: principal.user,

@@ -18,3 +18,14 @@ export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string; driverError?: { code?: string } })?.code === '23505'
     || (error as { driverError?: { code?: string } })?.driverError?.code === '23505';
 }
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i;
+
+/** The database could not be reached (down, restarting, or the connection dropped), as opposed to a query error. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error as any, depth = 0; current && depth < 5; current = current.driverError ?? current.thrownValue ?? current.cause ?? current.originalError, depth += 1) {
+    if (UNAVAILABLE_CODES.has(current.code) || UNAVAILABLE_MESSAGES.test(String(current.message ?? ''))) return true;
+  }
+  return false;
+}
