@@ -4,9 +4,10 @@ import { toUserEntity, type UserEntity } from '../auth/user.entity';
 import { byIdLoader } from '../common/loader';
 import type { RecordEntity } from '../records/record.entity';
 import { toRecordEntity } from '../records/record.service';
+import { createConnectionLoaders, type ConnectionLoaders } from '../connections/connection.loaders';
 
 /** Created per request, so batching and caching never leak between callers. */
-export interface Loaders {
+export interface Loaders extends ConnectionLoaders {
   users: DataLoader<string, UserEntity | null>;
   /** Includes soft-deleted records; callers decide whether to show them. */
   records: DataLoader<string, RecordEntity | null>;
@@ -16,5 +17,6 @@ export function createLoaders(db: DataSource): Loaders {
   return {
     users: byIdLoader(db, 'users', toUserEntity),
     records: byIdLoader(db, 'records', toRecordEntity),
+    ...createConnectionLoaders(db),
   };
 }

@@ -3,9 +3,15 @@ import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from './context';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordResolver } from '../records/record.resolver';
+import { ConnectionTypeResolver } from '../connections/connection-type.resolver';
+import { ConnectionResolver } from '../connections/connection.resolver';
+import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
 
 /** Every resolver class; features add theirs here. */
-export const RESOLVERS = [UserResolver, ApiKeyResolver, RecordResolver] as const;
+export const RESOLVERS = [
+  UserResolver, ApiKeyResolver, RecordResolver,
+  ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver,
+] as const;
 
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.length === 0 || roles.includes(context.user.role);
 
