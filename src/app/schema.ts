@@ -6,11 +6,12 @@ import { RecordResolver } from '../records/record.resolver';
 import { ConnectionTypeResolver } from '../connections/connection-type.resolver';
 import { ConnectionResolver } from '../connections/connection.resolver';
 import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
+import { IntegrityResolver } from '../connections/integrity.resolver';
 
 /** Every resolver class; features add theirs here. */
 export const RESOLVERS = [
   UserResolver, ApiKeyResolver, RecordResolver,
-  ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver,
+  ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver,
 ] as const;
 
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.length === 0 || roles.includes(context.user.role);

@@ -11,6 +11,8 @@ import { ConnectionTypeResolver } from '../connections/connection-type.resolver'
 import { ConnectionService } from '../connections/connection.service';
 import { ConnectionResolver } from '../connections/connection.resolver';
 import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
+import { IntegrityService } from '../connections/integrity.service';
+import { IntegrityResolver } from '../connections/integrity.resolver';
 
 export interface ServiceDeps {
   config: AppConfig;
@@ -25,6 +27,7 @@ export interface Services {
   records: RecordService;
   connectionTypes: ConnectionTypeService;
   connections: ConnectionService;
+  connectionIntegrity: IntegrityService;
   resolverFor(resolverClass: Function): unknown;
   /** Stops background work (workers, listeners) before the pool closes. */
   stop(): Promise<void>;
@@ -36,6 +39,7 @@ export function createServices(db: DataSource, _deps: ServiceDeps): Services {
   const records = new RecordService(db);
   const connectionTypes = new ConnectionTypeService(db);
   const connections = new ConnectionService(db);
+  const connectionIntegrity = new IntegrityService(db);
   const resolvers = new Map<Function, unknown>([
     [UserResolver, new UserResolver(users)],
     [ApiKeyResolver, new ApiKeyResolver(apiKeys)],
@@ -44,6 +48,7 @@ export function createServices(db: DataSource, _deps: ServiceDeps): Services {
     [ConnectionResolver, new ConnectionResolver(connections)],
     [RecordConnectionsResolver, new RecordConnectionsResolver()],
     [RecordConnectionResolver, new RecordConnectionResolver()],
+    [IntegrityResolver, new IntegrityResolver(connectionIntegrity)],
   ]);
   return {
     users,
@@ -51,6 +56,7 @@ export function createServices(db: DataSource, _deps: ServiceDeps): Services {
     records,
     connectionTypes,
     connections,
+    connectionIntegrity,
     resolverFor(resolverClass) {
       const resolver = resolvers.get(resolverClass);
       if (!resolver) throw new Error(`No instance registered for resolver ${resolverClass.name}`);
