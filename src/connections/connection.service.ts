@@ -43,40 +43,44 @@ export class ConnectionService {
     return loadConnectionPage(this.db, { typeIds, status: filter?.status ?? null, recordId }, first, after ?? null);
   }
 
+  /**
+   * Runs in a transaction holding share locks on the type and both records, so a concurrent type change (policy
+   * checks) or record deletion waits for it instead of missing the new connection.
+   */
   async create(ctx: RequestContext, input: CreateConnectionInput): Promise<ConnectionEntity> {
-    const [type, endpoints] = await Promise.all([
-      this.findType(this.db, input.typeId),
-      this.findEndpoints(this.db, [input.sourceId, input.targetId]),
-    ]);
-    const source = endpoints.get(String(input.sourceId).toLowerCase()) ?? null;
-    const target = endpoints.get(String(input.targetId).toLowerCase()) ?? null;
-    const errors: UserError[] = [];
-    if (!type) errors.push(new UserError(ErrorCode.NOT_FOUND, 'No connection type has this id.', ['typeId']));
-    else if (!type.active) errors.push(new UserError(ErrorCode.INVALID, `The connection type "${type.name}" is inactive and takes no new connections.`, ['typeId']));
-    if (!source) errors.push(new UserError(ErrorCode.NOT_FOUND, 'No record has this id.', ['sourceId']));
-    if (!target) errors.push(new UserError(ErrorCode.NOT_FOUND, 'No record has this id.', ['targetId']));
-    if (type && source && target) errors.push(...endpointErrors(type, source, target));
-    const checked = checkProperties(type?.properties ?? [], input.properties ?? {});
-    if (type) errors.push(...checked.errors);
-    errors.push(...dateErrors(input.startDate ?? null, input.endDate ?? null));
-    if (errors.length) throw new UserErrorException(errors);
-
-    const draft = {
-      typeId: type!.id, sourceId: source!.id, targetId: target!.id, symmetric: type!.symmetric,
-      startDate: input.startDate ?? null, endDate: input.endDate ?? null,
-    };
-    await this.assertNoDuplicate(type!, draft, null);
+    let probe: DuplicateProbe | null = null;
     try {
-      const [row] = await this.db.query(
-        `INSERT INTO connections AS c (type_id, source_id, target_id, "symmetric", start_date, end_date, properties, notes, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         RETURNING ${CONNECTION_COLUMNS}`,
-        [draft.typeId, draft.sourceId, draft.targetId, draft.symmetric, draft.startDate, draft.endDate,
-          JSON.stringify(checked.properties), input.notes?.trim() || null, ctx.user.id],
-      );
-      return toConnectionEntity(row);
+      return await this.db.transaction(async (tx) => {
+        const type = await this.findType(tx, input.typeId);
+        const endpoints = await this.findEndpoints(tx, [input.sourceId, input.targetId]);
+        const source = endpoints.get(String(input.sourceId).toLowerCase()) ?? null;
+        const target = endpoints.get(String(input.targetId).toLowerCase()) ?? null;
+        const errors: UserError[] = [];
+        if (!type) errors.push(new UserError(ErrorCode.NOT_FOUND, 'No connection type has this id.', ['typeId']));
+        else if (!type.active) errors.push(new UserError(ErrorCode.INVALID, `The connection type "${type.name}" is inactive and takes no new connections.`, ['typeId']));
+        if (!source) errors.push(new UserError(ErrorCode.NOT_FOUND, 'No record has this id.', ['sourceId']));
+        if (!target) errors.push(new UserError(ErrorCode.NOT_FOUND, 'No record has this id.', ['targetId']));
+        if (type && source && target) errors.push(...endpointErrors(type, source, target));
+        const checked = checkProperties(type?.properties ?? [], input.properties ?? {});
+        if (type) errors.push(...checked.errors);
+        errors.push(...dateErrors(input.startDate ?? null, input.endDate ?? null));
+        if (errors.length) throw new UserErrorException(errors);
+
+        probe = {
+          type: type!, sourceId: source!.id, targetId: target!.id, startDate: input.startDate ?? null, endDate: input.endDate ?? null,
+        };
+        await this.assertNoDuplicate(tx, probe, null);
+        const [row] = await tx.query(
+          `INSERT INTO connections AS c (type_id, source_id, target_id, "symmetric", start_date, end_date, properties, notes, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           RETURNING ${CONNECTION_COLUMNS}`,
+          [type!.id, probe.sourceId, probe.targetId, type!.symmetric, probe.startDate, probe.endDate,
+            JSON.stringify(checked.properties), input.notes?.trim() || null, ctx.user.id],
+        );
+        return toConnectionEntity(row);
+      });
     } catch (error) {
-      throw await this.translateWriteError(error, type!, draft, null);
+      throw await this.translateWriteError(error, probe, null);
     }
   }
 
@@ -97,27 +101,35 @@ export class ConnectionService {
     return results;
   }
 
+  /** Locks the type (shared) before the connection, in the same order as a type change, so the two never deadlock. */
   async update(id: string, input: UpdateConnectionInput): Promise<ConnectionEntity> {
-    const current = await this.get(id);
-    if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
-    const type = (await this.findType(this.db, current.typeId))!;
-    const startDate = input.startDate === undefined ? current.startDate : input.startDate;
-    const endDate = input.endDate === undefined ? current.endDate : input.endDate;
-    const checked = input.properties == null ? { properties: current.properties, errors: [] } : checkProperties(type.properties, input.properties, current.properties);
-    const errors = [...checked.errors, ...dateErrors(startDate, endDate)];
-    if (errors.length) throw new UserErrorException(errors);
-    const draft = { typeId: type.id, sourceId: current.sourceId, targetId: current.targetId, symmetric: current.symmetric, startDate, endDate };
-    await this.assertNoDuplicate(type, draft, current.id);
+    let probe: DuplicateProbe | null = null;
+    const found = await this.get(id);
+    if (!found) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
     try {
-      const [row] = await queryRows(this.db,
-        `UPDATE connections c SET start_date = $2, end_date = $3, properties = $4, notes = $5, updated_at = now()
-          WHERE c.id = $1 RETURNING ${CONNECTION_COLUMNS}`,
-        [current.id, startDate, endDate, JSON.stringify(checked.properties), input.notes === undefined ? current.notes : input.notes?.trim() || null],
-      );
-      if (!row) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
-      return toConnectionEntity(row);
+      return await this.db.transaction(async (tx) => {
+        const type = (await this.findType(tx, found.typeId))!;
+        const rows = await tx.query(`SELECT ${CONNECTION_COLUMNS} FROM connections c WHERE c.id = $1 FOR UPDATE`, [found.id]);
+        if (!rows[0]) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
+        const current = toConnectionEntity(rows[0]);
+        const startDate = input.startDate === undefined ? current.startDate : input.startDate;
+        const endDate = input.endDate === undefined ? current.endDate : input.endDate;
+        const checked = input.properties == null
+          ? { properties: current.properties, errors: [] }
+          : checkProperties(type.properties, input.properties, current.properties);
+        const errors = [...checked.errors, ...dateErrors(startDate, endDate)];
+        if (errors.length) throw new UserErrorException(errors);
+        probe = { type, sourceId: current.sourceId, targetId: current.targetId, startDate, endDate };
+        await this.assertNoDuplicate(tx, probe, current.id);
+        const [row] = await queryRows(tx,
+          `UPDATE connections c SET start_date = $2, end_date = $3, properties = $4, notes = $5, updated_at = now()
+            WHERE c.id = $1 RETURNING ${CONNECTION_COLUMNS}`,
+          [current.id, startDate, endDate, JSON.stringify(checked.properties), input.notes === undefined ? current.notes : input.notes?.trim() || null],
+        );
+        return toConnectionEntity(row);
+      });
     } catch (error) {
-      throw await this.translateWriteError(error, type, draft, current.id);
+      throw await this.translateWriteError(error, probe, found.id);
     }
   }
 
@@ -128,60 +140,65 @@ export class ConnectionService {
     return current;
   }
 
-  private async findType(db: Queryable, id: string): Promise<ConnectionTypeEntity | null> {
+  /** The type, share-locked for the rest of the transaction. */
+  private async findType(tx: Queryable, id: string): Promise<ConnectionTypeEntity | null> {
     if (!isUuid(id)) return null;
-    const rows = await db.query('SELECT * FROM connection_types WHERE id = $1', [id]);
+    const rows = await tx.query('SELECT * FROM connection_types WHERE id = $1 FOR SHARE', [id]);
     return rows[0] ? toConnectionTypeEntity(rows[0]) : null;
   }
 
-  private async findEndpoints(db: Queryable, ids: string[]): Promise<Map<string, Endpoint>> {
-    const valid = ids.filter(isUuid);
+  /** Visible records among `ids`, share-locked so that they cannot be deleted before the transaction ends. */
+  private async findEndpoints(tx: Queryable, ids: string[]): Promise<Map<string, Endpoint>> {
+    const valid = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
     const rows: Endpoint[] = valid.length
-      ? await db.query('SELECT id, module, label FROM records WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL', [valid])
+      ? await tx.query('SELECT id, module, label FROM records WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL ORDER BY id FOR SHARE', [valid])
       : [];
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  /** The refusal when a connection of this type between these records already covers part of these dates. */
-  private async assertNoDuplicate(type: ConnectionTypeEntity, draft: DuplicateProbe, exceptId: string | null): Promise<void> {
-    const existing = await this.findOverlapping(draft, exceptId);
-    if (existing) throw duplicateError(type, existing);
+  private async assertNoDuplicate(db: Queryable, probe: DuplicateProbe, exceptId: string | null): Promise<void> {
+    const existing = await findOverlapping(db, probe, exceptId);
+    if (existing) throw duplicateError(probe.type, existing);
   }
 
-  private async findOverlapping(draft: DuplicateProbe, exceptId: string | null): Promise<ConnectionEntity | null> {
-    const rows = await this.db.query(
-      `SELECT ${CONNECTION_COLUMNS} FROM connections c
-        WHERE c.type_id = $1 AND ($5::uuid IS NULL OR c.id <> $5)
-          AND ((c.source_id = $2 AND c.target_id = $3) OR ($4 AND c.source_id = $3 AND c.target_id = $2))
-          AND daterange(COALESCE(c.start_date, '-infinity'::date), COALESCE(c.end_date, 'infinity'::date), '[]')
-              && daterange(COALESCE($6::date, '-infinity'::date), COALESCE($7::date, 'infinity'::date), '[]')
-        ORDER BY c.created_at LIMIT 1`,
-      [draft.typeId, draft.sourceId, draft.targetId, draft.symmetric, exceptId, draft.startDate, draft.endDate],
-    );
-    return rows[0] ? toConnectionEntity(rows[0]) : null;
-  }
-
-  /** A write that lost a race: the exclusion constraint names a duplicate, the foreign keys a record deleted meanwhile. */
-  private async translateWriteError(error: unknown, type: ConnectionTypeEntity, draft: DuplicateProbe, exceptId: string | null): Promise<unknown> {
+  /**
+   * A write that lost a race, seen after its transaction rolled back: the exclusion constraint means a duplicate
+   * committed meanwhile (looked up to name it), a foreign key a record deleted meanwhile.
+   */
+  private async translateWriteError(error: unknown, probe: DuplicateProbe | null, exceptId: string | null): Promise<unknown> {
     const pgError = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
     const code = pgError.driverError?.code ?? pgError.code;
     const constraint = pgError.driverError?.constraint ?? pgError.constraint;
-    if (code === PG_EXCLUSION_VIOLATION && constraint === NO_OVERLAP_CONSTRAINT) {
-      const existing = await this.findOverlapping(draft, exceptId);
-      return existing ? duplicateError(type, existing) : UserErrorException.of(ErrorCode.DUPLICATE_CONNECTION, 'An overlapping connection was saved at the same time; reload and try again.');
+    if (code === PG_EXCLUSION_VIOLATION && constraint === NO_OVERLAP_CONSTRAINT && probe) {
+      const existing = await findOverlapping(this.db, probe, exceptId);
+      return existing ? duplicateError(probe.type, existing) : UserErrorException.of(ErrorCode.DUPLICATE_CONNECTION, 'An overlapping connection was saved at the same time; reload and try again.', ['typeId']);
     }
     if (code === PG_FOREIGN_KEY_VIOLATION) return UserErrorException.of(ErrorCode.NOT_FOUND, 'One of the records was deleted meanwhile.', ['sourceId']);
     return error;
   }
 }
 
+/** What a new or changed connection would occupy: one type, two records, a date range. */
 interface DuplicateProbe {
-  typeId: string;
+  type: ConnectionTypeEntity;
   sourceId: string;
   targetId: string;
-  symmetric: boolean;
   startDate: string | null;
   endDate: string | null;
+}
+
+/** The oldest connection of the probe's type between the same records (either order when symmetric) with overlapping dates. */
+async function findOverlapping(db: Queryable, probe: DuplicateProbe, exceptId: string | null): Promise<ConnectionEntity | null> {
+  const rows = await db.query(
+    `SELECT ${CONNECTION_COLUMNS} FROM connections c
+      WHERE c.type_id = $1 AND ($5::uuid IS NULL OR c.id <> $5)
+        AND ((c.source_id = $2 AND c.target_id = $3) OR ($4 AND c.source_id = $3 AND c.target_id = $2))
+        AND daterange(COALESCE(c.start_date, '-infinity'::date), COALESCE(c.end_date, 'infinity'::date), '[]')
+            && daterange(COALESCE($6::date, '-infinity'::date), COALESCE($7::date, 'infinity'::date), '[]')
+      ORDER BY c.created_at LIMIT 1`,
+    [probe.type.id, probe.sourceId, probe.targetId, probe.type.symmetric, exceptId, probe.startDate, probe.endDate],
+  );
+  return rows[0] ? toConnectionEntity(rows[0]) : null;
 }
 
 function duplicateError(type: ConnectionTypeEntity, existing: ConnectionEntity): UserErrorException {
