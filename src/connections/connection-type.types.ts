@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { ArrayMaxSize, ArrayMinSize, IsOptional, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsOptional, MaxLength, ValidateNested } from 'class-validator';
 import { UserError } from '../common/errors';
 import type { ConnectionTypeEntity, PropertyType } from './connection-type.entity';
 
@@ -71,7 +71,7 @@ export class CreateConnectionTypeInput {
   @Field(() => [String]) @ArrayMinSize(1) @ArrayMaxSize(10) sourceModules: string[];
   @Field(() => [String]) @ArrayMinSize(1) @ArrayMaxSize(10) targetModules: string[];
   @Field(() => Boolean, { defaultValue: false }) allowSelf: boolean;
-  @Field(() => [ConnectionPropertyDefinitionInput], { nullable: true }) @IsOptional() @ArrayMaxSize(MAX_PROPERTIES)
+  @Field(() => [ConnectionPropertyDefinitionInput], { nullable: true }) @IsOptional() @ArrayMaxSize(MAX_PROPERTIES) @ValidateNested({ each: true })
   properties?: ConnectionPropertyDefinitionInput[] | null;
   @Field(() => Boolean, { defaultValue: true }) active: boolean;
 }
@@ -83,7 +83,7 @@ export class UpdateConnectionTypeInput {
   @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMinSize(1) @ArrayMaxSize(10) sourceModules?: string[] | null;
   @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMinSize(1) @ArrayMaxSize(10) targetModules?: string[] | null;
   @Field(() => Boolean, { nullable: true }) allowSelf?: boolean | null;
-  @Field(() => [ConnectionPropertyDefinitionInput], { nullable: true }) @IsOptional() @ArrayMaxSize(MAX_PROPERTIES)
+  @Field(() => [ConnectionPropertyDefinitionInput], { nullable: true }) @IsOptional() @ArrayMaxSize(MAX_PROPERTIES) @ValidateNested({ each: true })
   properties?: ConnectionPropertyDefinitionInput[] | null;
   @Field(() => Boolean, { nullable: true }) active?: boolean | null;
 }

@@ -1,5 +1,5 @@
 import { startTestServer, type TestServer } from '../support/test-server';
-import { connect, contact, createType, organization, SYSTEM, UPDATE_TYPE, USER_ERRORS, createRecord } from './helpers';
+import { CREATE_TYPE, connect, contact, createType, organization, SYSTEM, UPDATE_TYPE, USER_ERRORS, createRecord } from './helpers';
 
 let t: TestServer;
 beforeAll(async () => { t = await startTestServer('conn_types'); });
@@ -189,6 +189,20 @@ describe('connection types: failing cases', () => {
     expect(update.body.data.updateConnectionType.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: ['id'] })]);
     const read = await t.gql('{ connectionType(id: "nope") { id } }');
     expect(read.body).toEqual({ data: { connectionType: null } });
+  });
+
+  test('over-long names, labels and options are client errors and nothing is written', async () => {
+    const long = 'x'.repeat(101);
+    const base = { name: 'length check', inverseName: 'length checked', sourceModules: ['Contacts'], targetModules: ['Contacts'] };
+    for (const input of [
+      { ...base, name: long },
+      { ...base, properties: [{ key: 'k', label: long, type: 'TEXT' }] },
+      { ...base, properties: [{ key: 'k', label: 'K', type: 'PICKLIST', options: [long] }] },
+    ]) {
+      const res = await t.gql(CREATE_TYPE, { input });
+      expect(res.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    expect(await t.sql(`SELECT count(*)::int AS n FROM connection_types WHERE name = 'length check'`)).toEqual([{ n: 0 }]);
   });
 
   test('only admins define types; every role can read them', async () => {

@@ -320,6 +320,9 @@ describe('connections: failing cases', () => {
     expect(forged.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const badModule = await t.gql(RECORD_CONNECTIONS, { id: a.id, filter: { otherModule: 'Spaceships' } });
     expect(badModule.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const longNotes = await t.gql(`mutation($inputs: [CreateConnectionInput!]!) { createConnections(inputs: $inputs) { createdCount } }`,
+      { inputs: [{ typeId: SYSTEM.knows, sourceId: a.id, targetId: b.id, notes: 'x'.repeat(2001) }] });
+    expect(longNotes.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const tooMany = await t.gql(RECORD_CONNECTIONS, { id: a.id, first: 101 });
     expect(tooMany.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const noConnection = await t.gql('{ connection(id: "nope") { id } }');
