@@ -30,7 +30,8 @@ function groupBy<K extends { recordId: string }>(keys: readonly K[], shared: (ke
   const groups = new Map<string, K[]>();
   for (const key of keys) {
     const group = shared(key);
-    groups.set(group, [...(groups.get(group) ?? []), key]);
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group)!.push(key);
   }
   return groups;
 }
@@ -44,7 +45,7 @@ export function createConnectionLoaders(db: DataSource): ConnectionLoaders {
       for (const group of groupBy(keys, pageArgs).values()) {
         const { filter, first, after } = group[0];
         const byRecord = await loadRecordConnectionSlices(db, group.map((k) => k.recordId), filter, first, after);
-        group.forEach((key) => slices.set(key, byRecord.get(key.recordId)!));
+        group.forEach((key) => slices.set(key, byRecord.get(key.recordId.toLowerCase())!));
       }
       return keys.map((key) => slices.get(key)!);
     }, { cacheKeyFn: (k) => `${k.recordId}:${pageArgs(k)}`, maxBatchSize: 1000 }),

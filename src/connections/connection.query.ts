@@ -25,7 +25,9 @@ export interface RecordConnectionsSlice {
   otherRecords: RecordEntity[];
 }
 
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+/** A connection's creation time to the microsecond, in UTC, whatever the session's DateStyle: the cursor's first part. */
+const CURSOR_AT_SQL = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 export function normaliseRecordFilter(input: {
   typeIds?: string[] | null; direction?: ConnectionDirection | null; status?: ConnectionStatus | null; otherModule?: string | null;
@@ -49,7 +51,7 @@ export function encodeConnectionCursor(createdAt: string, id: string): string {
   return encodeCursor([createdAt, id]);
 }
 
-/** The (created_at, id) position after which a page starts; the timestamp is kept as Postgres printed it (microseconds). */
+/** The (created_at, id) position after which a page starts. */
 export function decodeConnectionCursor(after: string | null | undefined): [string, string] | null {
   if (!after) return null;
   const [at, id] = decodeCursor(after, 2);
@@ -82,11 +84,11 @@ export function statusSql(status: ConnectionStatus): string {
 const OTHER_RECORD_JOIN = `JOIN records o ON o.id = CASE WHEN c.source_id = v.viewer_id THEN c.target_id ELSE c.source_id END
                              AND o.deleted_at IS NULL`;
 
-/** One statement for the first page of connections of every record in `recordIds`, each with its other record. */
+/** One statement for a page of connections of every record in `recordIds`, each with its other record; keyed by lower-case id. */
 export async function loadRecordConnectionSlices(
   db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter, first: number, after: string | null,
 ): Promise<Map<string, RecordConnectionsSlice>> {
-  const slices = new Map<string, RecordConnectionsSlice>(recordIds.map((id) => [id, { views: [], otherRecords: [] }]));
+  const slices = new Map<string, RecordConnectionsSlice>(recordIds.map((id) => [id.toLowerCase(), { views: [], otherRecords: [] }]));
   const valid = recordIds.filter(isUuid);
   if (valid.length === 0 || filter.typeIds?.length === 0) return slices;
   const params: unknown[] = [valid, first + 1];
@@ -96,7 +98,7 @@ export async function loadRecordConnectionSlices(
     `SELECT v.viewer_id, x.*
        FROM unnest($1::uuid[]) AS v(viewer_id)
        CROSS JOIN LATERAL (
-         SELECT ${CONNECTION_COLUMNS}, c.created_at::text AS cursor_at, to_jsonb(o) AS other
+         SELECT ${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, to_jsonb(o) AS other
            FROM connections c
            ${OTHER_RECORD_JOIN}
           WHERE (c.source_id = v.viewer_id OR c.target_id = v.viewer_id) ${recordFilterSql(filter, params)} ${cursor}
@@ -105,14 +107,14 @@ export async function loadRecordConnectionSlices(
     params,
   );
   for (const row of rows) {
-    const slice = slices.get(row.viewer_id) ?? slices.get(recordIds.find((id) => id.toLowerCase() === row.viewer_id)!)!;
+    const slice = slices.get(row.viewer_id)!;
     slice.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id)));
     slice.otherRecords.push(recordFromJson(row.other));
   }
   return slices;
 }
 
-/** One statement for the number of connections (matching `filter`) of every record in `recordIds`. */
+/** One statement for the number of connections (matching `filter`) of every record in `recordIds`; keyed by lower-case id. */
 export async function countRecordConnections(db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter): Promise<Map<string, number>> {
   const counts = new Map<string, number>(recordIds.map((id) => [id.toLowerCase(), 0]));
   const valid = recordIds.filter(isUuid);
@@ -143,7 +145,7 @@ export async function loadConnectionPage(
   const position = decodeConnectionCursor(after);
   const cursor = position ? `AND (c.created_at, c.id) > (${param(position[0])}::timestamptz, ${param(position[1])}::uuid)` : '';
   const rows: Array<Record<string, any>> = await db.query(
-    `SELECT ${CONNECTION_COLUMNS}, c.created_at::text AS cursor_at ${from} ${cursor} ORDER BY c.created_at, c.id LIMIT ${param(first + 1)}`,
+    `SELECT ${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL} ${from} ${cursor} ORDER BY c.created_at, c.id LIMIT ${param(first + 1)}`,
     params,
   );
   return {
