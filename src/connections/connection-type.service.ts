@@ -65,7 +65,8 @@ export class ConnectionTypeService {
 
   /**
    * Changes a type. Connections that the new modules, properties or self-link rule would leave not fitting are
-   * handled by `policy`; with RESTRICT the change is refused and they are listed.
+   * handled by `policy`; with RESTRICT the change is refused and they are listed. Misfits are found by running the
+   * same SQL test before and after the change inside the transaction, so the rules live in one place.
    */
   async update(id: string, input: UpdateConnectionTypeInput, policy: ConnectionPolicy): Promise<TypeChangeResult> {
     return this.db.transaction(async (tx) => {
@@ -83,13 +84,14 @@ export class ConnectionTypeService {
       const { type, errors } = checkConnectionType(draft);
       if (errors.length) throw new UserErrorException(errors);
       await this.assertNameFree(tx, type, id);
+      const misfitsBefore = await misfitsOf(tx, id);
       const [row] = await queryRows(tx,
         `UPDATE connection_types SET name = $2, inverse_name = $3, source_modules = $4, target_modules = $5, allow_self = $6,
                 properties = $7, active = $8, updated_at = now()
           WHERE id = $1 RETURNING *`,
         [id, type.name, type.inverseName, type.sourceModules, type.targetModules, type.allowSelf, JSON.stringify(type.properties), type.active],
       );
-      const affected = await this.applyPolicy(tx, id, policy);
+      const affected = await this.applyPolicy(tx, newMisfits(misfitsBefore, await misfitsOf(tx, id)), policy);
       return { connectionType: toConnectionTypeEntity(row), affectedConnectionIds: affected };
     });
   }
@@ -116,8 +118,8 @@ export class ConnectionTypeService {
     });
   }
 
-  private async applyPolicy(tx: EntityManager, typeId: string, policy: ConnectionPolicy): Promise<string[]> {
-    const misfits: Array<{ id: string; kinds: string[] }> = await tx.query(MISFITS_OF_TYPE_SQL, [typeId]);
+  /** Handles the connections this change made misfit; ones that already misfit before (kept with IGNORE) are left alone. */
+  private async applyPolicy(tx: EntityManager, misfits: Misfit[], policy: ConnectionPolicy): Promise<string[]> {
     const ids = misfits.map((m) => m.id);
     if (ids.length === 0) return [];
     switch (policy) {
@@ -167,6 +169,20 @@ export class ConnectionTypeService {
       throw UserErrorException.of(ErrorCode.TAKEN, `A connection type named "${clashes[0].name}" already links these modules (${clashes[0].id}).`, ['name']);
     }
   }
+}
+
+interface Misfit { id: string; kinds: string[] }
+
+function misfitsOf(tx: EntityManager, typeId: string): Promise<Misfit[]> {
+  return tx.query(MISFITS_OF_TYPE_SQL, [typeId]);
+}
+
+/** The misfits (and kinds of misfit) in `after` that were not there `before`. */
+function newMisfits(before: Misfit[], after: Misfit[]): Misfit[] {
+  const old = new Map(before.map((m) => [m.id, new Set(m.kinds)]));
+  return after
+    .map((m) => ({ id: m.id, kinds: m.kinds.filter((kind) => !old.get(m.id)?.has(kind)) }))
+    .filter((m) => m.kinds.length > 0);
 }
 
 function listed(ids: string[]): string {

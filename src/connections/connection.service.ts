@@ -69,6 +69,7 @@ export class ConnectionService {
         probe = {
           type: type!, sourceId: source!.id, targetId: target!.id, startDate: input.startDate ?? null, endDate: input.endDate ?? null,
         };
+        await lockPair(tx, probe);
         await this.assertNoDuplicate(tx, probe, null);
         const [row] = await tx.query(
           `INSERT INTO connections AS c (type_id, source_id, target_id, "symmetric", start_date, end_date, properties, notes, created_by)
@@ -120,6 +121,7 @@ export class ConnectionService {
         const errors = [...checked.errors, ...dateErrors(startDate, endDate)];
         if (errors.length) throw new UserErrorException(errors);
         probe = { type, sourceId: current.sourceId, targetId: current.targetId, startDate, endDate };
+        await lockPair(tx, probe);
         await this.assertNoDuplicate(tx, probe, current.id);
         const [row] = await queryRows(tx,
           `UPDATE connections c SET start_date = $2, end_date = $3, properties = $4, notes = $5, updated_at = now()
@@ -185,6 +187,16 @@ interface DuplicateProbe {
   targetId: string;
   startDate: string | null;
   endDate: string | null;
+}
+
+/**
+ * Writers of the same type and pair of records queue here, so each sees the others' committed rows in its duplicate
+ * check. Without it, concurrent inserts wait on each other inside the exclusion constraint and Postgres breaks the
+ * resulting deadlocks by aborting some of them; the constraint stays as the storage-level guarantee.
+ */
+async function lockPair(tx: Queryable, probe: DuplicateProbe): Promise<void> {
+  const [low, high] = [probe.sourceId, probe.targetId].sort();
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`connection:${probe.type.id}:${low}:${high}`]);
 }
 
 /** The oldest connection of the probe's type between the same records (either order when symmetric) with overlapping dates. */

@@ -125,6 +125,16 @@ describe('connection types: policies for connections that no longer fit', () => 
     expect(await t.sql('SELECT end_date FROM connections WHERE id = $1', [toVendor.id])).toEqual([{ end_date: null }]);
   });
 
+  test('connections kept with IGNORE do not block a later, unrelated change', async () => {
+    const { typeId, toVendor } = await typeWithOneConnection('tolerant');
+    await t.gql(UPDATE_TYPE, { id: typeId, input: { targetModules: ['Organizations'] }, policy: 'IGNORE' });
+    const renamed = await t.gql(UPDATE_TYPE, { id: typeId, input: { name: 'tolerant of' } });
+    expect(renamed.body.data.updateConnectionType).toMatchObject({ userErrors: [], affectedConnectionIds: [], connectionType: { name: 'tolerant of' } });
+    // a new way of not fitting counts again
+    const stricter = await t.gql(UPDATE_TYPE, { id: typeId, input: { properties: [{ key: 'role', label: 'Role', type: 'NUMBER' }] } });
+    expect(stricter.body.data.updateConnectionType.affectedConnectionIds).toEqual([toVendor.id]);
+  });
+
   test('turning allowSelf off takes the policy for existing self-links', async () => {
     const { connectionType } = await createType(t, { name: 'self aware', inverseName: 'self aware of', sourceModules: ['Contacts'], targetModules: ['Contacts'], allowSelf: true });
     const me = await contact(t, 'Narcissus');

@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+import { BUILT_IN_ADMIN_ID } from '../../src/common/ids';
 import { startTestServer, type TestServer } from '../support/test-server';
 import {
   CONNECTION_FIELDS, CREATE_CONNECTION, SYSTEM, USER_ERRORS, connect, contact, createRecord, createType, dateFromToday, organization,
@@ -238,6 +240,7 @@ describe('connections: failing cases', () => {
     const [a, org] = [await contact(t, 'Racer'), await organization(t, 'Race Track')];
     const results = await Promise.all(Array.from({ length: 50 }, () =>
       t.gql(CREATE_CONNECTION, { input: { typeId: SYSTEM.worksAt, sourceId: a.id, targetId: org.id } })));
+    expect(results.filter((r) => r.body.errors)).toEqual([]);
     const payloads = results.map((r) => r.body.data.createConnection);
     const winners = payloads.filter((p) => p.connection);
     expect(winners).toHaveLength(1);
@@ -248,6 +251,32 @@ describe('connections: failing cases', () => {
       expect(loser.userErrors[0].message).toContain(winners[0].connection.id);
     }
     expect(await t.sql('SELECT count(*)::int AS n FROM connections WHERE source_id = $1 AND target_id = $2', [a.id, org.id])).toEqual([{ n: 1 }]);
+  });
+
+  test('a duplicate committed by another writer while a create waits on the constraint is reported, naming it', async () => {
+    const [a, org] = [await contact(t, 'Late'), await organization(t, 'Late Org')];
+    const other = new Client({ connectionString: t.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      const { rows: [{ id }] } = await other.query(
+        'INSERT INTO connections (type_id, source_id, target_id, created_by) VALUES ($1, $2, $3, $4) RETURNING id', [SYSTEM.worksAt, a.id, org.id, BUILT_IN_ADMIN_ID]);
+      const pending = t.gql(CREATE_CONNECTION, { input: { typeId: SYSTEM.worksAt, sourceId: a.id, targetId: org.id } });
+      // proceed once the API's INSERT is blocked behind the open transaction in the exclusion check
+      for (;;) {
+        const [row] = await t.sql(`SELECT count(*)::int AS n FROM pg_stat_activity
+                                    WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO connections AS c%'`);
+        if (row.n > 0) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await other.query('COMMIT');
+      const payload = (await pending).body.data.createConnection;
+      expect(payload.connection).toBeNull();
+      expect(payload.userErrors).toEqual([expect.objectContaining({ code: 'DUPLICATE_CONNECTION' })]);
+      expect(payload.userErrors[0].message).toContain(id);
+    } finally {
+      await other.end();
+    }
   });
 
   test('50 parallel symmetric creates in both orders leave exactly one row', async () => {
