@@ -34,12 +34,11 @@ export class ConnectionService {
     return rows[0] ? toConnectionEntity(rows[0]) : null;
   }
 
-  page(filter: ConnectionFilterInput | null | undefined, first: number, after: string | null | undefined) {
+  /** Root listing for admins; ids that are not UUIDs match nothing. */
+  async page(filter: ConnectionFilterInput | null | undefined, first: number, after: string | null | undefined): ReturnType<typeof loadConnectionPage> {
     const typeIds = filter?.typeIds ? filter.typeIds.filter(isUuid) : null;
     const recordId = filter?.recordId ?? null;
-    if (typeIds?.length === 0 || (recordId !== null && !isUuid(recordId))) {
-      return Promise.resolve({ rows: [], count: async () => 0 });
-    }
+    if (typeIds?.length === 0 || (recordId !== null && !isUuid(recordId))) return { rows: [], count: async () => 0 };
     return loadConnectionPage(this.db, { typeIds, status: filter?.status ?? null, recordId }, first, after ?? null);
   }
 
