@@ -74,7 +74,7 @@ export class RepairActionInput {
   @Field(() => RepairAction) action: RepairAction;
 }
 
-@ObjectType()
+@ObjectType('RepairResult', { description: 'What one repair action did, or would do in a dry run.' })
 export class RepairResultType {
   @Field(() => ID) connectionId: string;
   @Field(() => IntegrityIssueKind) kind: IntegrityIssueKind;
