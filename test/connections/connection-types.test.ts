@@ -194,6 +194,16 @@ describe('connection types: failing cases', () => {
     expect(res.body.data.deleteConnectionType).toMatchObject({ connectionType: null, affectedConnectionIds: [connection.id], userErrors: [expect.objectContaining({ code: 'IN_USE' })] });
   });
 
+  test('deleting a type takes only RESTRICT or DELETE', async () => {
+    const { connectionType } = await createType(t, { name: 'undeletable policy', inverseName: 'x', sourceModules: ['Leads'], targetModules: ['Leads'] });
+    for (const policy of ['END', 'IGNORE']) {
+      const res = await t.gql(`mutation($id: ID!, $policy: ConnectionPolicy) { deleteConnectionType(id: $id, policy: $policy) { connectionType { id } ${USER_ERRORS} } }`,
+        { id: connectionType.id, policy });
+      expect(res.body.data.deleteConnectionType.userErrors).toEqual([expect.objectContaining({ code: 'INVALID', field: ['policy'] })]);
+    }
+    expect(await t.sql('SELECT count(*)::int AS n FROM connection_types WHERE id = $1', [connectionType.id])).toEqual([{ n: 1 }]);
+  });
+
   test('unknown or malformed ids are NOT_FOUND / null, never a server error', async () => {
     const update = await t.gql(UPDATE_TYPE, { id: 'nope', input: { name: 'x' } });
     expect(update.body.data.updateConnectionType.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: ['id'] })]);
