@@ -38,7 +38,9 @@ export class ConnectionObjectType {
 
 @ObjectType('RecordConnection', { description: 'A connection as seen from one of its two records.' })
 export class RecordConnectionType {
-  @Field(() => ID, { description: 'The connection\'s id.' }) id: string;
+  @Field(() => ID, {
+    description: 'The connection\'s id (for `updateConnection`, `deleteConnection`). Deliberately not `id`: the two sides of one connection are different objects, and client caches must not merge them.',
+  }) connectionId: string;
   @Field(() => ConnectionDirection) direction: ConnectionDirection;
   @Field(() => ConnectionStatus) status: ConnectionStatus;
   @Field(() => GraphQLLocalDate, { nullable: true }) startDate: string | null;

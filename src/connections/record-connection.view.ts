@@ -16,7 +16,7 @@ export class RecordConnectionView {
   /** `cursor` places the view in its record's list of connections. */
   constructor(readonly connection: ConnectionEntity, readonly viewerId: string, readonly cursor: string) {}
 
-  get id(): string { return this.connection.id; }
+  get connectionId(): string { return this.connection.id; }
   get direction(): ConnectionDirection {
     if (this.connection.symmetric) return ConnectionDirection.MUTUAL;
     return this.connection.sourceId === this.viewerId ? ConnectionDirection.OUTGOING : ConnectionDirection.INCOMING;

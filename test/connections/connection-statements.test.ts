@@ -52,7 +52,7 @@ const PAGE = `query($first: Int!) {
       connections(first: 10) {
         totalCount
         nodes {
-          id label direction status startDate endDate
+          connectionId label direction status startDate endDate
           type { id name inverseName }
           otherRecord { id label module }
           connection { source { id label } target { id label } }

@@ -13,7 +13,7 @@ const RECORD_CONNECTIONS = `query($id: ID!, $filter: RecordConnectionFilterInput
   record(id: $id) {
     connections(filter: $filter, first: $first, after: $after) {
       totalCount
-      nodes { id label direction status type { name } otherRecord { id label module } }
+      nodes { connectionId label direction status type { name } otherRecord { id label module } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -37,10 +37,10 @@ describe('connections: successful cases', () => {
       createdBy: { email: 'admin@countersign.local' },
     });
     const fromContact = await connectionsOf(asha.id);
-    expect(fromContact.nodes).toEqual([{ id: payload.connection.id, label: 'is working at', direction: 'OUTGOING', status: 'ACTIVE',
+    expect(fromContact.nodes).toEqual([{ connectionId: payload.connection.id, label: 'is working at', direction: 'OUTGOING', status: 'ACTIVE',
       type: { name: 'is working at' }, otherRecord: { id: acme.id, label: 'Acme', module: 'Organizations' } }]);
     const fromOrganization = await connectionsOf(acme.id);
-    expect(fromOrganization.nodes).toEqual([{ id: payload.connection.id, label: 'employs', direction: 'INCOMING', status: 'ACTIVE',
+    expect(fromOrganization.nodes).toEqual([{ connectionId: payload.connection.id, label: 'employs', direction: 'INCOMING', status: 'ACTIVE',
       type: { name: 'is working at' }, otherRecord: { id: asha.id, label: 'Asha Rao', module: 'Contacts' } }]);
     expect(fromOrganization.totalCount).toBe(1);
     expect(await t.sql('SELECT count(*)::int AS n FROM connections WHERE source_id = $1 OR target_id = $1', [asha.id])).toEqual([{ n: 1 }]);
@@ -51,7 +51,7 @@ describe('connections: successful cases', () => {
     const { connection } = await connect(t, { typeId: SYSTEM.spouse, sourceId: a.id, targetId: b.id });
     for (const [viewer, other] of [[a, b], [b, a]]) {
       const page = await connectionsOf(viewer.id);
-      expect(page.nodes).toEqual([expect.objectContaining({ id: connection.id, label: 'spouse', direction: 'MUTUAL', otherRecord: expect.objectContaining({ id: other.id }) })]);
+      expect(page.nodes).toEqual([expect.objectContaining({ connectionId: connection.id, label: 'spouse', direction: 'MUTUAL', otherRecord: expect.objectContaining({ id: other.id }) })]);
     }
   });
 
@@ -174,7 +174,7 @@ describe('connections: successful cases', () => {
     const rootList = await t.gql('query($id: ID!) { connections(filter: { recordId: $id }) { totalCount } }', { id: org.id });
     expect(rootList.body.data.connections.totalCount).toBe(0);
     await t.gql('mutation($id: ID!) { restoreRecord(id: $id) { record { id } } }', { id: a.id });
-    expect((await connectionsOf(org.id)).nodes.map((n: any) => n.id)).toEqual([connection.id]);
+    expect((await connectionsOf(org.id)).nodes.map((n: any) => n.connectionId)).toEqual([connection.id]);
     await t.gql('mutation($id: ID!) { deleteRecord(id: $id, hard: true) { record { id } } }', { id: a.id });
     expect(await t.sql('SELECT id FROM connections WHERE id = $1', [connection.id])).toEqual([]);
     expect((await connectionsOf(org.id)).nodes).toEqual([]);
@@ -201,7 +201,7 @@ describe('connections: successful cases', () => {
       { id: created.connection.id }, { key: user.key });
     expect(updated.body.data.updateConnection).toEqual({ connection: { notes: 'met at a conference' }, userErrors: [] });
     const read = await connectionsOf(a.id, {}, readonly.key);
-    expect(read.nodes.map((n: any) => n.id)).toEqual([created.connection.id]);
+    expect(read.nodes.map((n: any) => n.connectionId)).toEqual([created.connection.id]);
     const deleted = await t.gql(`mutation($id: ID!) { deleteConnection(id: $id) { ${USER_ERRORS} } }`, { id: created.connection.id }, { key: user.key });
     expect(deleted.body.data.deleteConnection.userErrors).toEqual([]);
   });
