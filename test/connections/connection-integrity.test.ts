@@ -8,7 +8,7 @@ afterAll(() => t.close());
 const REPORT = `query($kinds: [IntegrityIssueKind!], $first: Int, $after: String) {
   connectionIntegrityReport(kinds: $kinds, first: $first, after: $after) {
     totalCount
-    nodes { kind connectionId sourceId targetId message repairs duplicateOfId connection { id status } }
+    nodes { kind connectionId sourceId targetId message repairs duplicateOfId connection { id status } type { name } source { label } target { label } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -97,7 +97,8 @@ describe('connection integrity: successful cases', () => {
     await t.sql('DELETE FROM records WHERE id = $1', [vendor.id]);
     await t.sql(`SET session_replication_role = DEFAULT`);
     const [finding] = await findingsFor(connection.id);
-    expect(finding).toMatchObject({ kind: 'DANGLING_ENDPOINT', repairs: ['DELETE', 'IGNORE'], connection: null, targetId: vendor.id });
+    expect(finding).toMatchObject({ kind: 'DANGLING_ENDPOINT', repairs: ['DELETE', 'IGNORE'], connection: null, targetId: vendor.id,
+      type: { name: 'dangles' }, source: { label: 'dangles person' }, target: null });
     expect(finding.message).toContain(`target record ${vendor.id} no longer exists`);
     const refused = await repair([{ connectionId: connection.id, kind: 'DANGLING_ENDPOINT', action: 'END' }]);
     expect(refused.results[0]).toMatchObject({ applied: false, userErrors: [expect.objectContaining({ code: 'INVALID', field: ['actions', '0'] })] });
