@@ -52,7 +52,7 @@ export class ConnectionResolver {
     return (await ctx.loaders.records.load(connection.targetId))!;
   }
 
-  @FieldResolver(() => ConnectionStatus)
+  @FieldResolver(() => ConnectionStatus, { description: 'ACTIVE, or INACTIVE once the end date has passed; computed when read.' })
   status(@Root() connection: ConnectionEntity): ConnectionStatus {
     return statusOf(connection);
   }
