@@ -47,4 +47,68 @@ query ModulesAndMe {
 }`,
     variables: JSON.stringify({ id: '<record id>' }, null, 2),
   },
+  {
+    title: 'Define a connection type (admins)',
+    query: `mutation DefineConnectionType($input: CreateConnectionTypeInput!) {
+  createConnectionType(input: $input) {
+    connectionType { id name inverseName symmetric sourceModules targetModules properties { key type required options } }
+    userErrors { field message code }
+  }
+}`,
+    variables: JSON.stringify({
+      input: {
+        name: 'supplies', inverseName: 'is supplied by', sourceModules: ['Vendors'], targetModules: ['Organizations'],
+        properties: [
+          { key: 'category', label: 'Category', type: 'PICKLIST', required: true, options: ['Hardware', 'Software', 'Services'] },
+          { key: 'contractValue', label: 'Contract value', type: 'NUMBER' },
+        ],
+      },
+    }, null, 2),
+  },
+  {
+    title: 'Connect a contact to an organization',
+    query: `# "is working at" is a seeded type; list them with: { connectionTypes(module: "Contacts") { id name inverseName } }
+mutation Connect($input: CreateConnectionInput!) {
+  createConnection(input: $input) {
+    connection { id status startDate type { name inverseName } source { label } target { label } }
+    userErrors { field message code }
+  }
+}`,
+    variables: JSON.stringify({
+      input: { typeId: '00000000-0000-4000-8100-000000000006', sourceId: '<contact id>', targetId: '<organization id>', startDate: '2024-04-01' },
+    }, null, 2),
+  },
+  {
+    title: "A record's connections, from its side",
+    query: `# From the contact: "is working at Acme"; from Acme: "employs Asha Rao"
+query RecordConnections($id: ID!) {
+  record(id: $id) {
+    label
+    connections(first: 20, filter: { status: ACTIVE }) {
+      totalCount
+      nodes { label direction status startDate endDate properties type { name } otherRecord { id module label } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`,
+    variables: JSON.stringify({ id: '<record id>' }, null, 2),
+  },
+  {
+    title: 'Connection integrity report and repair (admins)',
+    query: `query IntegrityReport {
+  connectionIntegrityReport(first: 50) {
+    totalCount
+    nodes { kind connectionId message repairs duplicateOfId }
+  }
+}
+
+# Run with dryRun: true first to see what would happen
+mutation Repair($actions: [RepairActionInput!]!) {
+  repairConnections(actions: $actions, dryRun: true) {
+    dryRun appliedCount
+    results { connectionId kind action applied message userErrors { code message } }
+  }
+}`,
+    variables: JSON.stringify({ actions: [{ connectionId: '<connection id>', kind: 'MODULE_MISMATCH', action: 'END' }] }, null, 2),
+  },
 ];

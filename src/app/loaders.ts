@@ -6,9 +6,10 @@ import { toUserEntity, type UserEntity } from '../auth/user.entity';
 import { byIdLoader } from '../common/loader';
 import type { RecordEntity } from '../records/record.entity';
 import { toRecordEntity } from '../records/record.service';
+import { createConnectionLoaders, type ConnectionLoaders } from '../connections/connection.loaders';
 
 /** Created per request, so batching and caching never leak between callers. */
-export interface Loaders {
+export interface Loaders extends ConnectionLoaders {
   users: DataLoader<string, UserEntity | null>;
   apiKeysByUser: DataLoader<string, ApiKeyEntity[]>;
   /** Includes soft-deleted records; callers decide whether to show them. */
@@ -23,5 +24,6 @@ export function createLoaders(db: DataSource): Loaders {
       return userIds.map((id) => keys.filter((k) => k.userId === id));
     }),
     records: byIdLoader(db, 'records', toRecordEntity),
+    ...createConnectionLoaders(db),
   };
 }

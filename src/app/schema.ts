@@ -4,9 +4,17 @@ import type { RequestContext } from './context';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordResolver } from '../records/record.resolver';
 import { OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
+import { ConnectionTypeResolver } from '../connections/connection-type.resolver';
+import { ConnectionResolver } from '../connections/connection.resolver';
+import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
+import { IntegrityResolver } from '../connections/integrity.resolver';
 
 /** Every resolver class; features add theirs here. */
-export const RESOLVERS = [UserResolver, ApiKeyResolver, RecordResolver, OtpRuleResolver] as const;
+export const RESOLVERS = [
+  UserResolver, ApiKeyResolver, RecordResolver,
+  ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver,
+  OtpRuleResolver,
+] as const;
 
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.length === 0 || roles.includes(context.user.role);
 

@@ -12,6 +12,13 @@ import { Notifications } from '../db/notifications';
 import { Authenticator } from '../auth/authenticator';
 import { OtpRuleService } from '../otp-rules/otp-rule.service';
 import { OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
+import { ConnectionTypeService } from '../connections/connection-type.service';
+import { ConnectionTypeResolver } from '../connections/connection-type.resolver';
+import { ConnectionService } from '../connections/connection.service';
+import { ConnectionResolver } from '../connections/connection.resolver';
+import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
+import { IntegrityService } from '../connections/integrity.service';
+import { IntegrityResolver } from '../connections/integrity.resolver';
 
 export interface ServiceDeps {
   config: AppConfig;
@@ -27,6 +34,9 @@ export interface Services {
   otpRules: OtpRuleService;
   authenticator: Authenticator;
   clock: Clock;
+  connectionTypes: ConnectionTypeService;
+  connections: ConnectionService;
+  connectionIntegrity: IntegrityService;
   resolverFor(resolverClass: Function): unknown;
   /** Starts background work (listeners, workers) once the database is ready. */
   start(): Promise<void>;
@@ -44,11 +54,19 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const records = new RecordService(db);
   const ruleCache = new OtpRuleCache(db, notifications, deps.log);
   const otpRules = new OtpRuleService(db, ruleCache, deps.config.OTP_RULES_LIMIT);
+  const connectionTypes = new ConnectionTypeService(db);
+  const connections = new ConnectionService(db);
+  const connectionIntegrity = new IntegrityService(db);
   const resolvers = new Map<Function, unknown>([
     [UserResolver, new UserResolver(users)],
     [ApiKeyResolver, new ApiKeyResolver(apiKeys)],
     [RecordResolver, new RecordResolver(records)],
     [OtpRuleResolver, new OtpRuleResolver(otpRules)],
+    [ConnectionTypeResolver, new ConnectionTypeResolver(connectionTypes)],
+    [ConnectionResolver, new ConnectionResolver(connections)],
+    [RecordConnectionsResolver, new RecordConnectionsResolver()],
+    [RecordConnectionResolver, new RecordConnectionResolver()],
+    [IntegrityResolver, new IntegrityResolver(connectionIntegrity)],
   ]);
   return {
     users,
@@ -57,6 +75,9 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     otpRules,
     authenticator,
     clock,
+    connectionTypes,
+    connections,
+    connectionIntegrity,
     resolverFor(resolverClass) {
       const resolver = resolvers.get(resolverClass);
       if (!resolver) throw new Error(`No instance registered for resolver ${resolverClass.name}`);

@@ -1,0 +1,64 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import type { RequestContext } from '../app/context';
+import { ADMIN_ROLES } from '../auth/roles';
+import { toPayload, UserErrorException } from '../common/errors';
+import type { ConnectionTypeEntity } from './connection-type.entity';
+import { ConnectionsInTheWay, type ConnectionTypeService, type TypeChangeResult } from './connection-type.service';
+import {
+  ConnectionPolicy, ConnectionTypePayload, ConnectionTypeType, CreateConnectionTypeInput, UpdateConnectionTypeInput,
+} from './connection-type.types';
+
+@Resolver(() => ConnectionTypeType)
+export class ConnectionTypeResolver {
+  constructor(private readonly connectionTypeService: ConnectionTypeService) {}
+
+  @Query(() => [ConnectionTypeType], { description: 'Connection types usable with records of `module` (on either side), or all of them.' })
+  connectionTypes(
+    @Arg('module', () => String, { nullable: true }) module: string | null,
+    @Arg('includeInactive', () => Boolean, { defaultValue: false }) includeInactive: boolean,
+  ): Promise<ConnectionTypeEntity[]> {
+    return this.connectionTypeService.list(module, includeInactive);
+  }
+
+  @Query(() => ConnectionTypeType, { nullable: true })
+  connectionType(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ConnectionTypeEntity | null> {
+    return ctx.loaders.connectionTypes.load(id);
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Mutation(() => ConnectionTypePayload)
+  async createConnectionType(@Arg('input', () => CreateConnectionTypeInput) input: CreateConnectionTypeInput): Promise<ConnectionTypePayload> {
+    const payload = await toPayload('connectionType', () => this.connectionTypeService.create(input));
+    return { ...payload, affectedConnectionIds: [] };
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Mutation(() => ConnectionTypePayload, { description: 'Changes a type; `policy` says what happens to connections the change would leave not fitting.' })
+  updateConnectionType(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateConnectionTypeInput) input: UpdateConnectionTypeInput,
+    @Arg('policy', () => ConnectionPolicy, { defaultValue: ConnectionPolicy.RESTRICT }) policy: ConnectionPolicy,
+  ): Promise<ConnectionTypePayload> {
+    return typeChangePayload(() => this.connectionTypeService.update(id, input, policy));
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Mutation(() => ConnectionTypePayload, { description: 'Deletes a type no connection uses (with policy DELETE, its connections too). System types cannot be deleted.' })
+  deleteConnectionType(
+    @Arg('id', () => ID) id: string,
+    @Arg('policy', () => ConnectionPolicy, { defaultValue: ConnectionPolicy.RESTRICT }) policy: ConnectionPolicy,
+  ): Promise<ConnectionTypePayload> {
+    return typeChangePayload(() => this.connectionTypeService.delete(id, policy));
+  }
+}
+
+async function typeChangePayload(work: () => Promise<TypeChangeResult>): Promise<ConnectionTypePayload> {
+  try {
+    const { connectionType, affectedConnectionIds } = await work();
+    return { connectionType, affectedConnectionIds, userErrors: [] };
+  } catch (error) {
+    if (error instanceof ConnectionsInTheWay) return { connectionType: null, affectedConnectionIds: error.connectionIds, userErrors: error.userErrors };
+    if (error instanceof UserErrorException) return { connectionType: null, affectedConnectionIds: [], userErrors: error.userErrors };
+    throw error;
+  }
+}

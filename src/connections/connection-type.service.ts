@@ -1,0 +1,190 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+import { isUuid } from '../common/ids';
+import { queryRows } from '../db/sql';
+import { findModule } from '../records/modules';
+import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
+import {
+  CONNECTABLE_MODULES, ConnectionPolicy, type CreateConnectionTypeInput, type UpdateConnectionTypeInput,
+} from './connection-type.types';
+import { checkConnectionType, type CheckedConnectionType, type ConnectionTypeDraft } from './connection-type.validation';
+import { END_CONNECTION_SET_SQL, MISFITS_OF_TYPE_SQL } from './connection-fit';
+
+const TYPE_NAMES_LOCK = 7_310_305; // pg_advisory_xact_lock key: name-uniqueness checks of types run one at a time
+const LISTED_IN_MESSAGE = 10;
+
+/** A change refused under RESTRICT, carrying the connections in the way so the payload can list them. */
+export class ConnectionsInTheWay extends UserErrorException {
+  constructor(userErrors: UserError[], readonly connectionIds: string[]) {
+    super(userErrors);
+  }
+}
+
+export interface TypeChangeResult {
+  connectionType: ConnectionTypeEntity;
+  affectedConnectionIds: string[];
+}
+
+/** Admin-defined connection types: their rules, and what a change does to the connections already made. */
+export class ConnectionTypeService {
+  constructor(private readonly db: DataSource) {}
+
+  /** Types usable with records of `moduleName` (on either side), or all; active ones only unless asked. */
+  async list(moduleName: string | null | undefined, includeInactive: boolean): Promise<ConnectionTypeEntity[]> {
+    let module: string | null = null;
+    if (moduleName) {
+      const found = findModule(moduleName);
+      if (!found || !CONNECTABLE_MODULES.includes(found.name)) {
+        throw new GraphQLError(`"${moduleName}" cannot be connected; the modules are ${CONNECTABLE_MODULES.join(', ')}.`, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'module' } });
+      }
+      module = found.name;
+    }
+    const rows = await this.db.query(
+      `SELECT * FROM connection_types
+        WHERE ($1::text IS NULL OR $1 = ANY(source_modules) OR $1 = ANY(target_modules)) AND (active OR $2)
+        ORDER BY is_system DESC, lower(name), id`,
+      [module, includeInactive],
+    );
+    return rows.map(toConnectionTypeEntity);
+  }
+
+  async create(input: CreateConnectionTypeInput): Promise<ConnectionTypeEntity> {
+    const { type, errors } = checkConnectionType({ ...input, properties: input.properties ?? [] });
+    if (errors.length) throw new UserErrorException(errors);
+    return this.db.transaction(async (tx) => {
+      await this.assertNameFree(tx, type, null);
+      const [row] = await tx.query(
+        `INSERT INTO connection_types (name, inverse_name, "symmetric", source_modules, target_modules, allow_self, properties, active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        [type.name, type.inverseName, type.symmetric, type.sourceModules, type.targetModules, type.allowSelf, JSON.stringify(type.properties), type.active],
+      );
+      return toConnectionTypeEntity(row);
+    });
+  }
+
+  /**
+   * Changes a type. Connections that the new modules, properties or self-link rule would leave not fitting are
+   * handled by `policy`; with RESTRICT the change is refused and they are listed. Misfits are found by running the
+   * same SQL test before and after the change inside the transaction, so the rules live in one place.
+   */
+  async update(id: string, input: UpdateConnectionTypeInput, policy: ConnectionPolicy): Promise<TypeChangeResult> {
+    return this.db.transaction(async (tx) => {
+      const current = await this.lockType(tx, id);
+      const draft: ConnectionTypeDraft = {
+        name: input.name ?? current.name,
+        inverseName: input.inverseName ?? (input.name != null && current.symmetric ? input.name : current.inverseName),
+        symmetric: current.symmetric,
+        sourceModules: input.sourceModules ?? current.sourceModules,
+        targetModules: input.targetModules ?? current.targetModules,
+        allowSelf: input.allowSelf ?? current.allowSelf,
+        properties: input.properties ?? current.properties,
+        active: input.active ?? current.active,
+      };
+      const { type, errors } = checkConnectionType(draft);
+      if (errors.length) throw new UserErrorException(errors);
+      await this.assertNameFree(tx, type, id);
+      const misfitsBefore = await misfitsOf(tx, id);
+      const [row] = await queryRows(tx,
+        `UPDATE connection_types SET name = $2, inverse_name = $3, source_modules = $4, target_modules = $5, allow_self = $6,
+                properties = $7, active = $8, updated_at = now()
+          WHERE id = $1 RETURNING *`,
+        [id, type.name, type.inverseName, type.sourceModules, type.targetModules, type.allowSelf, JSON.stringify(type.properties), type.active],
+      );
+      const affected = await this.applyPolicy(tx, newMisfits(misfitsBefore, await misfitsOf(tx, id)), policy);
+      return { connectionType: toConnectionTypeEntity(row), affectedConnectionIds: affected };
+    });
+  }
+
+  /** Deletes a type that no connection uses; with DELETE its connections go too. System types are never deleted. */
+  async delete(id: string, policy: ConnectionPolicy): Promise<TypeChangeResult> {
+    if (policy !== ConnectionPolicy.RESTRICT && policy !== ConnectionPolicy.DELETE) {
+      throw UserErrorException.of(ErrorCode.INVALID, 'Deleting a type takes RESTRICT or DELETE; to keep its connections, deactivate the type instead.', ['policy']);
+    }
+    return this.db.transaction(async (tx) => {
+      const type = await this.lockType(tx, id);
+      if (type.isSystem) {
+        throw UserErrorException.of(ErrorCode.FORBIDDEN, `"${type.name}" is a system type: it can be deactivated but not deleted.`, ['id']);
+      }
+      const used: Array<{ id: string }> = await tx.query('SELECT id FROM connections WHERE type_id = $1 ORDER BY created_at, id', [id]);
+      const ids = used.map((r) => r.id);
+      if (ids.length && policy === ConnectionPolicy.RESTRICT) {
+        throw new ConnectionsInTheWay([new UserError(ErrorCode.IN_USE,
+          `${ids.length} connection(s) use "${type.name}" (${listed(ids)}); delete them first, pass policy DELETE, or deactivate the type.`, ['id'])], ids);
+      }
+      await tx.query('DELETE FROM connections WHERE type_id = $1', [id]);
+      await tx.query('DELETE FROM connection_types WHERE id = $1', [id]);
+      return { connectionType: type, affectedConnectionIds: ids };
+    });
+  }
+
+  /** Handles the connections this change made misfit; ones that already misfit before (kept with IGNORE) are left alone. */
+  private async applyPolicy(tx: EntityManager, misfits: Misfit[], policy: ConnectionPolicy): Promise<string[]> {
+    const ids = misfits.map((m) => m.id);
+    if (ids.length === 0) return [];
+    switch (policy) {
+      case ConnectionPolicy.RESTRICT:
+        throw new ConnectionsInTheWay([new UserError(ErrorCode.IN_USE,
+          `${ids.length} connection(s) would no longer fit this type (${listed(ids)}); choose policy IGNORE, END or DELETE, or change them first.`,
+          ['policy'])], ids);
+      case ConnectionPolicy.IGNORE:
+        return ids;
+      case ConnectionPolicy.DELETE:
+        await tx.query('DELETE FROM connections WHERE id = ANY($1::uuid[])', [ids]);
+        return ids;
+      case ConnectionPolicy.END:
+        // Ended connections are history: their misfit is accepted, so the integrity report leaves them out.
+        await tx.query(
+          `UPDATE connections c SET ${END_CONNECTION_SET_SQL},
+                  acknowledged_issues = ARRAY(SELECT DISTINCT unnest(c.acknowledged_issues || m.kinds::varchar[])), updated_at = now()
+             FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, kinds text[])
+            WHERE c.id = m.id`,
+          [JSON.stringify(misfits)],
+        );
+        return ids;
+    }
+  }
+
+  private async lockType(tx: EntityManager, id: string): Promise<ConnectionTypeEntity> {
+    const rows = isUuid(id) ? await tx.query('SELECT * FROM connection_types WHERE id = $1 FOR UPDATE', [id]) : [];
+    if (!rows[0]) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection type has this id.', ['id']);
+    return toConnectionTypeEntity(rows[0]);
+  }
+
+  /**
+   * Names are unique per module pair, case-insensitively: no other type with this name may share a source and a
+   * target module (in either order when either type is symmetric). Serialised by an advisory lock.
+   */
+  private async assertNameFree(tx: EntityManager, type: CheckedConnectionType, exceptId: string | null): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [TYPE_NAMES_LOCK]);
+    const clashes: Array<{ id: string; name: string }> = await tx.query(
+      `SELECT id, name FROM connection_types
+        WHERE lower(name) = lower($1) AND ($2::uuid IS NULL OR id <> $2)
+          AND ((source_modules && $3::varchar[] AND target_modules && $4::varchar[])
+               OR (("symmetric" OR $5) AND source_modules && $4::varchar[] AND target_modules && $3::varchar[]))
+        LIMIT 1`,
+      [type.name, exceptId, type.sourceModules, type.targetModules, type.symmetric],
+    );
+    if (clashes[0]) {
+      throw UserErrorException.of(ErrorCode.TAKEN, `A connection type named "${clashes[0].name}" already links these modules (${clashes[0].id}).`, ['name']);
+    }
+  }
+}
+
+interface Misfit { id: string; kinds: string[] }
+
+function misfitsOf(tx: EntityManager, typeId: string): Promise<Misfit[]> {
+  return tx.query(MISFITS_OF_TYPE_SQL, [typeId]);
+}
+
+/** The misfits (and kinds of misfit) in `after` that were not there `before`. */
+function newMisfits(before: Misfit[], after: Misfit[]): Misfit[] {
+  const old = new Map(before.map((m) => [m.id, new Set(m.kinds)]));
+  return after
+    .map((m) => ({ id: m.id, kinds: m.kinds.filter((kind) => !old.get(m.id)?.has(kind)) }))
+    .filter((m) => m.kinds.length > 0);
+}
+
+function listed(ids: string[]): string {
+  return ids.slice(0, LISTED_IN_MESSAGE).join(', ') + (ids.length > LISTED_IN_MESSAGE ? `, and ${ids.length - LISTED_IN_MESSAGE} more` : '');
+}

@@ -1,0 +1,61 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { byIdLoader } from '../common/loader';
+import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
+import {
+  countRecordConnections, loadRecordConnectionSlices, type RecordConnectionFilter, type RecordConnectionsSlice,
+} from './connection.query';
+
+/** One record's connections page: the same filter, size and cursor for every record batch together. */
+export interface RecordConnectionsKey {
+  recordId: string;
+  filter: RecordConnectionFilter;
+  first: number;
+  after: string | null;
+}
+
+export interface RecordConnectionCountKey {
+  recordId: string;
+  filter: RecordConnectionFilter;
+}
+
+export interface ConnectionLoaders {
+  connectionTypes: DataLoader<string, ConnectionTypeEntity | null>;
+  recordConnections: DataLoader<RecordConnectionsKey, RecordConnectionsSlice, string>;
+  recordConnectionCounts: DataLoader<RecordConnectionCountKey, number, string>;
+}
+
+/** Groups keys by everything but the record, so a page of records costs one statement per distinct argument set. */
+function groupBy<K extends { recordId: string }>(keys: readonly K[], shared: (key: K) => string): Map<string, K[]> {
+  const groups = new Map<string, K[]>();
+  for (const key of keys) {
+    const group = shared(key);
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group)!.push(key);
+  }
+  return groups;
+}
+
+export function createConnectionLoaders(db: DataSource): ConnectionLoaders {
+  const pageArgs = (k: RecordConnectionsKey) => JSON.stringify([k.filter, k.first, k.after]);
+  return {
+    connectionTypes: byIdLoader(db, 'connection_types', toConnectionTypeEntity),
+    recordConnections: new DataLoader<RecordConnectionsKey, RecordConnectionsSlice, string>(async (keys) => {
+      const slices = new Map<RecordConnectionsKey, RecordConnectionsSlice>();
+      for (const group of groupBy(keys, pageArgs).values()) {
+        const { filter, first, after } = group[0];
+        const byRecord = await loadRecordConnectionSlices(db, group.map((k) => k.recordId), filter, first, after);
+        group.forEach((key) => slices.set(key, byRecord.get(key.recordId.toLowerCase())!));
+      }
+      return keys.map((key) => slices.get(key)!);
+    }, { cacheKeyFn: (k) => `${k.recordId}:${pageArgs(k)}`, maxBatchSize: 1000 }),
+    recordConnectionCounts: new DataLoader<RecordConnectionCountKey, number, string>(async (keys) => {
+      const counts = new Map<RecordConnectionCountKey, number>();
+      for (const group of groupBy(keys, (k) => JSON.stringify(k.filter)).values()) {
+        const byRecord = await countRecordConnections(db, group.map((k) => k.recordId), group[0].filter);
+        group.forEach((key) => counts.set(key, byRecord.get(key.recordId.toLowerCase()) ?? 0));
+      }
+      return keys.map((key) => counts.get(key)!);
+    }, { cacheKeyFn: (k) => `${k.recordId}:${JSON.stringify(k.filter)}`, maxBatchSize: 1000 }),
+  };
+}

@@ -1,0 +1,164 @@
+import { GraphQLError } from 'graphql';
+import { decodeCursor, encodeCursor } from '../common/pagination';
+import { isUuid } from '../common/ids';
+import type { Queryable } from '../db/sql';
+import { findModule } from '../records/modules';
+import type { RecordEntity } from '../records/record.entity';
+import { toRecordEntity } from '../records/record.service';
+import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from './connection.entity';
+import { TODAY_SQL } from './connection-fit';
+import { ConnectionDirection, ConnectionStatus } from './connection.types';
+import { RecordConnectionView } from './record-connection.view';
+
+/** A record-side filter, normalised so equal filters make equal loader keys. */
+export interface RecordConnectionFilter {
+  typeIds: string[] | null;
+  direction: ConnectionDirection | null;
+  status: ConnectionStatus | null;
+  otherModule: string | null;
+}
+
+export interface RecordConnectionsSlice {
+  /** Up to `first + 1` views, oldest connection first. */
+  views: RecordConnectionView[];
+  /** The other record of each view, to prime the records loader with. */
+  otherRecords: RecordEntity[];
+}
+
+/** A connection's creation time to the microsecond, in UTC, whatever the session's DateStyle: the cursor's first part. */
+const CURSOR_AT_SQL = `to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function normaliseRecordFilter(input: {
+  typeIds?: string[] | null; direction?: ConnectionDirection | null; status?: ConnectionStatus | null; otherModule?: string | null;
+} | null | undefined): RecordConnectionFilter {
+  let otherModule: string | null = null;
+  if (input?.otherModule) {
+    const module = findModule(input.otherModule);
+    if (!module) throw new GraphQLError(`There is no module "${input.otherModule}".`, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'filter' } });
+    otherModule = module.name;
+  }
+  return {
+    // Ids that are not UUIDs name no type: kept as a filter that matches nothing rather than reaching Postgres.
+    typeIds: input?.typeIds ? [...new Set(input.typeIds.filter(isUuid).map((id) => id.toLowerCase()))].sort() : null,
+    direction: input?.direction ?? null,
+    status: input?.status ?? null,
+    otherModule,
+  };
+}
+
+export function encodeConnectionCursor(createdAt: string, id: string): string {
+  return encodeCursor([createdAt, id]);
+}
+
+/** The (created_at, id) position after which a page starts. */
+export function decodeConnectionCursor(after: string | null | undefined): [string, string] | null {
+  if (!after) return null;
+  const [at, id] = decodeCursor(after, 2);
+  if (typeof at !== 'string' || !CURSOR_TIME.test(at) || !isUuid(id)) {
+    throw new GraphQLError('The `after` cursor is not one this API issued.', { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
+  }
+  return [at, id];
+}
+
+/** Conditions of a record-side filter, for a query where `v.viewer_id` is the viewing record and `o` the other one. */
+function recordFilterSql(filter: RecordConnectionFilter, params: unknown[]): string {
+  const where: string[] = [];
+  const param = (value: unknown) => { params.push(value); return `$${params.length}`; };
+  if (filter.typeIds) where.push(`c.type_id = ANY(${param(filter.typeIds)}::uuid[])`);
+  if (filter.direction === ConnectionDirection.OUTGOING) where.push('(c.symmetric OR c.source_id = v.viewer_id)');
+  if (filter.direction === ConnectionDirection.INCOMING) where.push('(c.symmetric OR c.target_id = v.viewer_id)');
+  if (filter.direction === ConnectionDirection.MUTUAL) where.push('c.symmetric');
+  if (filter.status) where.push(statusSql(filter.status));
+  if (filter.otherModule) where.push(`o.module = ${param(filter.otherModule)}`);
+  return where.length ? `AND ${where.join(' AND ')}` : '';
+}
+
+export function statusSql(status: ConnectionStatus): string {
+  return status === ConnectionStatus.ACTIVE
+    ? `(c.end_date IS NULL OR c.end_date >= ${TODAY_SQL})`
+    : `(c.end_date IS NOT NULL AND c.end_date < ${TODAY_SQL})`;
+}
+
+/** The other record of a connection seen from `v.viewer_id`; connections whose other record is soft-deleted are hidden. */
+const OTHER_RECORD_JOIN = `JOIN records o ON o.id = CASE WHEN c.source_id = v.viewer_id THEN c.target_id ELSE c.source_id END
+                             AND o.deleted_at IS NULL`;
+
+/** One statement for a page of connections of every record in `recordIds`, each with its other record; keyed by lower-case id. */
+export async function loadRecordConnectionSlices(
+  db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter, first: number, after: string | null,
+): Promise<Map<string, RecordConnectionsSlice>> {
+  const slices = new Map<string, RecordConnectionsSlice>(recordIds.map((id) => [id.toLowerCase(), { views: [], otherRecords: [] }]));
+  const valid = recordIds.filter(isUuid);
+  if (valid.length === 0 || filter.typeIds?.length === 0) return slices;
+  const params: unknown[] = [valid, first + 1];
+  const position = decodeConnectionCursor(after);
+  const cursor = position ? `AND (c.created_at, c.id) > ($${params.push(position[0])}::timestamptz, $${params.push(position[1])}::uuid)` : '';
+  const rows: Array<Record<string, any>> = await db.query(
+    `SELECT v.viewer_id, x.*
+       FROM unnest($1::uuid[]) AS v(viewer_id)
+       CROSS JOIN LATERAL (
+         SELECT ${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, to_jsonb(o) AS other
+           FROM connections c
+           ${OTHER_RECORD_JOIN}
+          WHERE (c.source_id = v.viewer_id OR c.target_id = v.viewer_id) ${recordFilterSql(filter, params)} ${cursor}
+          ORDER BY c.created_at, c.id
+          LIMIT $2) AS x`,
+    params,
+  );
+  for (const row of rows) {
+    const slice = slices.get(row.viewer_id)!;
+    slice.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id)));
+    slice.otherRecords.push(recordFromJson(row.other));
+  }
+  return slices;
+}
+
+/** One statement for the number of connections (matching `filter`) of every record in `recordIds`; keyed by lower-case id. */
+export async function countRecordConnections(db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter): Promise<Map<string, number>> {
+  const counts = new Map<string, number>(recordIds.map((id) => [id.toLowerCase(), 0]));
+  const valid = recordIds.filter(isUuid);
+  if (valid.length === 0 || filter.typeIds?.length === 0) return counts;
+  const params: unknown[] = [valid];
+  const rows: Array<{ viewer_id: string; n: number }> = await db.query(
+    `SELECT v.viewer_id, (SELECT count(*)::int FROM connections c ${OTHER_RECORD_JOIN}
+                           WHERE (c.source_id = v.viewer_id OR c.target_id = v.viewer_id) ${recordFilterSql(filter, params)}) AS n
+       FROM unnest($1::uuid[]) AS v(viewer_id)`,
+    params,
+  );
+  for (const row of rows) counts.set(row.viewer_id, row.n);
+  return counts;
+}
+
+/** Root listing (admins): connections whose two records are both visible, oldest first. */
+export async function loadConnectionPage(
+  db: Queryable, filter: { typeIds: string[] | null; status: ConnectionStatus | null; recordId: string | null }, first: number, after: string | null,
+): Promise<{ rows: Array<{ connection: ConnectionEntity; cursor: string }>; count: () => Promise<number> }> {
+  const params: unknown[] = [];
+  const where = ['s.deleted_at IS NULL', 'g.deleted_at IS NULL'];
+  const param = (value: unknown) => { params.push(value); return `$${params.length}`; };
+  if (filter.typeIds) where.push(`c.type_id = ANY(${param(filter.typeIds)}::uuid[])`);
+  if (filter.status) where.push(statusSql(filter.status));
+  if (filter.recordId) where.push(`(c.source_id = ${param(filter.recordId)} OR c.target_id = $${params.length})`);
+  const from = `FROM connections c JOIN records s ON s.id = c.source_id JOIN records g ON g.id = c.target_id WHERE ${where.join(' AND ')}`;
+  const countParams = [...params];
+  const position = decodeConnectionCursor(after);
+  const cursor = position ? `AND (c.created_at, c.id) > (${param(position[0])}::timestamptz, ${param(position[1])}::uuid)` : '';
+  const rows: Array<Record<string, any>> = await db.query(
+    `SELECT ${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL} ${from} ${cursor} ORDER BY c.created_at, c.id LIMIT ${param(first + 1)}`,
+    params,
+  );
+  return {
+    rows: rows.map((row) => ({ connection: toConnectionEntity(row), cursor: encodeConnectionCursor(row.cursor_at, row.id) })),
+    count: async () => (await db.query(`SELECT count(*)::int AS n ${from}`, countParams))[0].n,
+  };
+}
+
+function recordFromJson(json: Record<string, any>): RecordEntity {
+  return toRecordEntity({
+    ...json,
+    created_at: new Date(json.created_at),
+    updated_at: new Date(json.updated_at),
+    deleted_at: json.deleted_at ? new Date(json.deleted_at) : null,
+  });
+}

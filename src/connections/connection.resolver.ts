@@ -1,0 +1,97 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../app/context';
+import { UserType } from '../auth/auth.types';
+import { ADMIN_ROLES, WRITER_ROLES } from '../auth/roles';
+import type { UserEntity } from '../auth/user.entity';
+import { toPayload } from '../common/errors';
+import { makePage, PageArgs } from '../common/pagination';
+import type { RecordEntity } from '../records/record.entity';
+import { RecordType } from '../records/record.types';
+import type { ConnectionTypeEntity } from './connection-type.entity';
+import { ConnectionTypeType } from './connection-type.types';
+import type { ConnectionEntity } from './connection.entity';
+import type { ConnectionService } from './connection.service';
+import {
+  ConnectionFilterInput, ConnectionObjectType, ConnectionPage, ConnectionPayload, ConnectionStatus, CreateConnectionInput,
+  CreateConnectionsPayload, UpdateConnectionInput,
+} from './connection.types';
+import { statusOf } from './record-connection.view';
+
+@Resolver(() => ConnectionObjectType)
+export class ConnectionResolver {
+  constructor(private readonly connectionService: ConnectionService) {}
+
+  @Query(() => ConnectionObjectType, { nullable: true, description: 'A connection, unless one of its records is deleted.' })
+  connection(@Arg('id', () => ID) id: string): Promise<ConnectionEntity | null> {
+    return this.connectionService.get(id);
+  }
+
+  @Authorized(ADMIN_ROLES)
+  @Query(() => ConnectionPage, { description: 'Every connection (admins), oldest first; to read one record\'s connections use `Record.connections`.' })
+  async connections(
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => ConnectionFilterInput, { nullable: true }) filter: ConnectionFilterInput | null,
+  ): Promise<ConnectionPage> {
+    const page = await this.connectionService.page(filter, first, after);
+    const cursors = new Map(page.rows.map((r) => [r.connection, r.cursor]));
+    return makePage(ConnectionPage, { rows: page.rows.map((r) => r.connection), first, cursorOf: (c) => cursors.get(c)!, count: page.count });
+  }
+
+  @FieldResolver(() => ConnectionTypeType)
+  async type(@Root() connection: ConnectionEntity, @Ctx() ctx: RequestContext): Promise<ConnectionTypeEntity> {
+    return (await ctx.loaders.connectionTypes.load(connection.typeId))!;
+  }
+
+  @FieldResolver(() => RecordType, { description: 'The record the type\'s `name` is read from.' })
+  async source(@Root() connection: ConnectionEntity, @Ctx() ctx: RequestContext): Promise<RecordEntity> {
+    return (await ctx.loaders.records.load(connection.sourceId))!;
+  }
+
+  @FieldResolver(() => RecordType, { description: 'The record the type\'s `inverseName` is read from.' })
+  async target(@Root() connection: ConnectionEntity, @Ctx() ctx: RequestContext): Promise<RecordEntity> {
+    return (await ctx.loaders.records.load(connection.targetId))!;
+  }
+
+  @FieldResolver(() => ConnectionStatus, { description: 'ACTIVE, or INACTIVE once the end date has passed; computed when read.' })
+  status(@Root() connection: ConnectionEntity): ConnectionStatus {
+    return statusOf(connection);
+  }
+
+  @FieldResolver(() => UserType)
+  async createdBy(@Root() connection: ConnectionEntity, @Ctx() ctx: RequestContext): Promise<UserEntity> {
+    return (await ctx.loaders.users.load(connection.createdById))!;
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => ConnectionPayload)
+  createConnection(@Arg('input', () => CreateConnectionInput) input: CreateConnectionInput, @Ctx() ctx: RequestContext): Promise<ConnectionPayload> {
+    return toPayload('connection', () => this.connectionService.create(ctx, input));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => CreateConnectionsPayload, { description: 'Creates up to 100 connections: valid items are saved, invalid ones reported per item.' })
+  async createConnections(
+    @Arg('inputs', () => [CreateConnectionInput]) inputs: CreateConnectionInput[],
+    @Ctx() ctx: RequestContext,
+  ): Promise<CreateConnectionsPayload> {
+    const payload = await toPayload('results', () => this.connectionService.createMany(ctx, inputs));
+    const results = payload.results ?? [];
+    const createdCount = results.filter((r) => r.connection).length;
+    return { createdCount, failedCount: results.length - createdCount, results, userErrors: payload.userErrors };
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => ConnectionPayload)
+  updateConnection(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateConnectionInput) input: UpdateConnectionInput,
+  ): Promise<ConnectionPayload> {
+    return toPayload('connection', () => this.connectionService.update(id, input));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => ConnectionPayload, { description: 'Deletes a connection for good; the answer shows what was deleted.' })
+  deleteConnection(@Arg('id', () => ID) id: string): Promise<ConnectionPayload> {
+    return toPayload('connection', () => this.connectionService.delete(id));
+  }
+}

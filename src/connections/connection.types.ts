@@ -1,0 +1,114 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSONObject, GraphQLLocalDate } from 'graphql-scalars';
+import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
+import { UserError } from '../common/errors';
+import { PageOf } from '../common/pagination';
+import type { ConnectionEntity } from './connection.entity';
+import type { RecordConnectionView } from './record-connection.view';
+
+export enum ConnectionStatus { ACTIVE = 'ACTIVE', INACTIVE = 'INACTIVE' }
+registerEnumType(ConnectionStatus, {
+  name: 'ConnectionStatus',
+  description: 'ACTIVE until the end date has passed (computed when read, in UTC), INACTIVE after.',
+});
+
+export enum ConnectionDirection { OUTGOING = 'OUTGOING', INCOMING = 'INCOMING', MUTUAL = 'MUTUAL' }
+registerEnumType(ConnectionDirection, {
+  name: 'ConnectionDirection',
+  description: 'How a connection looks from one of its records.',
+  valuesConfig: {
+    OUTGOING: { description: 'The record is the source: the label is the type\'s `name`.' },
+    INCOMING: { description: 'The record is the target: the label is the type\'s `inverseName`.' },
+    MUTUAL: { description: 'The type is symmetric: both sides read the same label.' },
+  },
+});
+
+export const MAX_BATCH = 100;
+
+@ObjectType('Connection', { description: 'A typed link between two records, stored once and readable from either side.' })
+export class ConnectionObjectType {
+  @Field(() => ID) id: string;
+  @Field(() => GraphQLLocalDate, { nullable: true }) startDate: string | null;
+  @Field(() => GraphQLLocalDate, { nullable: true, description: 'The last day the connection is in force.' }) endDate: string | null;
+  @Field(() => GraphQLJSONObject, { description: 'Values of the properties defined by the type.' }) properties: Record<string, unknown>;
+  @Field(() => String, { nullable: true }) notes: string | null;
+  @Field(() => Date) createdAt: Date;
+  @Field(() => Date) updatedAt: Date;
+}
+
+@ObjectType('RecordConnection', { description: 'A connection as seen from one of its two records.' })
+export class RecordConnectionType {
+  @Field(() => ID, {
+    description: 'The connection\'s id (for `updateConnection`, `deleteConnection`). Deliberately not `id`: the two sides of one connection are different objects, and client caches must not merge them.',
+  }) connectionId: string;
+  @Field(() => ConnectionDirection) direction: ConnectionDirection;
+  @Field(() => ConnectionStatus) status: ConnectionStatus;
+  @Field(() => GraphQLLocalDate, { nullable: true }) startDate: string | null;
+  @Field(() => GraphQLLocalDate, { nullable: true }) endDate: string | null;
+  @Field(() => GraphQLJSONObject) properties: Record<string, unknown>;
+  @Field(() => String, { nullable: true }) notes: string | null;
+}
+
+@ObjectType()
+export class ConnectionPage extends PageOf<ConnectionEntity>(ConnectionObjectType, 'Connection') {}
+
+@ObjectType()
+export class RecordConnectionPage extends PageOf<RecordConnectionView>(RecordConnectionType, 'RecordConnection') {}
+
+@InputType({ description: 'Which of a record\'s connections to list; all conditions must hold.' })
+export class RecordConnectionFilterInput {
+  @Field(() => [ID], { nullable: true }) @IsOptional() @ArrayMaxSize(100) typeIds?: string[] | null;
+  @Field(() => ConnectionDirection, { nullable: true, description: 'OUTGOING or INCOMING also match symmetric (MUTUAL) connections.' })
+  direction?: ConnectionDirection | null;
+  @Field(() => ConnectionStatus, { nullable: true }) status?: ConnectionStatus | null;
+  @Field(() => String, { nullable: true, description: 'Only connections whose other record is of this module.' }) @IsOptional() @MaxLength(32)
+  otherModule?: string | null;
+}
+
+@InputType()
+export class ConnectionFilterInput {
+  @Field(() => [ID], { nullable: true }) @IsOptional() @ArrayMaxSize(100) typeIds?: string[] | null;
+  @Field(() => ConnectionStatus, { nullable: true }) status?: ConnectionStatus | null;
+  @Field(() => ID, { nullable: true, description: 'Only connections with this record on either side.' }) recordId?: string | null;
+}
+
+@InputType()
+export class CreateConnectionInput {
+  @Field(() => ID) typeId: string;
+  @Field(() => ID, { description: 'The record the type\'s `name` is read from ("Asha" is working at …).' }) sourceId: string;
+  @Field(() => ID, { description: 'The record the type\'s `inverseName` is read from ("Acme" employs …).' }) targetId: string;
+  @Field(() => GraphQLLocalDate, { nullable: true }) startDate?: string | null;
+  @Field(() => GraphQLLocalDate, { nullable: true }) endDate?: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true }) properties?: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) notes?: string | null;
+}
+
+@InputType({ description: 'The changes; omitted fields stay, null clears. Type and records are fixed: delete and create instead.' })
+export class UpdateConnectionInput {
+  @Field(() => GraphQLLocalDate, { nullable: true }) startDate?: string | null;
+  @Field(() => GraphQLLocalDate, { nullable: true }) endDate?: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Merged into the saved properties; a null value removes a key.' })
+  properties?: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) notes?: string | null;
+}
+
+@ObjectType()
+export class ConnectionPayload {
+  @Field(() => ConnectionObjectType, { nullable: true }) connection: ConnectionEntity | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType()
+export class CreateConnectionResult {
+  @Field(() => Int, { description: 'Index of the item in the input.' }) index: number;
+  @Field(() => ConnectionObjectType, { nullable: true }) connection: ConnectionEntity | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType()
+export class CreateConnectionsPayload {
+  @Field(() => Int) createdCount: number;
+  @Field(() => Int) failedCount: number;
+  @Field(() => [CreateConnectionResult]) results: CreateConnectionResult[];
+  @Field(() => [UserError], { description: 'Errors about the batch as a whole (e.g. too many items).' }) userErrors: UserError[];
+}

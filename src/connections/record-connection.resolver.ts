@@ -1,0 +1,57 @@
+import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../app/context';
+import { makePage, PageArgs } from '../common/pagination';
+import type { RecordEntity } from '../records/record.entity';
+import { RecordType } from '../records/record.types';
+import type { ConnectionTypeEntity } from './connection-type.entity';
+import { ConnectionTypeType } from './connection-type.types';
+import type { ConnectionEntity } from './connection.entity';
+import { normaliseRecordFilter } from './connection.query';
+import { ConnectionObjectType, RecordConnectionFilterInput, RecordConnectionPage, RecordConnectionType } from './connection.types';
+import type { RecordConnectionView } from './record-connection.view';
+
+/** `Record.connections`: lives here so that records never import connections. */
+@Resolver(() => RecordType)
+export class RecordConnectionsResolver {
+  @FieldResolver(() => RecordConnectionPage, { description: 'This record\'s connections, from its side, oldest first. Connections to deleted records are hidden.' })
+  async connections(
+    @Root() record: RecordEntity,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Ctx() ctx: RequestContext,
+    @Arg('filter', () => RecordConnectionFilterInput, { nullable: true }) filterInput?: RecordConnectionFilterInput | null,
+  ): Promise<RecordConnectionPage> {
+    const filter = normaliseRecordFilter(filterInput);
+    const slice = await ctx.loaders.recordConnections.load({ recordId: record.id, filter, first, after: after ?? null });
+    slice.otherRecords.forEach((other) => ctx.loaders.records.prime(other.id, other));
+    return makePage(RecordConnectionPage, {
+      rows: slice.views,
+      first,
+      cursorOf: (view) => view.cursor,
+      count: () => ctx.loaders.recordConnectionCounts.load({ recordId: record.id, filter }),
+    });
+  }
+}
+
+@Resolver(() => RecordConnectionType)
+export class RecordConnectionResolver {
+  @FieldResolver(() => String, { description: 'What the connection means from this record: the type\'s `name` (OUTGOING, MUTUAL) or `inverseName` (INCOMING).' })
+  async label(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): Promise<string> {
+    const type = (await ctx.loaders.connectionTypes.load(view.connection.typeId))!;
+    return view.connection.sourceId === view.viewerId || type.symmetric ? type.name : type.inverseName;
+  }
+
+  @FieldResolver(() => ConnectionTypeType)
+  async type(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): Promise<ConnectionTypeEntity> {
+    return (await ctx.loaders.connectionTypes.load(view.connection.typeId))!;
+  }
+
+  @FieldResolver(() => RecordType, { description: 'The record on the other side.' })
+  async otherRecord(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): Promise<RecordEntity> {
+    return (await ctx.loaders.records.load(view.otherRecordId))!;
+  }
+
+  @FieldResolver(() => ConnectionObjectType, { description: 'The connection itself, with its source and target.' })
+  connection(@Root() view: RecordConnectionView): ConnectionEntity {
+    return view.connection;
+  }
+}

@@ -1,0 +1,32 @@
+import type { ConnectionEntity } from './connection.entity';
+import { ConnectionDirection, ConnectionStatus } from './connection.types';
+
+/** Today's date in UTC as YYYY-MM-DD: the clock statuses are computed with. */
+export function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** ACTIVE until the end date has passed; computed on every read, so it is never stale. */
+export function statusOf(connection: Pick<ConnectionEntity, 'endDate'>): ConnectionStatus {
+  return connection.endDate !== null && connection.endDate < todayUtc() ? ConnectionStatus.INACTIVE : ConnectionStatus.ACTIVE;
+}
+
+/** A connection seen from one of its records (`viewerId`): which side it is on and which record is the other. */
+export class RecordConnectionView {
+  /** `cursor` places the view in its record's list of connections. */
+  constructor(readonly connection: ConnectionEntity, readonly viewerId: string, readonly cursor: string) {}
+
+  get connectionId(): string { return this.connection.id; }
+  get direction(): ConnectionDirection {
+    if (this.connection.symmetric) return ConnectionDirection.MUTUAL;
+    return this.connection.sourceId === this.viewerId ? ConnectionDirection.OUTGOING : ConnectionDirection.INCOMING;
+  }
+  get otherRecordId(): string {
+    return this.connection.sourceId === this.viewerId ? this.connection.targetId : this.connection.sourceId;
+  }
+  get status(): ConnectionStatus { return statusOf(this.connection); }
+  get startDate(): string | null { return this.connection.startDate; }
+  get endDate(): string | null { return this.connection.endDate; }
+  get properties(): Record<string, unknown> { return this.connection.properties; }
+  get notes(): string | null { return this.connection.notes; }
+}

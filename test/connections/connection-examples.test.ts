@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, validate } from 'graphql';
+import { buildAppSchema } from '../../src/app/schema';
+import { EXAMPLE_OPERATIONS } from '../../src/app/explorer-examples';
+import { startTestServer } from '../support/test-server';
+import { SYSTEM } from './helpers';
+
+const schema = buildAppSchema();
+
+function problems(source: string): string[] {
+  return validate(schema, parse(source)).map((e) => e.message);
+}
+
+const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'connections.md'), 'utf8');
+const blocks = [...doc.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+describe('connections examples: successful cases', () => {
+  test('docs/connections.md has examples for types, connecting, reading both sides, and integrity', () => {
+    const all = blocks.join('\n');
+    for (const field of ['createConnectionType', 'createConnection(', 'connections', 'connectionIntegrityReport', 'repairConnections']) {
+      expect(all).toContain(field);
+    }
+  });
+
+  test.each(blocks.map((b, i) => [i, b]))('docs example %i is valid against the schema', (_i, block) => {
+    expect(problems(block as string)).toEqual([]);
+  });
+
+  test('every explorer example operation is valid against the schema', () => {
+    for (const op of EXAMPLE_OPERATIONS) expect([op.title, problems(op.query)]).toEqual([op.title, []]);
+  });
+});
+
+describe('connections examples: the docs walk-through runs as written', () => {
+  test('create a type, connect, read both sides, batch, narrow a type, report and repair', async () => {
+    const t = await startTestServer('conn_examples');
+    try {
+      const run = async (index: number, variables: Record<string, unknown> = {}) => {
+        const res = await t.gql(blocks[index], variables);
+        expect(res.body.errors).toBeUndefined();
+        return res.body.data;
+      };
+      const type = (await run(0)).createConnectionType;
+      expect(type).toMatchObject({ userErrors: [], connectionType: { name: 'supplies', inverseName: 'is supplied by' } });
+      const created = await run(1, { contact: { firstName: 'Asha', lastName: 'Rao' }, organization: { name: 'Acme' } });
+      const contactId = created.asha.record.id;
+      const organizationId = created.acme.record.id;
+      const connected = (await run(2, { contactId, organizationId })).createConnection;
+      expect(connected).toMatchObject({ userErrors: [], connection: { status: 'ACTIVE', source: { label: 'Asha Rao' }, target: { label: 'Acme' } } });
+      const sides = await run(3, { contactId, organizationId });
+      expect(sides.contact.connections.nodes).toEqual([{ label: 'is working at', direction: 'OUTGOING', status: 'ACTIVE', otherRecord: { label: 'Acme', module: 'Organizations' } }]);
+      expect(sides.organization.connections.nodes).toEqual([expect.objectContaining({ label: 'employs', direction: 'INCOMING', otherRecord: { id: contactId, label: 'Asha Rao' } })]);
+      const batch = (await run(4, { inputs: [
+        { typeId: SYSTEM.boardMemberOf, sourceId: contactId, targetId: organizationId },
+        { typeId: SYSTEM.knows, sourceId: contactId, targetId: organizationId },
+      ] })).createConnections;
+      expect(batch).toMatchObject({ createdCount: 1, failedCount: 1 });
+      const narrowed = (await run(5, { typeId: type.connectionType.id })).updateConnectionType;
+      expect(narrowed).toMatchObject({ userErrors: [], affectedConnectionIds: [], connectionType: { targetModules: ['Organizations'] } });
+      expect((await run(6)).connectionIntegrityReport.totalCount).toBe(0);
+      const repair = (await run(7, { connectionId: connected.connection.id, dryRun: true })).repairConnections;
+      expect(repair.results[0].userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,112 @@
+import { Client } from 'pg';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { SYSTEM } from './helpers';
+
+/**
+ * Counts every SQL statement the server sends while answering one request, by wrapping `pg.Client#query` — the
+ * one door through which TypeORM (and so every service, loader and the API-key lookup) reaches Postgres.
+ * The test's own `t.sql` client is excluded; it is never used while a request is being counted anyway.
+ */
+let t: TestServer;
+let counted: string[] | null = null;
+const originalQuery = Client.prototype.query;
+
+beforeAll(async () => {
+  t = await startTestServer('conn_statements');
+  (Client.prototype as any).query = function countingQuery(this: Client, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
+    if (counted && text) counted.push(text);
+    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  await seed();
+});
+afterAll(async () => {
+  Client.prototype.query = originalQuery;
+  await t.close();
+});
+
+async function seed() {
+  const rows = (prefix: string, n: number, fields: (i: number) => Record<string, unknown>) => Array.from({ length: n }, (_, i) => fields(i));
+  const imported = async (module: string, list: Array<Record<string, unknown>>) => {
+    const res = await t.gql(`mutation($module: String!, $rows: [JSONObject!]!) { importRecords(module: $module, rows: $rows) { rows { record { id } } } }`, { module, rows: list });
+    return res.body.data.importRecords.rows.map((r: { record: { id: string } }) => r.record.id) as string[];
+  };
+  const contacts = await imported('Contacts', rows('c', 100, (i) => ({ lastName: `Counted ${String(i).padStart(3, '0')}` })));
+  const orgs = await imported('Organizations', rows('o', 20, (i) => ({ name: `Employer ${i}` })));
+  const friends = await imported('Contacts', rows('f', 30, (i) => ({ lastName: `Friend ${i}` })));
+  const inputs = contacts.flatMap((id, i) => [
+    { typeId: SYSTEM.worksAt, sourceId: id, targetId: orgs[i % orgs.length] },
+    { typeId: SYSTEM.knows, sourceId: friends[i % friends.length], targetId: id },
+    { typeId: SYSTEM.reportsTo, sourceId: id, targetId: friends[(i + 7) % friends.length], endDate: '2001-01-01' },
+  ]);
+  for (let i = 0; i < inputs.length; i += 100) {
+    const res = await t.gql(`mutation($inputs: [CreateConnectionInput!]!) { createConnections(inputs: $inputs) { createdCount } }`, { inputs: inputs.slice(i, i + 100) });
+    expect(res.body.data.createConnections.createdCount).toBe(Math.min(100, inputs.length - i));
+  }
+}
+
+const PAGE = `query($first: Int!) {
+  records(module: "Contacts", first: $first, where: [{ field: "lastName", operator: STARTS_WITH, value: "Counted" }], orderBy: { field: "lastName", direction: ASC }) {
+    nodes {
+      id label
+      connections(first: 10) {
+        totalCount
+        nodes {
+          connectionId label direction status startDate endDate
+          type { id name inverseName }
+          otherRecord { id label module }
+          connection { source { id label } target { id label } }
+        }
+      }
+    }
+  }
+}`;
+
+async function statementsFor(first: number) {
+  await t.gql('{ me { id } }'); // the key's last-used stamp is written (once a minute) on first use: get it out of the way
+  await waitForLastUsedStamp();
+  counted = [];
+  const res = await t.gql(PAGE, { first });
+  const statements = counted;
+  counted = null;
+  if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+  return { statements, nodes: res.body.data.records.nodes };
+}
+
+async function waitForLastUsedStamp() {
+  for (let i = 0; i < 10_000; i += 1) {
+    const [row] = await t.sql(`SELECT count(*)::int AS n FROM api_keys WHERE last_used_at > now() - interval '30 seconds'`);
+    if (row.n > 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('the API key was never stamped as used');
+}
+
+describe('connections: statements per page', () => {
+  test('a page of 100 records with their connections, types and other records takes at most 5 statements, like a page of 10', async () => {
+    const small = await statementsFor(10);
+    const large = await statementsFor(100);
+    expect(small.nodes).toHaveLength(10);
+    expect(large.nodes).toHaveLength(100);
+    // every record shows its three connections with labels from its own side
+    for (const node of large.nodes) {
+      expect(node.connections.totalCount).toBe(3);
+      expect(node.connections.nodes.map((n: any) => `${n.label}/${n.direction}/${n.status}`)).toEqual(['is working at/OUTGOING/ACTIVE', 'knows/MUTUAL/ACTIVE', 'reports to/OUTGOING/INACTIVE']);
+      for (const c of node.connections.nodes) expect([c.connection.source.id, c.connection.target.id]).toContain(node.id);
+    }
+    // records page + connections with their other records + types + connection counts; the API key was used just
+    // before, so it is answered from this instance's principal cache (a cold key adds one lookup: still ≤ 5)
+    expect(large.statements.length).toBeLessThanOrEqual(5);
+    expect(large.statements.length).toBe(small.statements.length);
+    const kinds = (statements: string[]) => statements.map((sql) => {
+      if (/FROM api_keys/.test(sql)) return 'auth';
+      if (/FROM records r/.test(sql)) return 'records';
+      if (/CROSS JOIN LATERAL/.test(sql)) return 'connections+other records';
+      if (/count\(\*\)/.test(sql)) return 'connection counts';
+      if (/FROM connection_types/.test(sql)) return 'types';
+      return sql;
+    }).sort();
+    expect(kinds(large.statements)).toEqual(['connection counts', 'connections+other records', 'records', 'types']);
+    expect(kinds(small.statements)).toEqual(kinds(large.statements));
+  });
+});
