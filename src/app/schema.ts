@@ -3,9 +3,11 @@ import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from './context';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordResolver } from '../records/record.resolver';
+import { OtpResolver } from '../otp/otp.resolver';
+import { MessageTemplateResolver } from '../otp/templates/message-template.resolver';
 
 /** Every resolver class; features add theirs here. */
-export const RESOLVERS = [UserResolver, ApiKeyResolver, RecordResolver] as const;
+export const RESOLVERS = [UserResolver, ApiKeyResolver, RecordResolver, OtpResolver, MessageTemplateResolver] as const;
 
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.length === 0 || roles.includes(context.user.role);
 

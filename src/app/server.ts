@@ -24,6 +24,8 @@ import { openDatabase, type Database } from '../db/database';
 import { Authenticator } from '../auth/authenticator';
 import { resolveSecretKey } from './secret-key';
 import { ensureAdminKey } from '../auth/bootstrap';
+import { otpRestRouter } from '../otp/rest/otp-rest.router';
+import { webhooksRouter } from '../otp/delivery/webhooks';
 
 export interface RunningApp {
   url: string;
@@ -52,19 +54,32 @@ export async function startApp(config: AppConfig, log: Logger = createLogger(con
   try {
     return await serve(config, log, db, secretKey);
   } catch (error) {
-    await db.close();
+    await db.close().catch(() => undefined);
     throw error;
   }
 }
 
 async function serve(config: AppConfig, log: Logger, db: Database, secretKey: string): Promise<RunningApp> {
   const dataSource = db.dataSource;
-  const services = createServices(dataSource, { config, secretKey, log });
+  const metrics = new Metrics();
+  const services = createServices(dataSource, { config, secretKey, log, metrics });
   const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY);
   const authenticator = new Authenticator(dataSource, {
     publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE,
   });
-  const metrics = new Metrics();
+  const contextFor = async (req: express.Request): Promise<RequestContext> => {
+    const principal = await authenticator.authenticate(req.headers.authorization);
+    return {
+      requestId: String(req.id),
+      user: principal.user,
+      apiKeyId: principal.apiKeyId,
+      headers: req.headers,
+      db: dataSource,
+      loaders: createLoaders(dataSource),
+      log: req.log,
+    };
+  };
+  await services.start();
   const app = express();
   const httpServer = http.createServer(app);
 
@@ -126,20 +141,11 @@ async function serve(config: AppConfig, log: Logger, db: Database, secretKey: st
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<RequestContext> => {
-        const principal = await authenticator.authenticate(req.headers.authorization);
-        return {
-          requestId: String(req.id),
-          user: principal.user,
-          apiKeyId: principal.apiKeyId,
-          headers: req.headers,
-          db: dataSource,
-          loaders: createLoaders(dataSource),
-          log: req.log,
-        };
-      },
+      context: ({ req }) => contextFor(req),
     }),
   );
+  app.use('/api', otpRestRouter({ otpService: services.otp, contextFor, bodyLimit: BODY_LIMIT, log }));
+  app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT));
   app.use((_req, res) => {
     res.status(404).json({ errors: [{ message: 'Not found. The API is at /graphql.', extensions: { code: 'NOT_FOUND' } }] });
   });
