@@ -8,7 +8,7 @@ export function otpDeliveriesLoader(db: DataSource): DataLoader<string, OtpDeliv
   return new DataLoader<string, OtpDeliveryEntity[]>(async (ids) => {
     const valid = ids.filter(isUuid);
     const rows: Array<Record<string, any>> = valid.length
-      ? await db.query('SELECT * FROM otp_deliveries WHERE otp_request_id = ANY($1::uuid[]) ORDER BY created_at, id', [valid])
+      ? await db.query('SELECT * FROM otp_deliveries WHERE otp_request_id = ANY($1::uuid[]) ORDER BY created_at, array_position(ARRAY[\'SMS\', \'WHATSAPP\', \'EMAIL\']::varchar[], channel), id', [valid])
       : [];
     const byRequest = new Map<string, OtpDeliveryEntity[]>();
     for (const row of rows) {
