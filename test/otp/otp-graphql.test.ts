@@ -213,9 +213,9 @@ describe('otp over GraphQL: failing cases', () => {
   test('read-only users cannot send; anonymous callers are UNAUTHENTICATED', async () => {
     const reader = await t.keyFor('READONLY');
     const res = await t.gql(SEND, { input: { mobileNo: freshMobile(), channels: ['SMS'], source: 's', type: 'simple_otp' } }, { key: reader.key });
-    expect(res.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(res.body.errors![0].extensions!.code).toBe('FORBIDDEN');
     const anon = await t.gql(SEND, { input: { mobileNo: freshMobile(), channels: ['SMS'], source: 's', type: 'simple_otp' } }, { key: null });
-    expect(anon.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(anon.body.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
   });
 
   test('a user cannot verify, resend or cancel another user\'s OTP', async () => {
