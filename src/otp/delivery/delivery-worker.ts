@@ -59,10 +59,10 @@ export class DeliveryWorker {
   private async finish(id: string, status: 'SENT' | 'FAILED', outcome: { providerMessageId?: string | null; provider?: string; error?: string }): Promise<void> {
     await queryRows(this.db,
       `UPDATE otp_deliveries
-          SET status = $2, attempts = attempts + 1, code_sealed = NULL, updated_at = now(),
-              provider = COALESCE($3, provider), provider_message_id = $4, error = $5,
-              sent_at = CASE WHEN $2 = 'SENT' THEN now() ELSE sent_at END,
-              failed_at = CASE WHEN $2 = 'FAILED' THEN now() ELSE failed_at END
+          SET status = $2::varchar, attempts = attempts + 1, code_sealed = NULL, updated_at = now(),
+              provider = COALESCE($3::varchar, provider), provider_message_id = $4::varchar, error = $5::text,
+              sent_at = CASE WHEN $2::varchar = 'SENT' THEN now() ELSE sent_at END,
+              failed_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE failed_at END
         WHERE id = $1 AND status = 'QUEUED' RETURNING id`,
       [id, status, outcome.provider ?? null, outcome.providerMessageId ?? null, outcome.error ?? null],
     );
@@ -89,7 +89,8 @@ export class DeliveryWorker {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'The provider did not answer in time (timeout).';
-  const message = error instanceof Error ? error.message : String(error);
+  const { name, message } = (error ?? {}) as { name?: string; message?: string };
+  if (name === 'TimeoutError' || name === 'AbortError') return 'The provider did not answer in time (timeout).';
+  if (typeof message !== 'string') return String(error).slice(0, 1000);
   return message.slice(0, 1000);
 }

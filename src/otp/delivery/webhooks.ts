@@ -63,9 +63,9 @@ export function webhooksRouter(db: DataSource, config: AppConfig, bodyLimit: str
 async function recordProviderStatus(db: DataSource, provider: string, messageId: string, status: ProviderStatus, error: string | null): Promise<void> {
   await queryRows(db,
     `UPDATE otp_deliveries
-        SET status = $3, error = COALESCE($4, error), updated_at = now(),
-            delivered_at = CASE WHEN $3 = 'DELIVERED' THEN now() ELSE delivered_at END,
-            failed_at = CASE WHEN $3 = 'FAILED' THEN now() ELSE failed_at END
+        SET status = $3::varchar, error = COALESCE($4::text, error), updated_at = now(),
+            delivered_at = CASE WHEN $3::varchar = 'DELIVERED' THEN now() ELSE delivered_at END,
+            failed_at = CASE WHEN $3::varchar = 'FAILED' THEN now() ELSE failed_at END
       WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT' RETURNING id`,
     [provider, messageId, status, error],
   );
