@@ -156,4 +156,3 @@ describe('delivery through real providers: failing cases', () => {
     expect(delivery).toMatchObject({ status: 'FAILED', attempts: 3, error: 'The provider did not answer in time (timeout).' });
   });
 });
-});
