@@ -11,9 +11,12 @@ import { decodeCursor, encodeCursor, type PageSource } from '../common/paginatio
 import { queryRows, type Queryable } from '../db/sql';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
-import { OtpValidationException, type VerifyFailureReason } from './otp.errors';
+import { OtpValidationException } from './otp.errors';
+import { OtpVerifier, invalid, locked, type VerifyResult } from './otp-verification';
 import { RateLimitedException, type OtpLimits } from './otp-limits';
 import { toOtpRequestEntity, type OtpChannel, type OtpRequestEntity, type OtpStatus, type ResendMode } from './otp-request.entity';
+
+export type { VerifyResult } from './otp-verification';
 import { validateSendOtp, validateVerifyOtp, type FieldError, type SendOtpCommand, type VerifyOtpCommand } from './otp.validation';
 import { INJECTED_VARIABLES, templateVariables } from './templates/render';
 
@@ -28,15 +31,6 @@ export interface OtpPolicy {
 
 export type SendOptions = Partial<OtpPolicy>;
 
-export interface VerifyResult {
-  verified: boolean;
-  /** Set only when verified, so a failed guess never reveals whether a request exists. */
-  otpRequest: OtpRequestEntity | null;
-  reason: VerifyFailureReason | null;
-  /** With OTP_INVALID: wrong codes still allowed before the request locks. */
-  attemptsLeft: number | null;
-  message: string;
-}
 
 export interface OtpRequestFilter {
   status?: OtpStatus | null;
@@ -57,9 +51,11 @@ const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
 /** Sends, verifies, resends and cancels OTPs. GraphQL, REST and (later) OTP rules all go through here. */
 export class OtpService {
   private readonly config: AppConfig;
+  private readonly verifier: OtpVerifier;
 
   constructor(private readonly db: DataSource, private readonly deps: OtpServiceDeps) {
     this.config = deps.config;
+    this.verifier = new OtpVerifier(db, deps.hasher);
   }
 
   get defaultPolicy(): OtpPolicy {
@@ -153,7 +149,7 @@ export class OtpService {
       await this.deps.limits.recordVerifyFailure(recipients);
       return left < 0 ? locked() : invalid(left);
     }
-    const result = await this.check(this.db, row, command.code);
+    const result = await this.verifier.check(this.db, row, command.code);
     if (!result.verified && result.reason === ErrorCode.OTP_INVALID) await this.deps.limits.recordVerifyFailure(recipients);
     return result;
   }
@@ -165,51 +161,9 @@ export class OtpService {
   async verifyWithin(tx: Queryable, otpRequestId: string, code: string): Promise<VerifyResult> {
     const [row] = isUuid(otpRequestId) ? await tx.query('SELECT * FROM otp_requests WHERE id = $1', [otpRequestId]) : [];
     if (!row) return invalid(null);
-    const result = await this.check(tx, row, code);
+    const result = await this.verifier.check(tx, row, code);
     this.deps.metrics.otpVerify.inc({ result: result.verified ? 'VERIFIED' : result.reason! });
     return result;
-  }
-
-  /** One verification against one request; the attempt counter only ever moves through atomic conditional UPDATEs. */
-  private async check(successDb: Queryable, row: Record<string, any>, code: string): Promise<VerifyResult> {
-    const state = toOtpRequestEntity(row);
-    if (state.status !== 'PENDING') return this.notPending(row);
-    if (this.deps.hasher.matches(row.id, code, row.code_hash)) {
-      const [verified] = await queryRows(successDb,
-        `UPDATE otp_requests SET status = 'VERIFIED', verified_at = now(), code_sealed = NULL, updated_at = now()
-          WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND code_hash = $2 RETURNING *`,
-        [row.id, row.code_hash],
-      );
-      if (verified) return { verified: true, otpRequest: toOtpRequestEntity(verified), reason: null, attemptsLeft: null, message: 'OTP verified.' };
-      return this.notPending(await this.reload(row.id));
-    }
-    const [counted] = await queryRows(this.db,
-      `UPDATE otp_requests
-          SET attempts = attempts + 1, updated_at = now(),
-              status = CASE WHEN attempts + 1 >= max_attempts THEN 'MAX_ATTEMPTS_REACHED' ELSE status END,
-              code_sealed = CASE WHEN attempts + 1 >= max_attempts THEN NULL ELSE code_sealed END
-        WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING attempts, max_attempts`,
-      [row.id],
-    );
-    if (counted) return invalid(counted.max_attempts - counted.attempts);
-    return this.notPending(await this.reload(row.id));
-  }
-
-  private async notPending(row: Record<string, any>): Promise<VerifyResult> {
-    const status = toOtpRequestEntity(row).status;
-    if (status === 'EXPIRED') {
-      await this.db.query(`UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now() WHERE id = $1 AND status = 'PENDING' AND expires_at <= now()`, [row.id]);
-      return failure(ErrorCode.OTP_EXPIRED, 'This OTP has expired; request a new one.');
-    }
-    if (status === 'MAX_ATTEMPTS_REACHED') return locked();
-    if (status === 'CANCELED') return failure(ErrorCode.OTP_EXPIRED, 'This OTP was canceled; request a new one.');
-    if (status === 'VERIFIED') return failure(ErrorCode.OTP_INVALID, 'This OTP has already been used.', 0);
-    return failure(ErrorCode.OTP_INVALID, 'The code is not valid.', null);
-  }
-
-  private async reload(id: string): Promise<Record<string, any>> {
-    const [row] = await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [id]);
-    return row;
   }
 
   /** Sends again on the same (or fewer) channels: a new code, or the same one under SAME_CODE_IF_VALID. */
@@ -256,7 +210,7 @@ export class OtpService {
         WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING *`,
       [current.id],
     );
-    if (!row) this.assertPending(toOtpRequestEntity(await this.reload(current.id)), 'canceled');
+    if (!row) this.assertPending(toOtpRequestEntity((await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [current.id]))[0]), 'canceled');
     return toOtpRequestEntity(row);
   }
 
@@ -370,17 +324,4 @@ function recipientsOf(channels: OtpChannel[], mobile: string | null, email: stri
 /** The API key (or, for JWT callers, the user) that per-caller limits count against. */
 function callerKey(ctx: RequestContext): string {
   return ctx.apiKeyId ? `key:${ctx.apiKeyId}` : `user:${ctx.user.id}`;
-}
-
-function failure(reason: VerifyFailureReason, message: string, attemptsLeft: number | null = null): VerifyResult {
-  return { verified: false, otpRequest: null, reason, attemptsLeft, message };
-}
-
-function invalid(attemptsLeft: number | null): VerifyResult {
-  const left = attemptsLeft === null ? '' : ` ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`;
-  return failure(ErrorCode.OTP_INVALID, `The code is not valid.${left}`, attemptsLeft);
-}
-
-function locked(): VerifyResult {
-  return failure(ErrorCode.OTP_LOCKED, 'Too many wrong codes: this OTP is locked; request a new one.', 0);
 }
