@@ -55,13 +55,20 @@ export interface ReceivedMail {
 /** A real SMTP server (smtp-server) that keeps every message it accepts. */
 export class FakeSmtpServer {
   readonly received: ReceivedMail[] = [];
+  readonly logins: Array<{ username: string; password: string }> = [];
   private readonly server: SMTPServer;
 
   constructor() {
     this.server = new SMTPServer({
-      authOptional: true,
+      authOptional: false,
+      allowInsecureAuth: true, // local test server without TLS
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onAuth: (auth, _session, callback) => {
+        this.logins.push({ username: auth.username ?? '', password: auth.password ?? '' });
+        if (auth.username === 'mailer' && auth.password === 'mail-secret') callback(null, { user: auth.username });
+        else callback(new Error('Invalid username or password'));
+      },
       onData: (stream, session, callback) => {
         let raw = '';
         stream.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
@@ -80,7 +87,7 @@ export class FakeSmtpServer {
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
     const { port } = this.server.server.address() as AddressInfo;
-    return `smtp://127.0.0.1:${port}`;
+    return `smtp://mailer:mail-secret@127.0.0.1:${port}`;
   }
 
   async stop(): Promise<void> {

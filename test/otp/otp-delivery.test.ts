@@ -91,6 +91,7 @@ describe('delivery through real providers: successful cases', () => {
     const [delivery] = await deliveriesSettled(request.id);
     expect(delivery).toMatchObject({ status: 'SENT', provider: 'smtp', recipient: 'person@example.com' });
     const mail = smtp.received.at(-1)!;
+    expect(smtp.logins.at(-1)).toEqual({ username: 'mailer', password: 'mail-secret' });
     expect(mail.from).toBe('otp@countersign.test');
     expect(mail.to).toEqual(['person@example.com']);
     expect(mail.raw).toMatch(/From: Gilchrist <otp@countersign\.test>/);
