@@ -25,10 +25,11 @@ export class OtpLimits {
   private readonly phantomAttempts: RateLimiterPostgres;
 
   constructor(pool: Pool, config: AppConfig) {
-    const make = (keyPrefix: string, points: number, duration: number) => new RateLimiterPostgres({
-      storeClient: pool, storeType: 'pool', tableName: TABLE, tableCreated: true, keyPrefix, points, duration,
+    // All limiters share one table, so one of them (the first) sweeps its expired rows (every 5 minutes, unref'd timer).
+    const make = (keyPrefix: string, points: number, duration: number, clearExpiredByTimeout = false) => new RateLimiterPostgres({
+      storeClient: pool, storeType: 'pool', tableName: TABLE, tableCreated: true, keyPrefix, points, duration, clearExpiredByTimeout,
     });
-    this.sendsPer15Min = make('otp_send_15m', config.OTP_SEND_LIMIT_PER_RECIPIENT_15MIN, 15 * 60);
+    this.sendsPer15Min = make('otp_send_15m', config.OTP_SEND_LIMIT_PER_RECIPIENT_15MIN, 15 * 60, true);
     this.sendsPerDay = make('otp_send_day', config.OTP_SEND_LIMIT_PER_RECIPIENT_DAY, 24 * 3600);
     this.sendsPerKey = make('otp_send_key', config.OTP_SEND_LIMIT_PER_KEY_MINUTE, 60);
     this.verifyFailures = make('otp_verify_fail', config.OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY, 24 * 3600);
