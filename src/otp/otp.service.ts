@@ -104,6 +104,7 @@ export class OtpService {
       if (!testCode) await this.queueDeliveries(tx, row, command.channels, code);
       return toOtpRequestEntity(row);
     });
+    if (!testCode) this.countSent(command.channels);
     ctx.log.info({ otpRequestId: request.id, channels: request.channels, source: request.source, testRecipient: request.testRecipient }, 'OTP sent');
     return request;
   }
@@ -199,6 +200,7 @@ export class OtpService {
       return toOtpRequestEntity(row);
     });
     if (!updated) throw new RateLimitedException(Math.max(1, current.resendCooldownSeconds), 'This OTP was resent moments ago.');
+    if (!current.testRecipient) this.countSent(chosen);
     return updated;
   }
 
@@ -278,6 +280,10 @@ export class OtpService {
       })))],
     );
     await this.deps.queue.enqueue(tx, rows.map((r) => r.id));
+  }
+
+  /** Counted once the transaction that queued the messages has committed. */
+  private countSent(channels: OtpChannel[]): void {
     for (const channel of channels) this.deps.metrics.otpSent.inc({ channel });
   }
 

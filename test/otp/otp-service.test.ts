@@ -35,12 +35,31 @@ describe('otpService.verifyWithin', () => {
   });
 
   test('per-send options override the policy (validity, attempts)', async () => {
-    const ctx = {
-      requestId: 'test', user: { id: '00000000-0000-4000-8000-000000000001', role: 'ADMIN' }, apiKeyId: null, headers: {},
-      db: t.app.db.dataSource, loaders: {} as never, log: t.app.log,
-    } as never;
-    const request = await t.app.services.otp.send(ctx, { mobile_no: '9123456780', channel: 'sms', source: 'rule_12', type: 'simple_otp', otp_code: '5150' }, { validitySeconds: 60, maxAttempts: 2 });
+    const request = await t.app.services.otp.send(adminCtx(), { mobile_no: '9123456780', channel: 'sms', source: 'rule_12', type: 'simple_otp', otp_code: '5150' }, { validitySeconds: 60, maxAttempts: 2 });
     expect(request.maxAttempts).toBe(2);
     expect(request.expiresAt.getTime() - request.createdAt.getTime()).toBeLessThanOrEqual(61_000);
   });
+
+  test('SAME_CODE_IF_VALID resends the same code and keeps the expiry; the sealed copy is erased once it ends', async () => {
+    const otp = t.app.services.otp;
+    const request = await otp.send(adminCtx(), { mobile_no: '9123456781', channel: 'sms|whatsapp', source: 'rule_13', type: 'simple_otp' }, { resendMode: 'SAME_CODE_IF_VALID', resendCooldownSeconds: 0 });
+    const [before] = await t.sql('SELECT code_hash, code_sealed, expires_at FROM otp_requests WHERE id = $1', [request.id]);
+    expect(before.code_sealed).not.toBeNull();
+    const resent = await otp.resend(adminCtx(), request.id, ['SMS']);
+    expect(resent.sendCount).toBe(2);
+    const [after] = await t.sql('SELECT code_hash, expires_at FROM otp_requests WHERE id = $1', [request.id]);
+    expect(after).toEqual({ code_hash: before.code_hash, expires_at: before.expires_at });
+    const deliveries = await t.sql('SELECT channel FROM otp_deliveries WHERE otp_request_id = $1 ORDER BY created_at, channel', [request.id]);
+    expect(deliveries.map((d) => d.channel)).toEqual(['SMS', 'WHATSAPP', 'SMS']);
+    await otp.cancel(adminCtx(), request.id);
+    const [canceled] = await t.sql('SELECT status, code_sealed FROM otp_requests WHERE id = $1', [request.id]);
+    expect(canceled).toEqual({ status: 'CANCELED', code_sealed: null });
+  });
 });
+
+function adminCtx() {
+  return {
+    requestId: 'test', user: { id: '00000000-0000-4000-8000-000000000001', role: 'ADMIN' }, apiKeyId: null, headers: {},
+    db: t.app.db.dataSource, loaders: {} as never, log: t.app.log,
+  } as never;
+}
