@@ -87,6 +87,7 @@ async function serve(config: AppConfig, log: Logger, db: Database, secretKey: st
     schema: buildAppSchema({ get: (resolverClass) => services.resolverFor(resolverClass) }),
     validationRules: queryLimitRules(config),
     allowBatchedHttpRequests: false,
+    stopOnTerminationSignals: false, // main.ts and worker.ts own SIGTERM/SIGINT and call stop() once
     csrfPrevention: true,
     introspection: true,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
