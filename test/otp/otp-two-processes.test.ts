@@ -49,13 +49,14 @@ async function startInstance(): Promise<Instance> {
   }
 }
 
-async function stopInstance(instance: Instance): Promise<void> {
-  if (instance.child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => instance.child.once('exit', () => resolve()));
+async function stopInstance(instance: Instance): Promise<number | null> {
+  if (instance.child.exitCode !== null) return instance.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => instance.child.once('exit', (code) => resolve(code)));
   instance.child.kill('SIGTERM');
-  const timer = setTimeout(() => instance.child.kill('SIGKILL'), 15_000);
-  await exited;
+  const timer = setTimeout(() => instance.child.kill('SIGKILL'), 25_000);
+  const code = await exited;
   clearTimeout(timer);
+  return code;
 }
 
 function post(instance: Instance, path: string, body: unknown) {
@@ -85,7 +86,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all(instances.map(stopInstance));
+  await Promise.all(instances.map((instance) => stopInstance(instance)));
   await database.drop();
 }, 30_000);
 
@@ -112,3 +113,8 @@ test('an OTP sent through one instance verifies through the other', async () => 
   const again = await post(a, '/api/verify-otp', { otp_request_id: sent.body.data.otp_request_id, code });
   expect(again.status).toBe(400);
 });
+
+test('SIGTERM stops an instance cleanly (exit code 0, not the force-exit timer)', async () => {
+  expect(await stopInstance(instances[1])).toBe(0);
+  expect((await post(instances[0], '/api/send-otp', { mobile_no: freshMobile(), channel: 'sms', source: 'two_processes', type: 'simple_otp' })).status).toBe(200);
+}, 30_000);
