@@ -15,10 +15,10 @@ import { OtpValidationException } from './otp.errors';
 import { OtpVerifier, invalid, locked, type VerifyResult } from './otp-verification';
 import { RateLimitedException, type OtpLimits } from './otp-limits';
 import { toOtpRequestEntity, type OtpChannel, type OtpRequestEntity, type OtpStatus, type ResendMode } from './otp-request.entity';
-
-export type { VerifyResult } from './otp-verification';
 import { validateSendOtp, validateVerifyOtp, type FieldError, type SendOtpCommand, type VerifyOtpCommand } from './otp.validation';
 import { INJECTED_VARIABLES, templateVariables } from './templates/render';
+
+export type { VerifyResult } from './otp-verification';
 
 /** Per-send policy; a later OTP rule passes its own values, everything else uses the configured defaults. */
 export interface OtpPolicy {
@@ -30,7 +30,6 @@ export interface OtpPolicy {
 }
 
 export type SendOptions = Partial<OtpPolicy>;
-
 
 export interface OtpRequestFilter {
   status?: OtpStatus | null;
@@ -212,8 +211,10 @@ export class OtpService {
         WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING *`,
       [current.id],
     );
-    if (!row) this.assertPending(toOtpRequestEntity((await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [current.id]))[0]), 'canceled');
-    return toOtpRequestEntity(row);
+    if (row) return toOtpRequestEntity(row);
+    const [fresh] = await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [current.id]);
+    this.assertPending(toOtpRequestEntity(fresh), 'canceled');
+    throw UserErrorException.of(ErrorCode.OTP_EXPIRED, 'Only a pending OTP can be canceled; this one has just expired.', ['otpRequestId']);
   }
 
   /** A request the caller may see (admins: all; others: those they sent), or null. */
