@@ -129,7 +129,8 @@ function parseTestRecipients(text: string): Map<string, string> {
     if (at <= 0 || !/^[A-Za-z0-9]{4,10}$/.test(code)) {
       throw new ConfigError(`Invalid configuration: OTP_TEST_RECIPIENTS entry "${entry}" must be recipient:code (code of 4-10 letters or digits)`);
     }
-    map.set(recipient.includes('@') ? recipient.toLowerCase() : recipient, code.toUpperCase());
+    const key = recipient.includes('@') ? recipient.toLowerCase() : `+${recipient.replace(/[^\d]/g, '')}`; // mobiles as E.164
+    map.set(key, code.toUpperCase());
   }
   return map;
 }
