@@ -18,7 +18,7 @@ beforeAll(async () => {
   t = await startTestServer('otp_delivery', {
     SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: TWILIO_SID, TWILIO_AUTH_TOKEN: TWILIO_TOKEN, TWILIO_FROM: '+15005550006', TWILIO_BASE_URL: twilioUrl,
     WHATSAPP_PROVIDER: 'meta', WHATSAPP_TOKEN: 'meta-token', WHATSAPP_PHONE_NUMBER_ID: '1234567890', WHATSAPP_BASE_URL: `${whatsappUrl}/v21.0`,
-    WHATSAPP_APP_SECRET: WA_SECRET, EMAIL_PROVIDER: 'smtp', SMTP_URL: smtpUrl, SMTP_FROM: 'otp@countersign.test',
+    WHATSAPP_APP_SECRET: WA_SECRET, WHATSAPP_VERIFY_TOKEN: 'verify-me', EMAIL_PROVIDER: 'smtp', SMTP_URL: smtpUrl, SMTP_FROM: 'otp@countersign.test',
     OTP_DELIVERY_RETRY_LIMIT: '2', OTP_DELIVERY_RETRY_DELAY_SECONDS: '1', OTP_PROVIDER_TIMEOUT_MS: '500',
   });
 });
@@ -129,6 +129,14 @@ describe('delivery through real providers: successful cases', () => {
     const byChannel = Object.fromEntries(read.body.data.otpRequest.deliveries.map((d: any) => [d.channel, d]));
     expect(byChannel.SMS).toMatchObject({ status: 'DELIVERED', deliveredAt: expect.any(String) });
     expect(byChannel.WHATSAPP).toMatchObject({ status: 'FAILED', error: 'WhatsApp reported failed: Message undeliverable.', failedAt: expect.any(String) });
+  });
+
+  test('webhooks: the WhatsApp subscription handshake echoes the challenge only for the right verify token', async () => {
+    const ok = await fetch(`${t.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('1158201444');
+    const wrong = await fetch(`${t.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`);
+    expect(wrong.status).toBe(403);
   });
 
   test('metrics count sends, verifications and delivery durations', async () => {
