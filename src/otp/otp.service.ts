@@ -34,6 +34,7 @@ export type SendOptions = Partial<OtpPolicy>;
 export interface OtpRequestFilter {
   status?: OtpStatus | null;
   source?: string | null;
+  recordId?: string | null;
 }
 
 export interface OtpServiceDeps {
@@ -238,6 +239,13 @@ export class OtpService {
     if (filter.source) {
       params.push(filter.source);
       where.push(`source = $${params.length}`);
+    }
+    if (filter.recordId) {
+      if (!isUuid(filter.recordId)) where.push('false');
+      else {
+        params.push(filter.recordId);
+        where.push(`record_id = $${params.length}`);
+      }
     }
     const countWhere = [...where];
     const countParams = [...params];

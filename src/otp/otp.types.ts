@@ -90,6 +90,7 @@ export class VerifyOtpInput {
 export class OtpRequestFilterInput {
   @Field(() => OtpStatusEnum, { nullable: true }) status?: OtpStatusEnum | null;
   @Field(() => String, { nullable: true }) source?: string | null;
+  @Field(() => ID, { nullable: true, description: 'Only OTPs bound to this record.' }) recordId?: string | null;
 }
 
 @ObjectType()

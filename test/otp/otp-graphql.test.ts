@@ -124,6 +124,10 @@ describe('otp over GraphQL: successful cases', () => {
     expect(read.body.data.otpRequest.record).toEqual({ id: recordId, label: 'Bound' });
     const [row] = await t.sql('SELECT rule_id, record_id FROM otp_requests WHERE id = $1', [sent.otpRequest.id]);
     expect(row).toEqual({ rule_id: 12, record_id: recordId });
+    const byRecord = await t.gql('query($r: ID!) { otpRequests(first: 5, filter: { recordId: $r }) { nodes { id } } }', { r: recordId });
+    expect(byRecord.body.data.otpRequests.nodes).toEqual([{ id: sent.otpRequest.id }]);
+    const none = await t.gql('{ otpRequests(first: 5, filter: { recordId: "garbage" }) { totalCount } }');
+    expect(none.body.data.otpRequests.totalCount).toBe(0);
   });
 });
 
