@@ -39,12 +39,52 @@ const schema = z.object({
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(5000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
   OTP_RULES_LIMIT: z.coerce.number().int().min(0).default(100),
+  /** Public base URL of this server (e.g. https://otp.example.com): Twilio status callbacks and their signatures use it. */
+  PUBLIC_URL: z.string().url('must be a URL').optional(),
+  // OTP delivery providers (SPEC §2, §4.3). The `log` providers print codes to the log: development only.
+  EMAIL_PROVIDER: z.enum(['log', 'smtp']).default('log'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_FROM: z.string().email('must be an email address').default('no-reply@countersign.local'),
+  SMS_PROVIDER: z.enum(['log', 'twilio']).default('log'),
+  TWILIO_ACCOUNT_SID: optionalText,
+  TWILIO_AUTH_TOKEN: optionalText,
+  TWILIO_FROM: optionalText,
+  TWILIO_BASE_URL: z.string().url('must be a URL').default('https://api.twilio.com'),
+  WHATSAPP_PROVIDER: z.enum(['log', 'meta']).default('log'),
+  WHATSAPP_TOKEN: optionalText,
+  WHATSAPP_PHONE_NUMBER_ID: optionalText,
+  WHATSAPP_BASE_URL: z.string().url('must be a URL').default('https://graph.facebook.com/v21.0'),
+  WHATSAPP_APP_SECRET: optionalText,
+  WHATSAPP_VERIFY_TOKEN: optionalText,
+  WHATSAPP_TEMPLATE_LANGUAGE: z.string().min(2).default('en'),
+  DEFAULT_COUNTRY_CODE: z.string().regex(/^\d{1,3}$/, 'must be 1-3 digits').default('91'),
+  OTP_TEST_RECIPIENTS: z.string().default(''),
+  // OTP policy defaults (a later OTP rule may override them per send).
+  OTP_VALIDITY_SECONDS: z.coerce.number().int().min(30).max(86400).default(600),
+  OTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  OTP_RESEND_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(30),
+  OTP_MAX_RESENDS: z.coerce.number().int().min(0).max(100).default(5),
+  OTP_RESEND_MODE: z.enum(['NEW_CODE', 'SAME_CODE_IF_VALID']).default('NEW_CODE'),
+  // Abuse limits (SPEC §4.5), shared by every instance through Postgres.
+  OTP_SEND_LIMIT_PER_RECIPIENT_15MIN: z.coerce.number().int().min(1).default(5),
+  OTP_SEND_LIMIT_PER_RECIPIENT_DAY: z.coerce.number().int().min(1).default(20),
+  OTP_SEND_LIMIT_PER_KEY_MINUTE: z.coerce.number().int().min(1).default(60),
+  OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY: z.coerce.number().int().min(1).default(100),
+  // Delivery worker (pg-boss).
+  OTP_WORKER: booleanFlag.default('true'),
+  OTP_DELIVERY_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
+  OTP_DELIVERY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(5),
+  OTP_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
 });
 
 /** The names of every variable the server reads (`.env.example` must list each). */
 export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
-export type AppConfig = Omit<z.infer<typeof schema>, 'CORS_ORIGINS'> & { CORS_ORIGINS: string[] };
+export type AppConfig = Omit<z.infer<typeof schema>, 'CORS_ORIGINS' | 'OTP_TEST_RECIPIENTS'> & {
+  CORS_ORIGINS: string[];
+  /** Recipient (E.164 mobile or lower-case email) → fixed code; such sends skip delivery. */
+  OTP_TEST_RECIPIENTS: Map<string, string>;
+};
 
 export class ConfigError extends Error {}
 
@@ -63,8 +103,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (value.NODE_ENV === 'production' && !value.SECRET_KEY) {
     throw new ConfigError('Invalid configuration: SECRET_KEY is required when NODE_ENV=production');
   }
+  const missing = missingProviderSettings(value);
+  if (missing.length) throw new ConfigError(missing.map((line) => `Invalid configuration: ${line}`).join('\n'));
   return {
     ...value,
     CORS_ORIGINS: value.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    OTP_TEST_RECIPIENTS: parseTestRecipients(value.OTP_TEST_RECIPIENTS),
   };
+}
+
+function missingProviderSettings(value: z.infer<typeof schema>): string[] {
+  const needs: Array<[boolean, string[]]> = [
+    [value.EMAIL_PROVIDER === 'smtp', ['SMTP_URL']],
+    [value.SMS_PROVIDER === 'twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM']],
+    [value.WHATSAPP_PROVIDER === 'meta', ['WHATSAPP_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID']],
+  ];
+  return needs.flatMap(([active, names]) => (active ? names : [])
+    .filter((name) => !value[name as keyof typeof value])
+    .map((name) => `${name} is required by the chosen provider`));
+}
+
+/** `+919876543210:123456,qa@example.com:654321` → recipient → code. */
+function parseTestRecipients(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.lastIndexOf(':');
+    const recipient = entry.slice(0, at).trim();
+    const code = entry.slice(at + 1).trim();
+    if (at <= 0 || !/^[A-Za-z0-9]{4,10}$/.test(code)) {
+      throw new ConfigError(`Invalid configuration: OTP_TEST_RECIPIENTS entry "${entry}" must be recipient:code (code of 4-10 letters or digits)`);
+    }
+    const key = recipient.includes('@') ? recipient.toLowerCase() : `+${recipient.replace(/[^\d]/g, '')}`; // mobiles as E.164
+    map.set(key, code.toUpperCase());
+  }
+  return map;
 }

@@ -111,4 +111,38 @@ mutation Repair($actions: [RepairActionInput!]!) {
 }`,
     variables: JSON.stringify({ actions: [{ connectionId: '<connection id>', kind: 'MODULE_MISMATCH', action: 'END' }] }, null, 2),
   },
+  {
+    title: 'Send an OTP',
+    query: `mutation SendOtp($input: SendOtpInput!) {
+  sendOtp(input: $input) {
+    otpRequest { id channels maskedMobileNo status expiresAt deliveries { channel status provider } }
+    userErrors { field message code }
+  }
+}`,
+    variables: JSON.stringify({ input: { mobileNo: '7977251637', channels: ['SMS'], source: 'impactx', type: 'simple_otp', otpCodeLength: 4, otpCodeType: 'NUMERIC' } }, null, 2),
+  },
+  {
+    title: 'Verify an OTP',
+    query: `# With the default log providers the code is in the server log.
+mutation VerifyOtp($input: VerifyOtpInput!) {
+  verifyOtp(input: $input) {
+    verified
+    attemptsLeft
+    otpRequest { id status verifiedAt }
+    userErrors { field message code }
+  }
+}`,
+    variables: JSON.stringify({ input: { mobileNo: '7977251637', source: 'impactx', code: '1234' } }, null, 2),
+  },
+  {
+    title: 'OTP requests and deliveries',
+    query: `query OtpRequests($after: String) {
+  otpRequests(first: 20, after: $after, filter: { status: PENDING }) {
+    totalCount
+    nodes { id source status attempts maxAttempts sendCount createdAt
+            deliveries { channel status provider providerMessageId error attempts sentAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`,
+  },
 ];

@@ -7,6 +7,8 @@ import { byIdLoader } from '../common/loader';
 import type { RecordEntity } from '../records/record.entity';
 import { toRecordEntity } from '../records/record.service';
 import { createConnectionLoaders, type ConnectionLoaders } from '../connections/connection.loaders';
+import type { OtpDeliveryEntity } from '../otp/otp-delivery.entity';
+import { otpDeliveriesLoader } from '../otp/otp.loaders';
 
 /** Created per request, so batching and caching never leak between callers. */
 export interface Loaders extends ConnectionLoaders {
@@ -14,6 +16,8 @@ export interface Loaders extends ConnectionLoaders {
   apiKeysByUser: DataLoader<string, ApiKeyEntity[]>;
   /** Includes soft-deleted records; callers decide whether to show them. */
   records: DataLoader<string, RecordEntity | null>;
+  /** Deliveries of an OTP request, by request id. */
+  otpDeliveries: DataLoader<string, OtpDeliveryEntity[]>;
 }
 
 export function createLoaders(db: DataSource): Loaders {
@@ -25,5 +29,6 @@ export function createLoaders(db: DataSource): Loaders {
     }),
     records: byIdLoader(db, 'records', toRecordEntity),
     ...createConnectionLoaders(db),
+    otpDeliveries: otpDeliveriesLoader(db),
   };
 }

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { ApolloServerPlugin } from '@apollo/server';
 
 /** One registry per server instance, so several instances in one process (tests) never share counters. */
@@ -18,6 +18,28 @@ export class Metrics {
     help: 'Time to answer an HTTP request, by route and status code.',
     labelNames: ['route', 'status'] as const,
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly otpSent = new Counter({
+    name: 'otp_sent_total',
+    help: 'OTP messages queued for delivery (sends and resends), by channel.',
+    labelNames: ['channel'] as const,
+    registers: [this.registry],
+  });
+
+  readonly otpVerify = new Counter({
+    name: 'otp_verify_total',
+    help: 'OTP verifications, by result (VERIFIED, OTP_INVALID, OTP_EXPIRED, OTP_LOCKED, RATE_LIMITED).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly otpDeliveryDuration = new Histogram({
+    name: 'otp_delivery_duration_seconds',
+    help: 'Time a provider took to accept an OTP message, by channel, provider and outcome (sent, retry, failed).',
+    labelNames: ['channel', 'provider', 'outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
 

@@ -4,6 +4,8 @@ import type { RequestContext } from './context';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordResolver } from '../records/record.resolver';
 import { OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
+import { OtpResolver } from '../otp/otp.resolver';
+import { MessageTemplateResolver } from '../otp/templates/message-template.resolver';
 import { ConnectionTypeResolver } from '../connections/connection-type.resolver';
 import { ConnectionResolver } from '../connections/connection.resolver';
 import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
@@ -13,6 +15,7 @@ import { IntegrityResolver } from '../connections/integrity.resolver';
 export const RESOLVERS = [
   UserResolver, ApiKeyResolver, RecordResolver,
   ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver,
+  OtpResolver, MessageTemplateResolver,
   OtpRuleResolver,
 ] as const;
 

@@ -25,6 +25,8 @@ import { isDatabaseUnavailable } from '../db/sql';
 import { GraphQLError } from 'graphql';
 import { resolveSecretKey } from './secret-key';
 import { ensureAdminKey } from '../auth/bootstrap';
+import { otpRestRouter } from '../otp/rest/otp-rest.router';
+import { webhooksRouter } from '../otp/delivery/webhooks';
 
 export interface RunningApp {
   url: string;
@@ -53,28 +55,45 @@ export async function startApp(config: AppConfig, log: Logger = createLogger(con
   try {
     return await serve(config, log, db, secretKey);
   } catch (error) {
-    await db.close();
+    await db.close().catch(() => undefined);
     throw error;
   }
 }
 
 async function serve(config: AppConfig, log: Logger, db: Database, secretKey: string): Promise<RunningApp> {
   const dataSource = db.dataSource;
-  const services = createServices(dataSource, { config, secretKey, log });
+  const metrics = new Metrics();
+  const services = createServices(dataSource, { config, secretKey, log, metrics });
   await services.start();
   try {
-    return await listen(config, log, db, services);
+    return await listen(config, log, db, services, metrics);
   } catch (error) {
     await services.stop();
     throw error;
   }
 }
 
-async function listen(config: AppConfig, log: Logger, db: Database, services: Services): Promise<RunningApp> {
+async function listen(config: AppConfig, log: Logger, db: Database, services: Services, metrics: Metrics): Promise<RunningApp> {
   const dataSource = db.dataSource;
   const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY);
   const authenticator = services.authenticator;
-  const metrics = new Metrics();
+  const contextFor = async (req: express.Request): Promise<RequestContext> => {
+    const principal = await authenticator.authenticate(req.headers.authorization).catch((error) => {
+      if (!isDatabaseUnavailable(error)) throw error;
+      throw new GraphQLError('The database is unreachable right now; nothing was changed. Try again shortly.', {
+        extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', '2']]) } },
+      });
+    });
+    return {
+      requestId: String(req.id),
+      user: principal.user,
+      apiKeyId: principal.apiKeyId,
+      headers: req.headers,
+      db: dataSource,
+      loaders: createLoaders(dataSource),
+      log: req.log,
+    };
+  };
   const app = express();
   const httpServer = http.createServer(app);
 
@@ -82,7 +101,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     schema: buildAppSchema({ get: (resolverClass) => services.resolverFor(resolverClass) }),
     validationRules: queryLimitRules(config),
     allowBatchedHttpRequests: false,
-    stopOnTerminationSignals: false, // main.ts owns shutdown: drain HTTP, stop workers, close the pool, in that order
+    stopOnTerminationSignals: false, // main.ts and worker.ts own SIGTERM/SIGINT and call stop() once
     csrfPrevention: true,
     introspection: true,
     includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
@@ -138,25 +157,11 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<RequestContext> => {
-        const principal = await authenticator.authenticate(req.headers.authorization).catch((error) => {
-          if (!isDatabaseUnavailable(error)) throw error;
-          throw new GraphQLError('The database is unreachable right now; nothing was changed. Try again shortly.', {
-            extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', '2']]) } },
-          });
-        });
-        return {
-          requestId: String(req.id),
-          user: principal.user,
-          apiKeyId: principal.apiKeyId,
-          headers: req.headers,
-          db: dataSource,
-          loaders: createLoaders(dataSource),
-          log: req.log,
-        };
-      },
+      context: ({ req }) => contextFor(req),
     }),
   );
+  app.use('/api', otpRestRouter({ otpService: services.otp, contextFor, bodyLimit: BODY_LIMIT, log }));
+  app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT));
   app.use((_req, res) => {
     res.status(404).json({ errors: [{ message: 'Not found. The API is at /graphql.', extensions: { code: 'NOT_FOUND' } }] });
   });

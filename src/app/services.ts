@@ -1,6 +1,8 @@
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
+import type { Metrics } from './metrics';
 import { ApiKeyService } from '../auth/api-key.service';
 import { UserService } from '../auth/user.service';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
@@ -19,11 +21,21 @@ import { ConnectionResolver } from '../connections/connection.resolver';
 import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
 import { IntegrityService } from '../connections/integrity.service';
 import { IntegrityResolver } from '../connections/integrity.resolver';
+import { CodeHasher } from '../otp/codes';
+import { DeliveryQueue } from '../otp/delivery/delivery-queue';
+import { DeliveryWorker } from '../otp/delivery/delivery-worker';
+import { createProviders } from '../otp/delivery/providers';
+import { OtpLimits } from '../otp/otp-limits';
+import { OtpResolver } from '../otp/otp.resolver';
+import { OtpService } from '../otp/otp.service';
+import { MessageTemplateResolver } from '../otp/templates/message-template.resolver';
+import { MessageTemplateService } from '../otp/templates/message-template.service';
 
 export interface ServiceDeps {
   config: AppConfig;
   secretKey: string;
   log: Logger;
+  metrics: Metrics;
 }
 
 /** The app's services, built once at start and handed to resolvers through their constructors. */
@@ -38,22 +50,29 @@ export interface Services {
   connections: ConnectionService;
   connectionIntegrity: IntegrityService;
   resolverFor(resolverClass: Function): unknown;
-  /** Starts background work (listeners, workers) once the database is ready. */
+  otp: OtpService;
+  messageTemplates: MessageTemplateService;
+  /** Starts background work (listeners, the OTP delivery queue and, when OTP_WORKER is on, its worker) once the database is ready. */
   start(): Promise<void>;
   /** Stops background work (workers, listeners) before the pool closes. */
   stop(): Promise<void>;
 }
 
 export function createServices(db: DataSource, deps: ServiceDeps): Services {
+  const { config, log, metrics } = deps;
+  const pool = (db.driver as unknown as { master: Pool }).master;
   const clock = new Clock();
-  const notifications = new Notifications(databaseUrl(db), deps.log);
-  const c = deps.config;
-  const authenticator = new Authenticator(db, { publicKeyPem: c.JWT_PUBLIC_KEY, jwksUrl: c.JWKS_URL, issuer: c.JWT_ISSUER, audience: c.JWT_AUDIENCE }, notifications);
+  const notifications = new Notifications(databaseUrl(db), log);
+  const authenticator = new Authenticator(db, { publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, notifications);
   const users = new UserService(db, () => authenticator.forgetAll());
   const apiKeys = new ApiKeyService(db, () => authenticator.forgetAll());
   const records = new RecordService(db);
-  const ruleCache = new OtpRuleCache(db, notifications, deps.log);
-  const otpRules = new OtpRuleService(db, ruleCache, deps.config.OTP_RULES_LIMIT);
+  const hasher = new CodeHasher(deps.secretKey);
+  const queue = new DeliveryQueue(pool, config, log.child({ component: 'otp-delivery' }));
+  const otp = new OtpService(db, { config, hasher, limits: new OtpLimits(pool, config), queue, metrics, log });
+  const messageTemplates = new MessageTemplateService(db);
+  const ruleCache = new OtpRuleCache(db, notifications, log);
+  const otpRules = new OtpRuleService(db, ruleCache, config.OTP_RULES_LIMIT);
   const connectionTypes = new ConnectionTypeService(db);
   const connections = new ConnectionService(db);
   const connectionIntegrity = new IntegrityService(db);
@@ -67,7 +86,10 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     [RecordConnectionsResolver, new RecordConnectionsResolver()],
     [RecordConnectionResolver, new RecordConnectionResolver()],
     [IntegrityResolver, new IntegrityResolver(connectionIntegrity)],
+    [OtpResolver, new OtpResolver(otp)],
+    [MessageTemplateResolver, new MessageTemplateResolver(messageTemplates)],
   ]);
+  let providers: ReturnType<typeof createProviders> | null = null;
   return {
     users,
     apiKeys,
@@ -78,6 +100,8 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     connectionTypes,
     connections,
     connectionIntegrity,
+    otp,
+    messageTemplates,
     resolverFor(resolverClass) {
       const resolver = resolvers.get(resolverClass);
       if (!resolver) throw new Error(`No instance registered for resolver ${resolverClass.name}`);
@@ -86,8 +110,15 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     async start() {
       await notifications.start();
       await ruleCache.reload();
+      await queue.start();
+      if (!config.OTP_WORKER) return;
+      providers = createProviders(config, log);
+      const worker = new DeliveryWorker(db, providers, hasher, metrics, log.child({ component: 'otp-delivery' }));
+      await queue.work((job) => worker.deliver(job));
     },
     async stop() {
+      await queue.stop();
+      providers?.close();
       await notifications.stop();
     },
   };

@@ -1,0 +1,96 @@
+import type PgBoss from 'pg-boss';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Metrics } from '../../app/metrics';
+import { queryRows } from '../../db/sql';
+import type { CodeHasher } from '../codes';
+import { toOtpDeliveryEntity } from '../otp-delivery.entity';
+import type { OtpChannel } from '../otp-request.entity';
+import { DEFAULT_TEMPLATE_IDS, toMessageTemplateEntity } from '../templates/message-template.entity';
+import { renderHtml, renderText } from '../templates/render';
+import type { DeliveryJob } from './delivery-queue';
+import type { OutgoingMessage, ProviderSet } from './providers';
+
+/** Delivers one queued message: renders it, calls the channel's provider, and records the outcome on the delivery. */
+export class DeliveryWorker {
+  constructor(
+    private readonly db: DataSource,
+    private readonly providers: ProviderSet,
+    private readonly hasher: CodeHasher,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  async deliver(job: PgBoss.JobWithMetadata<DeliveryJob>): Promise<void> {
+    const [row] = await this.db.query(
+      `SELECT d.*, r.status AS request_status, r.expires_at AS request_expires_at, r.email_from_name, r.email_subject,
+              r.email_template_id, r.email_template_attributes, r.validity_seconds
+         FROM otp_deliveries d JOIN otp_requests r ON r.id = d.otp_request_id
+        WHERE d.id = $1`,
+      [job.data.deliveryId],
+    );
+    if (!row || row.status !== 'QUEUED' || !row.code_sealed) return; // already handled, or the request is gone
+    const delivery = toOtpDeliveryEntity(row);
+    if (row.request_status !== 'PENDING' || row.request_expires_at.getTime() <= Date.now()) {
+      await this.finish(delivery.id, 'FAILED', { error: 'The OTP request was no longer pending when its turn came.' });
+      return;
+    }
+    const provider = this.providers.byChannel[delivery.channel];
+    const end = this.metrics.otpDeliveryDuration.startTimer({ channel: delivery.channel, provider: provider.name });
+    try {
+      const message = await this.render(delivery.channel, delivery.recipient, this.hasher.unseal(delivery.codeSealed!), row);
+      const { messageId } = await provider.send(message);
+      await this.finish(delivery.id, 'SENT', { providerMessageId: messageId, provider: provider.name });
+      end({ outcome: 'sent' });
+    } catch (error) {
+      const final = job.retryCount >= job.retryLimit;
+      const reason = describe(error);
+      end({ outcome: final ? 'failed' : 'retry' });
+      this.log.warn({ deliveryId: delivery.id, channel: delivery.channel, provider: provider.name, attempt: job.retryCount + 1, final, reason }, 'OTP delivery attempt failed');
+      if (final) {
+        await this.finish(delivery.id, 'FAILED', { error: reason, provider: provider.name });
+        return;
+      }
+      await this.db.query(`UPDATE otp_deliveries SET attempts = attempts + 1, error = $2, updated_at = now() WHERE id = $1`, [delivery.id, reason]);
+      throw error;
+    }
+  }
+
+  private async finish(id: string, status: 'SENT' | 'FAILED', outcome: { providerMessageId?: string | null; provider?: string; error?: string }): Promise<void> {
+    await queryRows(this.db,
+      `UPDATE otp_deliveries
+          SET status = $2::varchar, attempts = attempts + 1, code_sealed = NULL, updated_at = now(),
+              provider = COALESCE($3::varchar, provider), provider_message_id = $4::varchar, error = $5::text,
+              sent_at = CASE WHEN $2::varchar = 'SENT' THEN now() ELSE sent_at END,
+              failed_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE failed_at END
+        WHERE id = $1 AND status = 'QUEUED' RETURNING id`,
+      [id, status, outcome.provider ?? null, outcome.providerMessageId ?? null, outcome.error ?? null],
+    );
+  }
+
+  private async render(channel: OtpChannel, to: string, code: string, request: Record<string, any>): Promise<OutgoingMessage> {
+    const templateId = channel === 'EMAIL' ? request.email_template_id ?? DEFAULT_TEMPLATE_IDS.EMAIL : DEFAULT_TEMPLATE_IDS[channel];
+    const [templateRow] = await this.db.query('SELECT * FROM message_templates WHERE id = $1', [templateId]);
+    if (!templateRow) throw new Error(`The message template "${templateId}" no longer exists.`);
+    const template = toMessageTemplateEntity(templateRow);
+    const variables = { ...(request.email_template_attributes ?? {}), otp: code, expiresInMinutes: String(Math.ceil(request.validity_seconds / 60)) };
+    const subject = request.email_subject ?? template.subject;
+    return {
+      channel,
+      to,
+      code,
+      templateId,
+      text: renderText(template.body, variables),
+      subject: subject ? renderText(subject, variables) : undefined,
+      html: template.htmlBody ? renderHtml(template.htmlBody, variables) : null,
+      fromName: request.email_from_name,
+    };
+  }
+}
+
+function describe(error: unknown): string {
+  const { name, message } = (error ?? {}) as { name?: string; message?: string };
+  if (name === 'TimeoutError' || name === 'AbortError') return 'The provider did not answer in time (timeout).';
+  if (typeof message !== 'string') return String(error).slice(0, 1000);
+  return message.slice(0, 1000);
+}

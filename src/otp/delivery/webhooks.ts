@@ -1,0 +1,92 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import express, { type Request } from 'express';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../app/config';
+import { queryRows } from '../../db/sql';
+
+type ProviderStatus = 'DELIVERED' | 'FAILED';
+
+/** Provider status callbacks; each checks its provider's signature before touching a delivery. */
+export function webhooksRouter(db: DataSource, config: AppConfig, bodyLimit: string): express.Router {
+  const router = express.Router();
+
+  router.post('/twilio', express.urlencoded({ extended: false, limit: bodyLimit }), async (req, res) => {
+    if (!config.TWILIO_AUTH_TOKEN) return void res.status(404).json({ status: false, message: 'Twilio is not configured.' });
+    const params = (req.body ?? {}) as Record<string, string>;
+    if (!validTwilioSignature(config.TWILIO_AUTH_TOKEN, publicUrl(req, config), params, req.get('x-twilio-signature'))) {
+      return void res.status(403).json({ status: false, message: 'The X-Twilio-Signature header does not match.' });
+    }
+    const status = ({ delivered: 'DELIVERED', failed: 'FAILED', undelivered: 'FAILED' } as Record<string, ProviderStatus>)[params.MessageStatus];
+    if (status && params.MessageSid) {
+      const error = status === 'FAILED' ? `Twilio reported ${params.MessageStatus}${params.ErrorCode ? ` (error ${params.ErrorCode})` : ''}.` : null;
+      await recordProviderStatus(db, 'twilio', params.MessageSid, status, error);
+    }
+    res.status(204).end();
+  });
+
+  // Meta's subscription handshake.
+  router.get('/whatsapp', (req, res) => {
+    const ok = config.WHATSAPP_VERIFY_TOKEN && req.query['hub.mode'] === 'subscribe' && req.query['hub.verify_token'] === config.WHATSAPP_VERIFY_TOKEN;
+    if (!ok) return void res.status(403).json({ status: false, message: 'The verify token does not match.' });
+    res.type('text/plain').send(String(req.query['hub.challenge'] ?? ''));
+  });
+
+  router.post('/whatsapp', express.raw({ type: () => true, limit: bodyLimit }), async (req, res) => {
+    if (!config.WHATSAPP_APP_SECRET) return void res.status(404).json({ status: false, message: 'WhatsApp webhooks are not configured.' });
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const expected = `sha256=${createHmac('sha256', config.WHATSAPP_APP_SECRET).update(raw).digest('hex')}`;
+    if (!safeEqual(expected, req.get('x-hub-signature-256') ?? '')) {
+      return void res.status(403).json({ status: false, message: 'The X-Hub-Signature-256 header does not match.' });
+    }
+    let payload: any;
+    try {
+      payload = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return void res.status(400).json({ status: false, message: 'The request body is not valid JSON.' });
+    }
+    for (const entry of Array.isArray(payload?.entry) ? payload.entry : []) {
+      for (const change of Array.isArray(entry?.changes) ? entry.changes : []) {
+        for (const s of Array.isArray(change?.value?.statuses) ? change.value.statuses : []) {
+          const status = ({ delivered: 'DELIVERED', read: 'DELIVERED', failed: 'FAILED' } as Record<string, ProviderStatus>)[s?.status];
+          if (!status || typeof s.id !== 'string') continue;
+          const detail = Array.isArray(s.errors) && s.errors[0] ? `: ${String(s.errors[0].title ?? s.errors[0].message ?? s.errors[0].code)}` : '';
+          await recordProviderStatus(db, 'meta', s.id, status, status === 'FAILED' ? `WhatsApp reported failed${detail}.` : null);
+        }
+      }
+    }
+    res.status(200).json({ status: true });
+  });
+  return router;
+}
+
+/** Moves a SENT delivery forward; never backwards (a late "failed" after "delivered" is ignored). */
+async function recordProviderStatus(db: DataSource, provider: string, messageId: string, status: ProviderStatus, error: string | null): Promise<void> {
+  await queryRows(db,
+    `UPDATE otp_deliveries
+        SET status = $3::varchar, error = COALESCE($4::text, error), updated_at = now(),
+            delivered_at = CASE WHEN $3::varchar = 'DELIVERED' THEN now() ELSE delivered_at END,
+            failed_at = CASE WHEN $3::varchar = 'FAILED' THEN now() ELSE failed_at END
+      WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT' RETURNING id`,
+    [provider, messageId, status, error],
+  );
+}
+
+/** Twilio signs the full URL it called followed by every POST parameter (sorted by name) as name+value, HMAC-SHA1, base64. */
+export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
+  const data = Object.keys(params).sort().reduce((acc, key) => acc + key + params[key], url);
+  return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
+}
+
+function validTwilioSignature(authToken: string, url: string, params: Record<string, string>, given: string | undefined): boolean {
+  return !!given && safeEqual(twilioSignature(authToken, url, params), given);
+}
+
+function publicUrl(req: Request, config: AppConfig): string {
+  return config.PUBLIC_URL ? new URL(req.originalUrl, config.PUBLIC_URL).toString() : `${req.protocol}://${req.get('host')}${req.originalUrl}`;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

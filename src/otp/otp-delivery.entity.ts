@@ -1,0 +1,70 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { OtpRequestEntity, type OtpChannel } from './otp-request.entity';
+
+export type DeliveryStatus = 'QUEUED' | 'SENT' | 'DELIVERED' | 'FAILED';
+
+/** One message of one OTP request on one channel, delivered by the queue worker. */
+@Entity({ name: 'otp_deliveries' })
+@Index('IDX_otp_deliveries_request', ['otpRequestId', 'createdAt'])
+@Index('IDX_otp_deliveries_provider_message', ['provider', 'providerMessageId'])
+export class OtpDeliveryEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'uuid', name: 'otp_request_id' })
+  otpRequestId: string;
+
+  @ManyToOne(() => OtpRequestEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'otp_request_id' })
+  otpRequest?: OtpRequestEntity;
+
+  @Column({ type: 'varchar', length: 16 })
+  channel: OtpChannel;
+
+  /** E.164 mobile or email address. */
+  @Column({ type: 'varchar', length: 254 })
+  recipient: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'QUEUED' })
+  status: DeliveryStatus;
+
+  @Column({ type: 'varchar', length: 32 })
+  provider: string;
+
+  @Column({ type: 'varchar', length: 255, name: 'provider_message_id', nullable: true })
+  providerMessageId: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  /** The code sealed with AES-GCM for the worker; erased once the delivery is SENT or FAILED. */
+  @Column({ type: 'text', name: 'code_sealed', nullable: true })
+  codeSealed: string | null;
+
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt: Date;
+
+  @Column({ type: 'timestamptz', name: 'sent_at', nullable: true })
+  sentAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'delivered_at', nullable: true })
+  deliveredAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'failed_at', nullable: true })
+  failedAt: Date | null;
+}
+
+export function toOtpDeliveryEntity(row: Record<string, any>): OtpDeliveryEntity {
+  return Object.assign(new OtpDeliveryEntity(), {
+    id: row.id, otpRequestId: row.otp_request_id, channel: row.channel, recipient: row.recipient, status: row.status,
+    provider: row.provider, providerMessageId: row.provider_message_id, error: row.error, attempts: row.attempts,
+    codeSealed: row.code_sealed, createdAt: row.created_at, updatedAt: row.updated_at, sentAt: row.sent_at,
+    deliveredAt: row.delivered_at, failedAt: row.failed_at,
+  });
+}

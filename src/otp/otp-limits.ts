@@ -1,0 +1,89 @@
+import type { Pool } from 'pg';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AppConfig } from '../app/config';
+import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+
+/** RATE_LIMITED with the seconds to wait; REST turns it into 429 + Retry-After. */
+export class RateLimitedException extends UserErrorException {
+  constructor(readonly retryAfterSeconds: number, message: string) {
+    super([new UserError(ErrorCode.RATE_LIMITED, `${message} Try again in ${retryAfterSeconds} seconds.`)]);
+  }
+}
+
+const TABLE = 'otp_rate_limits'; // created by the Otp migration
+
+/**
+ * The abuse limits of SPEC §4.5, counted in Postgres by rate-limiter-flexible, so every server instance shares them.
+ * Keys are recipients (E.164 or lower-cased email) and API keys (or users, for JWT callers).
+ */
+export class OtpLimits {
+  private readonly sendsPer15Min: RateLimiterPostgres;
+  private readonly sendsPerDay: RateLimiterPostgres;
+  private readonly sendsPerKey: RateLimiterPostgres;
+  private readonly verifyFailures: RateLimiterPostgres;
+  /** Wrong guesses against a recipient with no pending OTP, so they get the answers a real request would give. */
+  private readonly phantomAttempts: RateLimiterPostgres;
+
+  constructor(pool: Pool, config: AppConfig) {
+    // All limiters share one table, so one of them (the first) sweeps its expired rows (every 5 minutes, unref'd timer).
+    const make = (keyPrefix: string, points: number, duration: number, clearExpiredByTimeout = false) => new RateLimiterPostgres({
+      storeClient: pool, storeType: 'pool', tableName: TABLE, tableCreated: true, keyPrefix, points, duration, clearExpiredByTimeout,
+    });
+    this.sendsPer15Min = make('otp_send_15m', config.OTP_SEND_LIMIT_PER_RECIPIENT_15MIN, 15 * 60, true);
+    this.sendsPerDay = make('otp_send_day', config.OTP_SEND_LIMIT_PER_RECIPIENT_DAY, 24 * 3600);
+    this.sendsPerKey = make('otp_send_key', config.OTP_SEND_LIMIT_PER_KEY_MINUTE, 60);
+    this.verifyFailures = make('otp_verify_fail', config.OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY, 24 * 3600);
+    this.phantomAttempts = make('otp_phantom', config.OTP_MAX_ATTEMPTS, config.OTP_VALIDITY_SECONDS);
+  }
+
+  /** One send (or resend) by `caller` to `recipients`; throws RATE_LIMITED when any limit is spent. */
+  async consumeSend(caller: string | null, recipients: string[]): Promise<void> {
+    if (caller) await consume(this.sendsPerKey, caller, 'Too many OTPs were sent with this API key.');
+    for (const recipient of recipients) {
+      await consume(this.sendsPer15Min, recipient, 'Too many OTPs were sent to this recipient.');
+      await consume(this.sendsPerDay, recipient, 'Too many OTPs were sent to this recipient today.');
+    }
+  }
+
+  /** Refuses verification for a recipient who failed too often today. */
+  async assertCanVerify(recipients: string[]): Promise<void> {
+    for (const recipient of recipients) {
+      const state = await this.verifyFailures.get(recipient);
+      if (state && state.consumedPoints >= this.verifyFailures.points) {
+        throw new RateLimitedException(seconds(state.msBeforeNext), 'Too many failed verifications for this recipient.');
+      }
+    }
+  }
+
+  async recordVerifyFailure(recipients: string[]): Promise<void> {
+    for (const recipient of recipients) await this.verifyFailures.consume(recipient).catch(ignoreRejection);
+  }
+
+  /** Counts a guess against a recipient with no pending OTP; returns how many "attempts" it has left. */
+  async phantomAttempt(key: string): Promise<number> {
+    try {
+      const res = await this.phantomAttempts.consume(key);
+      return res.remainingPoints;
+    } catch (error) {
+      ignoreRejection(error);
+      return -1;
+    }
+  }
+}
+
+async function consume(limiter: RateLimiterPostgres, key: string, message: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) throw new RateLimitedException(seconds(error.msBeforeNext), message);
+    throw error;
+  }
+}
+
+function ignoreRejection(error: unknown): void {
+  if (!(error instanceof RateLimiterRes)) throw error;
+}
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}

@@ -1,0 +1,114 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { UserError } from '../common/errors';
+import { PageOf } from '../common/pagination';
+import type { OtpRequestEntity } from './otp-request.entity';
+
+export enum OtpChannelEnum { SMS = 'SMS', WHATSAPP = 'WHATSAPP', EMAIL = 'EMAIL' }
+registerEnumType(OtpChannelEnum, { name: 'OtpChannel' });
+
+export enum OtpCodeTypeEnum { NUMERIC = 'NUMERIC', ALPHABETIC = 'ALPHABETIC', ALPHANUMERIC = 'ALPHANUMERIC' }
+registerEnumType(OtpCodeTypeEnum, { name: 'OtpCodeType' });
+
+export enum OtpStatusEnum {
+  PENDING = 'PENDING', VERIFIED = 'VERIFIED', EXPIRED = 'EXPIRED', CANCELED = 'CANCELED', MAX_ATTEMPTS_REACHED = 'MAX_ATTEMPTS_REACHED',
+}
+registerEnumType(OtpStatusEnum, { name: 'OtpStatus' });
+
+export enum DeliveryStatusEnum { QUEUED = 'QUEUED', SENT = 'SENT', DELIVERED = 'DELIVERED', FAILED = 'FAILED' }
+registerEnumType(DeliveryStatusEnum, { name: 'OtpDeliveryStatus' });
+
+@ObjectType('OtpDelivery', { description: 'One message of an OTP on one channel.' })
+export class OtpDeliveryType {
+  @Field(() => ID) id: string;
+  @Field(() => OtpChannelEnum) channel: OtpChannelEnum;
+  @Field(() => DeliveryStatusEnum) status: DeliveryStatusEnum;
+  @Field(() => String, { description: 'log, smtp, twilio or meta.' }) provider: string;
+  @Field(() => String, { nullable: true }) providerMessageId: string | null;
+  @Field(() => String, { nullable: true, description: 'Why the last attempt failed.' }) error: string | null;
+  @Field(() => Int, { description: 'Provider calls made so far.' }) attempts: number;
+  @Field(() => Date) createdAt: Date;
+  @Field(() => Date, { nullable: true }) sentAt: Date | null;
+  @Field(() => Date, { nullable: true }) deliveredAt: Date | null;
+  @Field(() => Date, { nullable: true }) failedAt: Date | null;
+}
+
+@ObjectType('OtpRequest', { description: 'A one-time passcode sent to someone. The code itself is never readable.' })
+export class OtpRequestType {
+  @Field(() => ID) id: string;
+  @Field(() => [OtpChannelEnum]) channels: OtpChannelEnum[];
+  @Field(() => String) source: string;
+  @Field(() => String) type: string;
+  @Field(() => Int) codeLength: number;
+  @Field(() => OtpCodeTypeEnum) codeType: OtpCodeTypeEnum;
+  @Field(() => Boolean, { description: 'True when the caller supplied the code (`otpCode`).' }) codeCallerSupplied: boolean;
+  @Field(() => Boolean, { description: 'True for OTP_TEST_RECIPIENTS: fixed code, nothing delivered.' }) testRecipient: boolean;
+  @Field(() => OtpStatusEnum) status: OtpStatusEnum;
+  @Field(() => Date) expiresAt: Date;
+  @Field(() => Int, { description: 'Wrong codes tried so far.' }) attempts: number;
+  @Field(() => Int) maxAttempts: number;
+  @Field(() => Int, { description: '1 for the first send, plus one per resend.' }) sendCount: number;
+  @Field(() => Date) createdAt: Date;
+  @Field(() => Date, { nullable: true }) verifiedAt: Date | null;
+  // maskedMobileNo, maskedEmail, deliveries and record: field resolvers in OtpResolver
+}
+
+@ObjectType()
+export class OtpRequestPage extends PageOf<OtpRequestEntity>(OtpRequestType, 'OtpRequest') {}
+
+@InputType({ description: 'The partner send-otp contract in camelCase (REST takes the same fields in snake_case).' })
+export class SendOtpInput {
+  @Field(() => String, { nullable: true, description: '8-10 digits; required for SMS and WhatsApp.' }) mobileNo?: string | null;
+  @Field(() => String, { nullable: true, description: '1-3 digits; default DEFAULT_COUNTRY_CODE.' }) countryCode?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required for EMAIL.' }) email?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required for EMAIL.' }) emailFromName?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required for EMAIL; may use {{variables}}.' }) emailSubject?: string | null;
+  @Field(() => String, { nullable: true, description: 'Required for EMAIL: a MessageTemplate id, e.g. otp_email.' }) emailTemplateId?: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Strings for the template\'s {{variables}} ({{otp}} and {{expiresInMinutes}} are injected).' })
+  emailTemplateAttributes?: Record<string, unknown> | null;
+  @Field(() => [OtpChannelEnum]) channels: OtpChannelEnum[];
+  @Field(() => String, { description: '1-64 letters, digits, _ - . (e.g. user_signup).' }) source: string;
+  @Field(() => String, { description: 'Only simple_otp for now.' }) type: string;
+  @Field(() => Int, { nullable: true, description: '4-10, default 6.' }) otpCodeLength?: number | null;
+  @Field(() => OtpCodeTypeEnum, { nullable: true, description: 'Default NUMERIC.' }) otpCodeType?: OtpCodeTypeEnum | null;
+  @Field(() => String, { nullable: true, description: 'Your own code (4-10 letters/digits); length and type are then ignored.' }) otpCode?: string | null;
+  @Field(() => Int, { nullable: true, description: 'Binds the OTP to an OTP rule.' }) ruleId?: number | null;
+  @Field(() => ID, { nullable: true, description: 'Binds the OTP to a record.' }) recordId?: string | null;
+}
+
+@InputType({ description: 'Either otpRequestId, or a recipient (mobileNo or email) with the source it was sent for; and the code.' })
+export class VerifyOtpInput {
+  @Field(() => ID, { nullable: true }) otpRequestId?: string | null;
+  @Field(() => String, { nullable: true }) mobileNo?: string | null;
+  @Field(() => String, { nullable: true }) countryCode?: string | null;
+  @Field(() => String, { nullable: true }) email?: string | null;
+  @Field(() => String, { nullable: true }) source?: string | null;
+  @Field(() => String) code: string;
+}
+
+@InputType()
+export class OtpRequestFilterInput {
+  @Field(() => OtpStatusEnum, { nullable: true }) status?: OtpStatusEnum | null;
+  @Field(() => String, { nullable: true }) source?: string | null;
+  @Field(() => ID, { nullable: true, description: 'Only OTPs bound to this record.' }) recordId?: string | null;
+}
+
+@ObjectType()
+export class SendOtpPayload {
+  @Field(() => OtpRequestType, { nullable: true }) otpRequest: OtpRequestEntity | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType()
+export class VerifyOtpPayload {
+  @Field(() => Boolean) verified: boolean;
+  @Field(() => OtpRequestType, { nullable: true, description: 'Set when verified.' }) otpRequest: OtpRequestEntity | null;
+  @Field(() => Int, { nullable: true, description: 'After a wrong code: how many more may be tried.' }) attemptsLeft: number | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType()
+export class OtpRequestPayload {
+  @Field(() => OtpRequestType, { nullable: true }) otpRequest: OtpRequestEntity | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}

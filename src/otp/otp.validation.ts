@@ -1,0 +1,283 @@
+import { ErrorCode } from '../common/errors';
+import { isUuid } from '../common/ids';
+import type { OtpChannel, OtpCodeType } from './otp-request.entity';
+import { codeTypeOf, normaliseCode } from './codes';
+import { toE164 } from './recipients';
+
+/**
+ * The one validator behind GraphQL `sendOtp`/`verifyOtp` and REST `/api/send-otp`/`/api/verify-otp`. It reads the
+ * partner's snake_case shape and reports every failing field at once, in the Laravel wording the partner API uses.
+ */
+
+export interface FieldError {
+  /** snake_case key, e.g. `otp_code_length` or `email_template_attributes.name`. */
+  key: string;
+  message: string;
+  code: ErrorCode;
+}
+
+export const CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP', 'EMAIL'];
+export const CODE_TYPES: OtpCodeType[] = ['NUMERIC', 'ALPHABETIC', 'ALPHANUMERIC'];
+export const OTP_TYPES = ['simple_otp'];
+export const MIN_CODE_LENGTH = 4;
+export const MAX_CODE_LENGTH = 10;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MAX_TEMPLATE_ATTRIBUTES = 50;
+
+export interface SendOtpCommand {
+  channels: OtpChannel[];
+  mobile: string | null;
+  email: string | null;
+  emailFromName: string | null;
+  emailSubject: string | null;
+  emailTemplateId: string | null;
+  emailTemplateAttributes: Record<string, string>;
+  source: string;
+  type: string;
+  codeLength: number;
+  codeType: OtpCodeType;
+  /** A caller-supplied code, normalised. */
+  code: string | null;
+  ruleId: number | null;
+  recordId: string | null;
+}
+
+export type VerifyOtpCommand =
+  | { otpRequestId: string; code: string }
+  | { otpRequestId: null; mobile: string | null; email: string | null; source: string; code: string };
+
+export interface Validated<T> {
+  value: T | null;
+  errors: FieldError[];
+}
+
+/** `mobile_no` → "mobile no", as Laravel names attributes. */
+export function attributeName(key: string): string {
+  return key.replace(/_/g, ' ');
+}
+
+class Checker {
+  readonly errors: FieldError[] = [];
+
+  constructor(private readonly raw: Record<string, unknown>) {}
+
+  has(key: string): boolean {
+    const value = this.raw[key];
+    return value !== undefined && value !== null && value !== '';
+  }
+
+  fail(key: string, message: string, code = ErrorCode.INVALID): void {
+    this.errors.push({ key, message, code });
+  }
+
+  failed(key: string): boolean {
+    return this.errors.some((e) => e.key === key);
+  }
+
+  required(key: string, when?: string): boolean {
+    if (this.has(key)) return true;
+    this.fail(key, `The ${attributeName(key)} field is required${when ? ` when ${when}` : ''}.`, ErrorCode.REQUIRED);
+    return false;
+  }
+
+  /** A string (numbers are accepted and stringified, as partner clients send both), trimmed; null when absent or invalid. */
+  text(key: string, maxLength: number): string | null {
+    if (!this.has(key)) return null;
+    const value = this.raw[key];
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      this.fail(key, `The ${attributeName(key)} field must be a string.`);
+      return null;
+    }
+    const text = String(value).trim();
+    if (text.length > maxLength) {
+      this.fail(key, `The ${attributeName(key)} field must not be greater than ${maxLength} characters.`);
+      return null;
+    }
+    return text;
+  }
+
+  integer(key: string, min: number, max: number): number | null {
+    if (!this.has(key)) return null;
+    const value = this.raw[key];
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isInteger(n)) {
+      this.fail(key, `The ${attributeName(key)} field must be an integer.`);
+      return null;
+    }
+    if (n < min) this.fail(key, `The ${attributeName(key)} field must be at least ${min}.`);
+    else if (n > max) this.fail(key, `The ${attributeName(key)} field must not be greater than ${max}.`);
+    return this.failed(key) ? null : n;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[]): T | null {
+    const text = this.text(key, 64);
+    if (text === null) return null;
+    const match = allowed.find((a) => a.toLowerCase() === text.toLowerCase());
+    if (!match) this.fail(key, `The selected ${attributeName(key)} is invalid.`);
+    return match ?? null;
+  }
+
+  uuid(key: string): string | null {
+    const text = this.text(key, 64);
+    if (text === null) return null;
+    if (!isUuid(text)) {
+      this.fail(key, `The ${attributeName(key)} field must be a valid UUID.`);
+      return null;
+    }
+    return text.toLowerCase();
+  }
+
+  mobile(key: string): string | null {
+    const text = this.text(key, 32);
+    if (text === null) return null;
+    if (!/^\d{8,10}$/.test(text)) {
+      this.fail(key, `The ${attributeName(key)} field must be between 8 and 10 digits.`);
+      return null;
+    }
+    return text;
+  }
+
+  countryCode(key: string, fallback: string): string {
+    const text = this.text(key, 8);
+    if (text === null) return fallback;
+    const digits = text.replace(/^\+/, '');
+    if (!/^\d{1,3}$/.test(digits)) {
+      this.fail(key, `The ${attributeName(key)} field must be between 1 and 3 digits.`);
+      return fallback;
+    }
+    return digits;
+  }
+
+  email(key: string): string | null {
+    const text = this.text(key, 254);
+    if (text === null) return null;
+    if (!EMAIL.test(text)) {
+      this.fail(key, `The ${attributeName(key)} field must be a valid email address.`);
+      return null;
+    }
+    return text.toLowerCase();
+  }
+}
+
+/** `sms`, `whatsapp`, `email`, `sms|whatsapp|email`, `all`, or (GraphQL) a list of `SMS`/`WHATSAPP`/`EMAIL`. */
+export function parseChannels(value: unknown): OtpChannel[] | null {
+  const parts = Array.isArray(value) ? value : typeof value === 'string' ? value.split('|') : null;
+  if (!parts || parts.length === 0 || parts.some((p) => typeof p !== 'string')) return null;
+  const names = (parts as string[]).map((p) => p.trim().toUpperCase());
+  if (names.length === 1 && names[0] === 'ALL') return [...CHANNELS];
+  if (names.some((n) => !CHANNELS.includes(n as OtpChannel))) return null;
+  return CHANNELS.filter((c) => names.includes(c));
+}
+
+export function validateSendOtp(raw: Record<string, unknown>, defaultCountryCode: string): Validated<SendOtpCommand> {
+  const c = new Checker(raw);
+  let channels: OtpChannel[] = [];
+  if (c.required('channel')) {
+    channels = parseChannels(raw.channel) ?? [];
+    if (channels.length === 0) c.fail('channel', 'The selected channel is invalid.');
+  }
+  const mobileChannel = channels.find((ch) => ch === 'SMS' || ch === 'WHATSAPP');
+  const emailChannel = channels.includes('EMAIL');
+
+  if (mobileChannel) c.required('mobile_no', `channel is ${mobileChannel.toLowerCase()}`);
+  const mobileNo = c.mobile('mobile_no');
+  const countryCode = c.countryCode('country_code', defaultCountryCode);
+  let mobile: string | null = null;
+  if (mobileNo) {
+    mobile = toE164(mobileNo, countryCode);
+    if (!mobile) c.fail('mobile_no', 'The mobile no field format is invalid.');
+  }
+
+  for (const key of ['email', 'email_from_name', 'email_subject', 'email_template_id']) {
+    if (emailChannel) c.required(key, 'channel is email');
+  }
+  const email = c.email('email');
+  const emailFromName = c.text('email_from_name', 100);
+  const emailSubject = c.text('email_subject', 200);
+  const emailTemplateId = c.text('email_template_id', 64);
+  const emailTemplateAttributes = templateAttributes(c, raw.email_template_attributes);
+
+  let source: string | null = null;
+  if (c.required('source')) {
+    source = c.text('source', 64);
+    if (source !== null && !/^[A-Za-z0-9_.-]{1,64}$/.test(source)) {
+      c.fail('source', 'The source field format is invalid.');
+      source = null;
+    }
+  }
+  const type = c.required('type') ? c.oneOf('type', OTP_TYPES) : null;
+  const codeLength = c.integer('otp_code_length', MIN_CODE_LENGTH, MAX_CODE_LENGTH) ?? 6;
+  const codeType = c.oneOf('otp_code_type', CODE_TYPES) ?? 'NUMERIC';
+  const code = callerCode(c);
+  const ruleId = c.integer('rule_id', 1, 2_147_483_647);
+  const recordId = c.uuid('record_id');
+
+  if (c.errors.length) return { value: null, errors: c.errors };
+  return {
+    value: {
+      channels, mobile, email, emailFromName, emailSubject, emailTemplateId, emailTemplateAttributes,
+      source: source!, type: type!,
+      codeLength: code ? code.length : codeLength,
+      codeType: code ? codeTypeOf(code) : codeType,
+      code, ruleId, recordId,
+    },
+    errors: [],
+  };
+}
+
+function templateAttributes(c: Checker, value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    c.fail('email_template_attributes', 'The email template attributes field must be an array.');
+    return {};
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_TEMPLATE_ATTRIBUTES) {
+    c.fail('email_template_attributes', `The email template attributes field must not have more than ${MAX_TEMPLATE_ATTRIBUTES} items.`);
+    return {};
+  }
+  const attributes: Record<string, string> = {};
+  for (const [name, v] of entries) {
+    const key = `email_template_attributes.${name}`;
+    if (typeof v !== 'string' && typeof v !== 'number') c.fail(key, `The ${attributeName('email_template_attributes')}.${name} field must be a string.`);
+    else if (String(v).length > 1000) c.fail(key, `The ${attributeName('email_template_attributes')}.${name} field must not be greater than 1000 characters.`);
+    else attributes[name] = String(v);
+  }
+  return attributes;
+}
+
+function callerCode(c: Checker): string | null {
+  const text = c.text('otp_code', 64);
+  if (text === null) return null;
+  if (text.length < MIN_CODE_LENGTH || text.length > MAX_CODE_LENGTH) {
+    c.fail('otp_code', `The otp code field must be between ${MIN_CODE_LENGTH} and ${MAX_CODE_LENGTH} characters.`);
+    return null;
+  }
+  if (!/^[A-Za-z0-9]+$/.test(text)) {
+    c.fail('otp_code', 'The otp code field must only contain letters and numbers.');
+    return null;
+  }
+  return normaliseCode(text);
+}
+
+export function validateVerifyOtp(raw: Record<string, unknown>, defaultCountryCode: string): Validated<VerifyOtpCommand> {
+  const c = new Checker(raw);
+  const code = c.required('code') ? c.text('code', 64) : null;
+  const otpRequestId = c.uuid('otp_request_id');
+  if (otpRequestId || c.failed('otp_request_id')) {
+    if (c.errors.length) return { value: null, errors: c.errors };
+    return { value: { otpRequestId: otpRequestId!, code: code! }, errors: [] };
+  }
+  if (!c.has('mobile_no') && !c.has('email')) {
+    c.fail('otp_request_id', 'The otp request id field is required when none of mobile no / email are present.', ErrorCode.REQUIRED);
+  }
+  const mobileNo = c.mobile('mobile_no');
+  const countryCode = c.countryCode('country_code', defaultCountryCode);
+  const email = c.email('email');
+  let source: string | null = null;
+  if (c.has('source')) source = c.text('source', 64);
+  else c.fail('source', 'The source field is required when otp request id is not present.', ErrorCode.REQUIRED);
+  if (c.errors.length) return { value: null, errors: c.errors };
+  const mobile = mobileNo ? toE164(mobileNo, countryCode) : null;
+  return { value: { otpRequestId: null, mobile, email, source: source!, code: code! }, errors: [] };
+}

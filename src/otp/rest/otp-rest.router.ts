@@ -1,0 +1,93 @@
+import express, { type Request, type Response } from 'express';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import type { RequestContext } from '../../app/context';
+import { WRITER_ROLES } from '../../auth/roles';
+import { UserErrorException } from '../../common/errors';
+import { RateLimitedException } from '../otp-limits';
+import { OtpValidationException } from '../otp.errors';
+import type { OtpService } from '../otp.service';
+
+export interface OtpRestDeps {
+  otpService: OtpService;
+  /** Authenticates like GraphQL does; throws the same UNAUTHENTICATED error. */
+  contextFor(req: Request): Promise<RequestContext>;
+  bodyLimit: string;
+  log: Logger;
+}
+
+type Answer = [status: number, body: Record<string, unknown>];
+
+/** The partner REST twin of sendOtp/verifyOtp: same auth, same validator, same service, the partner's JSON shapes. */
+export function otpRestRouter(deps: OtpRestDeps): express.Router {
+  const router = express.Router();
+  router.use(express.json({ limit: deps.bodyLimit }));
+
+  router.post('/send-otp', endpoint(deps, async (ctx, body) => {
+    const request = await deps.otpService.send(ctx, body);
+    return [200, {
+      status: true,
+      message: 'OTP sent successfully',
+      data: { otp_request_id: request.id, expires_at: request.expiresAt.toISOString(), channels: request.channels.map((c) => c.toLowerCase()) },
+    }];
+  }));
+
+  router.post('/verify-otp', endpoint(deps, async (ctx, body) => {
+    const result = await deps.otpService.verify(ctx, body);
+    if (result.verified) return [200, { status: true, message: 'OTP verified', data: { otp_request_id: result.otpRequest!.id } }];
+    return [400, { status: false, message: 'OTP verification failed', data: { reason: result.reason, attempts_left: result.attemptsLeft } }];
+  }));
+
+  router.use((_req: Request, res: Response) => {
+    res.status(404).json({ status: false, message: 'Not found. The REST API has POST /api/send-otp and POST /api/verify-otp.' });
+  });
+  router.use(((error, req, res, _next) => {
+    const known: Record<string, string> = {
+      'entity.too.large': `The request body is larger than ${deps.bodyLimit}.`,
+      'entity.parse.failed': 'The request body is not valid JSON.',
+    };
+    const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status >= 500) (req.log ?? deps.log).error({ err: error }, 'unhandled REST error');
+    res.status(status).json({ status: false, message: known[error?.type] ?? (status < 500 ? 'The request could not be read.' : 'Internal server error.') });
+  }) as express.ErrorRequestHandler);
+  return router;
+}
+
+function endpoint(deps: OtpRestDeps, work: (ctx: RequestContext, body: Record<string, unknown>) => Promise<Answer>): express.RequestHandler {
+  return async (req, res) => {
+    const [status, body, retryAfter] = await answer(deps, req, work);
+    if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+    res.status(status).json(body);
+  };
+}
+
+async function answer(deps: OtpRestDeps, req: Request, work: (ctx: RequestContext, body: Record<string, unknown>) => Promise<Answer>): Promise<[number, Record<string, unknown>, number?]> {
+  let ctx: RequestContext;
+  try {
+    ctx = await deps.contextFor(req);
+  } catch (error) {
+    if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') return [401, { status: false, message: error.message }];
+    throw error;
+  }
+  if (!WRITER_ROLES.includes(ctx.user.role)) return [403, { status: false, message: 'This user may not send or verify OTPs (read-only role).' }];
+  if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
+    return [400, { status: false, message: 'The request body must be a JSON object (Content-Type: application/json).' }];
+  }
+  try {
+    return await work(ctx, req.body as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof OtpValidationException) return [422, { status: false, message: 'Invalid Payload', errors: groupByField(error) }];
+    if (error instanceof RateLimitedException) {
+      return [429, { status: false, message: error.message, data: { reason: 'RATE_LIMITED', retry_after: error.retryAfterSeconds } }, error.retryAfterSeconds];
+    }
+    if (error instanceof UserErrorException) return [400, { status: false, message: error.message, data: { reason: error.userErrors[0]?.code } }];
+    ctx.log.error({ err: error }, 'unexpected error in the OTP REST API');
+    return [500, { status: false, message: 'Internal server error.' }];
+  }
+}
+
+function groupByField(error: OtpValidationException): Record<string, string[]> {
+  const errors: Record<string, string[]> = {};
+  for (const e of error.fieldErrors) (errors[e.key] ??= []).push(e.message);
+  return errors;
+}

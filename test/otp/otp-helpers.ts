@@ -1,0 +1,57 @@
+import type { TestServer } from '../support/test-server';
+
+export const SEND = `mutation($input: SendOtpInput!) {
+  sendOtp(input: $input) {
+    otpRequest { id channels maskedMobileNo maskedEmail source type codeLength codeType codeCallerSupplied status expiresAt attempts maxAttempts sendCount
+                 deliveries { channel status provider providerMessageId error attempts } }
+    userErrors { field message code }
+  }
+}`;
+
+export const VERIFY = `mutation($input: VerifyOtpInput!) {
+  verifyOtp(input: $input) { verified attemptsLeft otpRequest { id status verifiedAt } userErrors { field message code } }
+}`;
+
+export const RESEND = `mutation($id: ID!, $channels: [OtpChannel!]) {
+  resendOtp(otpRequestId: $id, channels: $channels) { otpRequest { id sendCount status expiresAt } userErrors { field message code } }
+}`;
+
+export const CANCEL = `mutation($id: ID!) { cancelOtp(otpRequestId: $id) { otpRequest { id status } userErrors { field message code } } }`;
+
+export const GET = `query($id: ID!) {
+  otpRequest(id: $id) { id status attempts sendCount maskedMobileNo record { id label }
+                        deliveries { channel status provider providerMessageId error attempts sentAt deliveredAt failedAt } }
+}`;
+
+let counter = 0;
+/** A fresh 10-digit mobile number, so per-recipient limits of one test never touch another. */
+export function freshMobile(): string {
+  counter += 1;
+  return `9${String(Date.now() % 1e5).padStart(5, '0')}${String(counter).padStart(4, '0')}`.slice(0, 10);
+}
+
+export async function sendSms(t: TestServer, extra: Record<string, unknown> = {}, key?: string) {
+  const res = await t.gql(SEND, { input: { mobileNo: freshMobile(), channels: ['SMS'], source: 'test_suite', type: 'simple_otp', ...extra } }, key ? { key } : {});
+  if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+  return res.body.data.sendOtp;
+}
+
+/** Polls the database (bounded) until `predicate` holds for the rows `sql` returns. */
+export async function waitForRows<T = any>(t: TestServer, sql: string, params: unknown[], predicate: (rows: T[]) => boolean, timeoutMs = 20000): Promise<T[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await t.sql<T>(sql, params);
+    if (predicate(rows)) return rows;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting on: ${sql} → ${JSON.stringify(rows)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function restPost(t: TestServer, path: string, body: unknown, key: string | null = t.adminKey) {
+  const response = await fetch(`${t.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() as any };
+}
