@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { In } from 'typeorm';
+import { OtpRuleEntity } from '../otp-rules/otp-rule.entity';
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import type { DataSource } from 'typeorm';
 import { toUserEntity, type UserEntity } from '../auth/user.entity';
@@ -16,6 +17,7 @@ export interface Loaders extends ConnectionLoaders {
   apiKeysByUser: DataLoader<string, ApiKeyEntity[]>;
   /** Includes soft-deleted records; callers decide whether to show them. */
   records: DataLoader<string, RecordEntity | null>;
+  otpRules: DataLoader<number, OtpRuleEntity | null>;
   /** Deliveries of an OTP request, by request id. */
   otpDeliveries: DataLoader<string, OtpDeliveryEntity[]>;
 }
@@ -30,5 +32,9 @@ export function createLoaders(db: DataSource): Loaders {
     records: byIdLoader(db, 'records', toRecordEntity),
     ...createConnectionLoaders(db),
     otpDeliveries: otpDeliveriesLoader(db),
+    otpRules: new DataLoader(async (ids) => {
+      const rules = await db.getRepository(OtpRuleEntity).find({ where: { id: In([...ids]) } });
+      return ids.map((id) => rules.find((r) => r.id === id) ?? null);
+    }),
   };
 }

@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from './context';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordResolver } from '../records/record.resolver';
-import { OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
+import { OtpRequestRuleResolver, OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
 import { OtpResolver } from '../otp/otp.resolver';
 import { MessageTemplateResolver } from '../otp/templates/message-template.resolver';
 import { ConnectionTypeResolver } from '../connections/connection-type.resolver';
@@ -16,7 +16,7 @@ export const RESOLVERS = [
   UserResolver, ApiKeyResolver, RecordResolver,
   ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver,
   OtpResolver, MessageTemplateResolver,
-  OtpRuleResolver,
+  OtpRuleResolver, OtpRequestRuleResolver,
 ] as const;
 
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.length === 0 || roles.includes(context.user.role);

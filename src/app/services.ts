@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { Pool as PgPool, type Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
@@ -11,9 +11,13 @@ import { RecordResolver } from '../records/record.resolver';
 import { Clock } from '../common/clock';
 import { OtpRuleCache } from '../otp-rules/otp-rule.cache';
 import { Notifications } from '../db/notifications';
+import { rowsOf } from '../db/sql';
 import { Authenticator } from '../auth/authenticator';
 import { OtpRuleService } from '../otp-rules/otp-rule.service';
-import { OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
+import { OtpRequestRuleResolver, OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
+import { OtpRuleGuard } from '../otp-rules/otp-rule.guard';
+import { OtpServiceRuleGateway } from '../otp-rules/rule-otp.adapter';
+import { RuleValidationFailures } from '../otp-rules/validation-failures';
 import { ConnectionTypeService } from '../connections/connection-type.service';
 import { ConnectionTypeResolver } from '../connections/connection-type.resolver';
 import { ConnectionService } from '../connections/connection.service';
@@ -61,6 +65,10 @@ export interface Services {
 export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const { config, log, metrics } = deps;
   const pool = (db.driver as unknown as { master: Pool }).master;
+  // Counters written outside a caller's transaction (wrong OTP codes) use a pool of their own: a burst of guarded
+  // saves, each holding a main-pool connection in its transaction, can then never starve them.
+  const counters = new PgPool({ connectionString: databaseUrl(db), max: 5, application_name: 'countersign-counters', connectionTimeoutMillis: 5000 });
+  counters.on('error', (error) => log.warn({ err: error }, 'counter pool connection lost'));
   const clock = new Clock();
   const notifications = new Notifications(databaseUrl(db), log);
   const authenticator = new Authenticator(db, { publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, notifications);
@@ -69,10 +77,12 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const records = new RecordService(db);
   const hasher = new CodeHasher(deps.secretKey);
   const queue = new DeliveryQueue(pool, config, log.child({ component: 'otp-delivery' }));
-  const otp = new OtpService(db, { config, hasher, limits: new OtpLimits(pool, config), queue, metrics, log });
+  const otp = new OtpService(db, { config, hasher, limits: new OtpLimits(pool, config), queue, metrics, log, counters: rowsOf(counters) });
   const messageTemplates = new MessageTemplateService(db);
   const ruleCache = new OtpRuleCache(db, notifications, log);
-  const otpRules = new OtpRuleService(db, ruleCache, config.OTP_RULES_LIMIT);
+  const ruleOtps = new OtpServiceRuleGateway(db, otp, config.DEFAULT_COUNTRY_CODE);
+  const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, config.OTP_RULES_LIMIT);
+  records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(rowsOf(counters)), clock));
   const connectionTypes = new ConnectionTypeService(db);
   const connections = new ConnectionService(db);
   const connectionIntegrity = new IntegrityService(db);
@@ -81,6 +91,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     [ApiKeyResolver, new ApiKeyResolver(apiKeys)],
     [RecordResolver, new RecordResolver(records)],
     [OtpRuleResolver, new OtpRuleResolver(otpRules)],
+    [OtpRequestRuleResolver, new OtpRequestRuleResolver()],
     [ConnectionTypeResolver, new ConnectionTypeResolver(connectionTypes)],
     [ConnectionResolver, new ConnectionResolver(connections)],
     [RecordConnectionsResolver, new RecordConnectionsResolver()],
@@ -120,6 +131,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
       await queue.stop();
       providers?.close();
       await notifications.stop();
+      await counters.end();
     },
   };
 }

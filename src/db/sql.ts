@@ -29,3 +29,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** A node-postgres pool seen as a Queryable: `query` resolves to the rows, as TypeORM's does. */
+export function rowsOf(pool: { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }> }): Queryable {
+  return { query: (sql, params) => pool.query(sql, params).then((result) => result.rows) };
+}

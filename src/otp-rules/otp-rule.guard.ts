@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isClosed } from '../records/modules';
 import type { GuardedSave, RecordSaveGuard } from '../records/save-guard';
+import type { RecordEntity } from '../records/record.entity';
 import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { codeFor, collectRuleCodes } from './rule-credentials';
@@ -35,12 +36,12 @@ export class OtpRuleGuard implements RecordSaveGuard {
         { ruleId: rule.id, ruleName: rule.name },
       )));
     }
-    const recordId = save.before.id;
+    const record = save.before;
     const codes = collectRuleCodes(save.otp, save.reservedFields, save.ctx.headers);
     const errors: UserError[] = [];
     for (const rule of matching) {
       const code = codeFor(codes, rule);
-      errors.push(...(code === undefined ? await this.required(save, rule, recordId) : await this.check(tx, rule, recordId, code)));
+      errors.push(...(code === undefined ? await this.required(save, rule, record) : await this.check(tx, save, rule, record, code)));
     }
     if (errors.length) throw new UserErrorException(errors);
   }
@@ -48,7 +49,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
   /** Active rules of the module that apply to this user and record and whose conditions the save meets. */
   private matchingRules(rules: CachedRule[], save: GuardedSave): OtpRuleEntity[] {
     const before = save.before?.fields ?? {};
-    const closed = isClosed(save.module, save.before ? before : save.after);
+    const closed = save.before !== null && isClosed(save.module, before); // only a record that is already closed
     return rules
       .filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile))
       .filter(({ rule }) => !closed || rule.allowClosedRecords)
@@ -56,9 +57,9 @@ export class OtpRuleGuard implements RecordSaveGuard {
       .map(({ rule }) => rule);
   }
 
-  private async required(save: GuardedSave, rule: OtpRuleEntity, recordId: string): Promise<UserError[]> {
-    let live = await this.otps.liveOtp(rule, recordId);
-    if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, recordId).catch(() => null);
+  private async required(save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity): Promise<UserError[]> {
+    let live = await this.otps.liveOtp(save.ctx, rule, record);
+    if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, record.id).catch(() => null);
     const where = live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.';
     return [new UserError(
       ErrorCode.OTP_REQUIRED,
@@ -68,10 +69,11 @@ export class OtpRuleGuard implements RecordSaveGuard {
     )];
   }
 
-  private async check(tx: EntityManager, rule: OtpRuleEntity, recordId: string, code: string): Promise<UserError[]> {
+  private async check(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity, code: string): Promise<UserError[]> {
+    const recordId = record.id;
     const lockedFor = await this.failures.lockedForSeconds(rule, recordId, this.clock.now());
     if (lockedFor > 0) return [locked(rule, lockedFor)];
-    const result = await this.otps.verify(tx, rule, recordId, code);
+    const result = await this.otps.verify(tx, save.ctx, rule, record, code);
     if (result === 'VERIFIED') {
       await this.failures.clear(tx, rule, recordId);
       return [];

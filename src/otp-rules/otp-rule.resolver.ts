@@ -1,9 +1,13 @@
-import { Arg, Authorized, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../app/context';
+import { WRITER_ROLES } from '../auth/roles';
+import { OtpRequestType } from '../otp/otp.types';
+import type { OtpRequestEntity } from '../otp/otp-request.entity';
 import { ADMIN_ROLES } from '../auth/roles';
 import { toPayload } from '../common/errors';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { OtpRuleService } from './otp-rule.service';
-import { DeleteOtpRulePayload, OtpRuleInput, OtpRulePayload, OtpRuleType } from './otp-rule.types';
+import { DeleteOtpRulePayload, OtpRuleInput, OtpRulePayload, OtpRuleType, SendRuleOtpBulkPayload, SendRuleOtpPayload } from './otp-rule.types';
 import { acceptedKeys, sanitizedRuleKey } from './rule-keys';
 
 @Resolver(() => OtpRuleType)
@@ -51,5 +55,28 @@ export class OtpRuleResolver {
   @Mutation(() => DeleteOtpRulePayload)
   deleteOtpRule(@Arg('id', () => Int) id: number): Promise<DeleteOtpRulePayload> {
     return toPayload('deletedId', () => this.ruleService.delete(id));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => SendRuleOtpPayload, { description: "The \"Send OTP\" action: sends the rule's OTP for a record, to the record's recipient field or the acting user." })
+  sendRuleOtp(@Arg('ruleId', () => Int) ruleId: number, @Arg('recordId', () => ID) recordId: string, @Ctx() ctx: RequestContext): Promise<SendRuleOtpPayload> {
+    return toPayload('otpRequest', () => this.ruleService.sendOtp(ctx, ruleId, recordId));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => SendRuleOtpBulkPayload, { description: 'sendRuleOtp for up to 20 records; each is sent or refused on its own.' })
+  async sendRuleOtpBulk(@Arg('ruleId', () => Int) ruleId: number, @Arg('recordIds', () => [ID]) recordIds: string[], @Ctx() ctx: RequestContext): Promise<SendRuleOtpBulkPayload> {
+    const payload = await toPayload('results', () => this.ruleService.sendOtpBulk(ctx, ruleId, recordIds));
+    const results = payload.results ?? [];
+    return { sentCount: results.filter((r) => r.otpRequest).length, results, userErrors: payload.userErrors };
+  }
+}
+
+/** `OtpRequest.rule`: the rule an OTP was sent for (the OTP feature itself knows nothing of rules). */
+@Resolver(() => OtpRequestType)
+export class OtpRequestRuleResolver {
+  @FieldResolver(() => OtpRuleType, { nullable: true })
+  rule(@Root() request: OtpRequestEntity, @Ctx() ctx: RequestContext): Promise<OtpRuleEntity | null> | null {
+    return request.ruleId == null ? null : ctx.loaders.otpRules.load(request.ruleId);
   }
 }

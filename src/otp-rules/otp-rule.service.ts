@@ -6,6 +6,13 @@ import { checkConditions } from './conditions';
 import { OtpRuleCache } from './otp-rule.cache';
 import { OtpRuleEntity, type RuleConditionGroup } from './otp-rule.entity';
 import type { OtpRuleInput } from './otp-rule.types';
+import type { RequestContext } from '../app/context';
+import { isUuid } from '../common/ids';
+import { toOtpRequestEntity, type OtpRequestEntity } from '../otp/otp-request.entity';
+import type { RuleOtpGateway } from './rule-otp.gateway';
+
+/** sendRuleOtpBulk takes at most this many records. */
+export const MAX_BULK_SEND = 20;
 import { sanitizedRuleKey } from './rule-keys';
 
 const RANGES: Record<string, [number, number]> = {
@@ -19,7 +26,40 @@ const RANGES: Record<string, [number, number]> = {
 
 /** Admin management of OTP rules; every change is announced so each instance's cache reloads. */
 export class OtpRuleService {
-  constructor(private readonly db: DataSource, private readonly cache: OtpRuleCache, private readonly limit: number) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly cache: OtpRuleCache,
+    private readonly otps: RuleOtpGateway,
+    private readonly limit: number,
+  ) {}
+
+  /** The "Send OTP" action for one record: the rule's options, channels, recipient and templates apply. */
+  async sendOtp(ctx: RequestContext, ruleId: number, recordId: string): Promise<OtpRequestEntity> {
+    const rule = await this.get(ruleId);
+    if (!rule) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP rule has this id.', ['ruleId']);
+    if (!rule.active) throw UserErrorException.of(ErrorCode.INVALID, `OTP rule ${rule.id} is inactive.`, ['ruleId']);
+    if (!isUuid(recordId)) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
+    const live = await this.otps.send(ctx, rule, recordId);
+    const [row] = await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [live.otpRequestId]);
+    return toOtpRequestEntity(row);
+  }
+
+  /** The bulk "Send OTP" action: each record is sent to (or refused) on its own. */
+  async sendOtpBulk(ctx: RequestContext, ruleId: number, recordIds: string[]): Promise<Array<{ recordId: string; otpRequest: OtpRequestEntity | null; userErrors: UserError[] }>> {
+    if (recordIds.length === 0 || recordIds.length > MAX_BULK_SEND) {
+      throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `Send to 1 to ${MAX_BULK_SEND} records at a time.`, ['recordIds']);
+    }
+    const results = [];
+    for (const recordId of [...new Set(recordIds)]) {
+      try {
+        results.push({ recordId, otpRequest: await this.sendOtp(ctx, ruleId, recordId), userErrors: [] });
+      } catch (error) {
+        if (!(error instanceof UserErrorException)) throw error;
+        results.push({ recordId, otpRequest: null, userErrors: error.userErrors });
+      }
+    }
+    return results;
+  }
 
   list(module?: string | null, active?: boolean | null): Promise<OtpRuleEntity[]> {
     const where: { module?: string; active?: boolean } = {};

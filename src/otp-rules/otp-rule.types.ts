@@ -2,6 +2,8 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { GraphQLJSON } from 'graphql-scalars';
 import { UserError } from '../common/errors';
 import type { OtpRuleEntity } from './otp-rule.entity';
+import { OtpRequestType } from '../otp/otp.types';
+import type { OtpRequestEntity } from '../otp/otp-request.entity';
 
 export enum ConditionOperatorEnum {
   EQUALS = 'EQUALS', NOT_EQUALS = 'NOT_EQUALS', CONTAINS = 'CONTAINS', STARTS_WITH = 'STARTS_WITH',
@@ -102,5 +104,25 @@ export class OtpRulePayload {
 @ObjectType()
 export class DeleteOtpRulePayload {
   @Field(() => ID, { nullable: true }) deletedId: number | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType()
+export class SendRuleOtpPayload {
+  @Field(() => OtpRequestType, { nullable: true }) otpRequest: OtpRequestEntity | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType()
+export class SendRuleOtpResult {
+  @Field(() => ID) recordId: string;
+  @Field(() => OtpRequestType, { nullable: true }) otpRequest: OtpRequestEntity | null;
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType()
+export class SendRuleOtpBulkPayload {
+  @Field(() => Int) sentCount: number;
+  @Field(() => [SendRuleOtpResult]) results: SendRuleOtpResult[];
   @Field(() => [UserError]) userErrors: UserError[];
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/sql';
 import type { RequestContext } from '../app/context';
+import type { RecordEntity } from '../records/record.entity';
 import type { OtpRuleEntity } from './otp-rule.entity';
 
 export interface LiveOtp {
@@ -13,8 +14,8 @@ export type RuleOtpCheck = 'VERIFIED' | 'INVALID' | 'EXPIRED';
 
 /** What OTP rules need from the OTP feature: send a code bound to a rule and record, find it, check it. */
 export interface RuleOtpGateway {
-  liveOtp(rule: OtpRuleEntity, recordId: string): Promise<LiveOtp | null>;
+  liveOtp(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<LiveOtp | null>;
   send(ctx: RequestContext, rule: OtpRuleEntity, recordId: string): Promise<LiveOtp>;
-  /** Checks the code against the live OTP of this rule and record; when right, marks it used inside `tx`. */
-  verify(tx: Queryable, rule: OtpRuleEntity, recordId: string, code: string): Promise<RuleOtpCheck>;
+  /** Checks the code against the rule's OTP for this record; when right, marks it used inside `tx`. */
+  verify(tx: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, code: string): Promise<RuleOtpCheck>;
 }

@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import { ErrorCode } from '../common/errors';
 import { queryRows, type Queryable } from '../db/sql';
 import type { CodeHasher } from './codes';
@@ -20,7 +19,11 @@ export interface VerifyResult {
  * UPDATEs, so parallel guesses (and GraphQL aliases) are each counted exactly once and a code verifies exactly once.
  */
 export class OtpVerifier {
-  constructor(private readonly db: DataSource, private readonly hasher: CodeHasher) {}
+  /**
+   * `db` takes the statements made outside the caller's transaction (counting wrong codes): a pool of its own, so
+   * that many saves holding pool connections in their transactions can never starve it.
+   */
+  constructor(private readonly db: Queryable, private readonly hasher: CodeHasher) {}
 
   /** A right code is consumed through `successDb` (the caller's transaction, or the pool); wrong ones are counted on the pool. */
   async check(successDb: Queryable, row: Record<string, any>, code: string): Promise<VerifyResult> {

@@ -44,6 +44,8 @@ export interface OtpServiceDeps {
   queue: DeliveryQueue;
   metrics: Metrics;
   log: Logger;
+  /** Where wrong codes are counted, outside any caller transaction (defaults to the main pool). */
+  counters?: Queryable;
 }
 
 const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
@@ -55,7 +57,7 @@ export class OtpService {
 
   constructor(private readonly db: DataSource, private readonly deps: OtpServiceDeps) {
     this.config = deps.config;
-    this.verifier = new OtpVerifier(db, deps.hasher);
+    this.verifier = new OtpVerifier(deps.counters ?? db, deps.hasher);
   }
 
   get defaultPolicy(): OtpPolicy {
