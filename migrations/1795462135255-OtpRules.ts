@@ -28,8 +28,6 @@ export class OtpRules1795462135255 implements MigrationInterface {
                 "channels" character varying(16) array NOT NULL DEFAULT '{SMS}',
                 "recipient_field" character varying(64),
                 "email_template_id" character varying(64),
-                "sms_template_id" character varying(64),
-                "whatsapp_template_id" character varying(64),
                 "auto_send_on_match" boolean NOT NULL DEFAULT false,
                 "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
                 "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),

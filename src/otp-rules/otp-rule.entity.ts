@@ -84,14 +84,11 @@ export class OtpRuleEntity {
   @Column({ type: 'varchar', length: 64, name: 'recipient_field', nullable: true })
   recipientField: string | null;
 
+  /** The EMAIL template of the rule's OTP (default `otp_email`); SMS and WhatsApp use their channel's template. */
   @Column({ type: 'varchar', length: 64, name: 'email_template_id', nullable: true })
   emailTemplateId: string | null;
 
-  @Column({ type: 'varchar', length: 64, name: 'sms_template_id', nullable: true })
-  smsTemplateId: string | null;
 
-  @Column({ type: 'varchar', length: 64, name: 'whatsapp_template_id', nullable: true })
-  whatsappTemplateId: string | null;
 
   /** A refused save sends the OTP itself (the workflow "Send OTP" action). */
   @Column({ type: 'boolean', name: 'auto_send_on_match', default: false })

@@ -87,6 +87,7 @@ export class OtpRuleService {
         throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `At most ${this.limit} OTP rules can exist (OTP_RULES_LIMIT); delete one first.`);
       }
       await this.assertNameFree(tx, rule);
+      await this.assertTemplate(tx, rule);
       return tx.getRepository(OtpRuleEntity).save(rule);
     });
   }
@@ -97,6 +98,7 @@ export class OtpRuleService {
       if (!existing) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP rule has this id.', ['id']);
       const rule = this.validate(existing, input, false);
       await this.assertNameFree(tx, rule);
+      await this.assertTemplate(tx, rule);
       return tx.getRepository(OtpRuleEntity).save(rule);
     });
   }
@@ -132,6 +134,12 @@ export class OtpRuleService {
     if (clash[0]) {
       throw UserErrorException.of(ErrorCode.TAKEN, `The name clashes with OTP rule ${clash[0].id} "${clash[0].name}": its key "${sanitizedRuleKey(clash[0].name)}" and "${sanitizedRuleKey(rule.name)}" are the same once case is ignored.`, ['name']);
     }
+  }
+
+  private async assertTemplate(tx: EntityManager, rule: OtpRuleEntity): Promise<void> {
+    if (!rule.emailTemplateId) return;
+    const [template] = await tx.query(`SELECT id FROM message_templates WHERE id = $1 AND channel = 'EMAIL'`, [rule.emailTemplateId]);
+    if (!template) throw UserErrorException.of(ErrorCode.NOT_FOUND, `There is no EMAIL template "${rule.emailTemplateId}".`, ['emailTemplateId']);
   }
 
   /** Applies the input to `rule`, reporting every bad field at once. */
@@ -176,9 +184,7 @@ export class OtpRuleService {
       if (input.channels.length === 0) fail(['channels'], 'At least one channel is required.', ErrorCode.REQUIRED);
       rule.channels = [...new Set(input.channels)];
     }
-    for (const field of ['emailTemplateId', 'smsTemplateId', 'whatsappTemplateId'] as const) {
-      if (input[field] !== undefined) rule[field] = input[field] ? input[field]!.trim() : null;
-    }
+    if (input.emailTemplateId !== undefined) rule.emailTemplateId = input.emailTemplateId ? input.emailTemplateId.trim() : null;
     if (input.recipientField !== undefined) rule.recipientField = input.recipientField || null;
     if (input.conditions != null) rule.conditions = input.conditions.map((g) => ({ match: g.match, conditions: g.conditions.map((c) => ({ field: c.field, operator: c.operator, value: c.value ?? null })) })) as RuleConditionGroup[];
 
@@ -203,6 +209,6 @@ function defaults(): Partial<OtpRuleEntity> {
     description: '', active: true, applicableProfiles: [], allowClosedRecords: false, conditions: [], codeType: 'NUMERIC',
     codeLength: 6, validForSeconds: 600, resendMode: 'NEW_CODE', maxResendAttempts: 5, resetResendAfterSeconds: 3600,
     maxValidationAttempts: 5, resetValidationAfterSeconds: 900, channels: ['SMS'], recipientField: null,
-    emailTemplateId: null, smsTemplateId: null, whatsappTemplateId: null, autoSendOnMatch: false,
+    emailTemplateId: null, autoSendOnMatch: false,
   };
 }

@@ -61,9 +61,7 @@ export class OtpRuleType {
   @Field(() => Int) resetValidationAfterSeconds: number;
   @Field(() => [RuleChannelEnum]) channels: string[];
   @Field(() => String, { nullable: true, description: "Record field with the mobile number or email; null = the acting user's email." }) recipientField: string | null;
-  @Field(() => String, { nullable: true }) emailTemplateId: string | null;
-  @Field(() => String, { nullable: true }) smsTemplateId: string | null;
-  @Field(() => String, { nullable: true }) whatsappTemplateId: string | null;
+  @Field(() => String, { nullable: true, description: 'EMAIL template of the OTP (default otp_email); SMS and WhatsApp use their channel templates.' }) emailTemplateId: string | null;
   @Field(() => Boolean) autoSendOnMatch: boolean;
   @Field(() => [String], { description: 'Every way a save can carry this rule\'s OTP.' }) acceptedKeys: string[];
   @Field(() => Date) createdAt: Date;
@@ -90,8 +88,6 @@ export class OtpRuleInput {
   @Field(() => [RuleChannelEnum], { nullable: true }) channels?: RuleChannelEnum[] | null;
   @Field(() => String, { nullable: true }) recipientField?: string | null;
   @Field(() => String, { nullable: true }) emailTemplateId?: string | null;
-  @Field(() => String, { nullable: true }) smsTemplateId?: string | null;
-  @Field(() => String, { nullable: true }) whatsappTemplateId?: string | null;
   @Field(() => Boolean, { nullable: true }) autoSendOnMatch?: boolean | null;
 }
 

@@ -42,3 +42,14 @@ test('an OTP rule created through one instance is in the other instance\'s rule 
   const id = created.body.data.createOtpRule.otpRule.id;
   await within(5000, async () => (await b.app.services.otpRules.cachedRules('Cases')).some((r) => r.id === id));
 });
+
+test('a rule created through one instance guards saves through the other', async () => {
+  const record = (await b.gql('mutation { createRecord(module: "Cases", fields: { title: "Guarded elsewhere", status: "Open" }) { record { id } } }')).body.data.createRecord.record;
+  await a.gql(`mutation { createOtpRule(input: { name: "Close case elsewhere", module: "Cases", channels: [EMAIL],
+    conditions: [{ match: ALL, conditions: [{ field: "status", operator: HAS_CHANGED_TO, value: "Resolved" }] }] }) { otpRule { id } } }`);
+  await within(5000, async () => {
+    const res = await b.gql('mutation($id: ID!) { updateRecord(id: $id, fields: { status: "Resolved" }) { record { id } userErrors { code } } }', { id: record.id });
+    return res.body.data.updateRecord.userErrors[0]?.code === 'OTP_REQUIRED';
+  });
+  expect((await b.sql('SELECT fields FROM records WHERE id = $1', [record.id]))[0].fields.status).toBe('Open');
+});

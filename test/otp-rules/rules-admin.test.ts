@@ -99,6 +99,15 @@ describe('OTP rules administration: failing cases', () => {
     expect(await t.sql('SELECT count(*)::int AS n FROM otp_rules')).toEqual([{ n: 6 }]);
   });
 
+  test('an email template must exist and be an EMAIL template', async () => {
+    const [{ id }] = (await t.gql('{ otpRules { id } }')).body.data.otpRules;
+    const UPDATE = 'mutation($id: Int!, $t: String) { updateOtpRule(id: $id, input: { emailTemplateId: $t }) { otpRule { emailTemplateId } userErrors { field code } } }';
+    for (const template of ['no_such_template', 'otp_sms']) {
+      expect((await t.gql(UPDATE, { id, t: template })).body.data.updateOtpRule).toEqual({ otpRule: null, userErrors: [{ field: ['emailTemplateId'], code: 'NOT_FOUND' }] });
+    }
+    expect((await t.gql(UPDATE, { id, t: 'otp_email' })).body.data.updateOtpRule).toEqual({ otpRule: { emailTemplateId: 'otp_email' }, userErrors: [] });
+  });
+
   test('only admins manage rules', async () => {
     const { key } = await t.keyFor('USER');
     expect((await t.gql('{ otpRules { id } }', {}, { key })).body.errors[0].extensions.code).toBe('FORBIDDEN');
