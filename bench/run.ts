@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { ensureDatabase } from '../src/db/database';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
-import { SCENARIOS, type BenchContext, type Scenario } from './scenarios';
+import { BENCH_TEST_CODE, BENCH_TEST_MOBILE, SCENARIOS, type BenchContext, type Scenario } from './scenarios';
 
 const ROOT = join(__dirname, '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -103,8 +103,9 @@ async function main(): Promise<void> {
 function benchEnv(): Record<string, string> {
   // Abuse limits would throttle a load test; the benchmark measures throughput, so it raises them (documented).
   return {
-    OTP_SEND_LIMIT_PER_RECIPIENT_15M: '1000000', OTP_SEND_LIMIT_PER_RECIPIENT_DAY: '1000000', OTP_SEND_LIMIT_PER_KEY_MINUTE: '100000000',
-    OTP_VERIFY_FAILURE_LIMIT_PER_DAY: '100000000',
+    OTP_SEND_LIMIT_PER_RECIPIENT_15MIN: '100000000', OTP_SEND_LIMIT_PER_RECIPIENT_DAY: '100000000', OTP_SEND_LIMIT_PER_KEY_MINUTE: '100000000',
+    OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY: '100000000',
+    OTP_TEST_RECIPIENTS: `${BENCH_TEST_MOBILE}:${BENCH_TEST_CODE}`,
   };
 }
 

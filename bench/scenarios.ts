@@ -60,6 +60,41 @@ async function addDealRules(ctx: BenchContext, count: number): Promise<void> {
   if (n !== count) throw new Error(`expected ${count} active Deals rules, found ${n}`);
 }
 
+const REPORTS_TO = '00000000-0000-4000-8100-000000000003';
+const KNOWS = '00000000-0000-4000-8100-000000000004';
+/** OTP_TEST_RECIPIENTS in the bench: sends to it skip delivery and always get this code. */
+export const BENCH_TEST_MOBILE = '+919000000000';
+export const BENCH_TEST_CODE = '123456';
+
+const SEND_OTP = `mutation($input: SendOtpInput!) { sendOtp(input: $input) { otpRequest { id status expiresAt } userErrors { code } } }`;
+const VERIFY_OTP = `mutation($input: VerifyOtpInput!) { verifyOtp(input: $input) { verified userErrors { code } } }`;
+const RECORD_CONNECTIONS = `query($id: ID!) { record(id: $id) { id connections(first: 20) { totalCount nodes { label direction status type { name } otherRecord { id label } } } } }`;
+
+/** Parallel GraphQL calls, `concurrency` at a time, for seeding. */
+async function inParallel<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await task(i);
+    }
+  }));
+  return results;
+}
+
+/** Adds connections among `records` with a plain INSERT … SELECT (the exclusion constraint still checks each row). */
+async function addConnections(ctx: BenchContext, records: string[], count: number, offset: number): Promise<void> {
+  const n = records.length;
+  await ctx.sql(
+    `INSERT INTO connections (type_id, source_id, target_id, created_by)
+     SELECT $1, ids[1 + (k % $3)], ids[1 + ((k / $3 + 1 + k % $3) % $3)], '00000000-0000-4000-8000-000000000001'
+       FROM (SELECT $2::uuid[] AS ids) s, generate_series($4::bigint, $4::bigint + $5 - 1) AS k
+      WHERE (k / $3 + 1) % $3 <> 0`,
+    [REPORTS_TO, records, n, offset, count],
+  );
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'ceiling: bare http + INSERT',
@@ -97,5 +132,68 @@ export const SCENARIOS: Scenario[] = [
       await importRows(ctx, 'Contacts', Array.from({ length: 1000 }, (_, i) => ({ firstName: `F${i}`, lastName: `Contact ${i}`, email: `c${i}@example.com` })));
     },
     request: (ctx) => graphql(ctx, `{ records(module: "Contacts", first: 100) { nodes { id label version fields owner { email } } pageInfo { endCursor } } }`),
+  },
+  {
+    name: 'page of 100 records with connections',
+    target: 'app',
+    async setup(ctx) {
+      const people = await importRows(ctx, 'Contacts', Array.from({ length: 200 }, (_, i) => ({ lastName: `Person ${String(i).padStart(3, '0')}` })));
+      await ctx.sql(
+        `INSERT INTO connections (type_id, source_id, target_id, symmetric, created_by)
+         SELECT $1, p.ids[i], p.ids[1 + (i % 200)], true, '00000000-0000-4000-8000-000000000001'
+           FROM (SELECT $2::uuid[] AS ids) p, generate_series(1, 200) AS i`,
+        [KNOWS, people],
+      );
+      await addConnections(ctx, people, 400, 0);
+    },
+    request: (ctx) => graphql(ctx, `{ records(module: "Contacts", first: 100, orderBy: { field: "lastName", direction: ASC }) {
+      nodes { id label connections(first: 10) { totalCount nodes { label direction status type { name inverseName } otherRecord { id module label } } } }
+    } }`),
+  },
+  {
+    name: 'sendOtp',
+    target: 'app',
+    request: (ctx) => graphql(ctx, SEND_OTP, () => ({
+      input: { mobileNo: String(6_000_000_000 + Math.floor(Math.random() * 3_999_999_999)), channels: ['SMS'], source: 'bench', type: 'simple_otp' },
+    })),
+  },
+  {
+    name: 'verifyOtp',
+    target: 'app',
+    async setup(ctx) {
+      const sent = await inParallel(20_000, 50, async () => (await ctx.gql(SEND_OTP, {
+        input: { mobileNo: BENCH_TEST_MOBILE.slice(3), channels: ['SMS'], source: 'bench_verify', type: 'simple_otp' },
+      })).sendOtp.otpRequest.id as string);
+      ctx.state.otpIds = sent;
+      ctx.state.nextOtp = 0;
+    },
+    request: (ctx) => graphql(ctx, VERIFY_OTP, () => ({ input: { otpRequestId: ctx.state.otpIds[ctx.state.nextOtp++ % ctx.state.otpIds.length], code: BENCH_TEST_CODE } })),
+  },
+  {
+    name: 'record.connections among 10^3',
+    target: 'app',
+    async setup(ctx) {
+      await ctx.sql('DELETE FROM connections');
+      ctx.state.crowd = await importRows(ctx, 'Contacts', Array.from({ length: 2000 }, (_, i) => ({ lastName: `Crowd ${i}` })));
+      await addConnections(ctx, ctx.state.crowd, 1000, 0);
+      ctx.state.probe = ctx.state.crowd.slice(0, 50);
+      const [{ n }] = await ctx.sql('SELECT count(*)::int AS n FROM connections');
+      if (n < 900) throw new Error(`expected about 10^3 connections, found ${n}`);
+    },
+    request: (ctx) => graphql(ctx, RECORD_CONNECTIONS, () => ({ id: pick(ctx.state.probe) })),
+  },
+  {
+    name: 'record.connections among 10^6',
+    target: 'app',
+    async setup(ctx) {
+      // 999,000 more among the other records (pairs 2+ apart, so none repeats a pair above): the probed records keep
+      // exactly the connections they had, only the table grows a thousandfold.
+      const others = ctx.state.crowd.slice(50);
+      for (let added = 0; added < 999_000; added += 111_000) await addConnections(ctx, others, 111_000, others.length + added);
+      await ctx.sql('ANALYZE connections');
+      const [{ n }] = await ctx.sql('SELECT count(*)::int AS n FROM connections');
+      if (n < 990_000) throw new Error(`expected about 10^6 connections, found ${n}`);
+    },
+    request: (ctx) => graphql(ctx, RECORD_CONNECTIONS, () => ({ id: pick(ctx.state.probe) })),
   },
 ];
