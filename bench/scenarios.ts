@@ -139,7 +139,7 @@ export const SCENARIOS: Scenario[] = [
     async setup(ctx) {
       const people = await importRows(ctx, 'Contacts', Array.from({ length: 200 }, (_, i) => ({ lastName: `Person ${String(i).padStart(3, '0')}` })));
       await ctx.sql(
-        `INSERT INTO connections (type_id, source_id, target_id, symmetric, created_by)
+        `INSERT INTO connections (type_id, source_id, target_id, "symmetric", created_by)
          SELECT $1, p.ids[i], p.ids[1 + (i % 200)], true, '00000000-0000-4000-8000-000000000001'
            FROM (SELECT $2::uuid[] AS ids) p, generate_series(1, 200) AS i`,
         [KNOWS, people],

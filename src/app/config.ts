@@ -36,7 +36,7 @@ const schema = z.object({
   CORS_ORIGINS: z.string().default(''),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
-  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(5000),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(50000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10000),
   OTP_RULES_LIMIT: z.coerce.number().int().min(0).default(100),
   /** Public base URL of this server (e.g. https://otp.example.com): Twilio status callbacks and their signatures use it. */

@@ -16,6 +16,7 @@ export function queryLimitRules(config: Pick<AppConfig, 'GRAPHQL_MAX_DEPTH' | 'G
   return [
     maxDepthRule({ n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true, ...report }),
     maxAliasesRule({ n: config.GRAPHQL_MAX_ALIASES, ...report }),
-    costLimitRule({ maxCost: config.GRAPHQL_MAX_COST, ignoreIntrospection: true, ...report }),
+    // Linear cost (depth factor 1), list fields multiplied by their `first`: roughly the number of values returned.
+    costLimitRule({ maxCost: config.GRAPHQL_MAX_COST, depthCostFactor: 1, objectCost: 2, scalarCost: 1, ignoreIntrospection: true, ...report }),
   ] as ValidationRule[];
 }
