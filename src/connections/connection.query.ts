@@ -80,9 +80,19 @@ export function statusSql(status: ConnectionStatus): string {
     : `(c.end_date IS NOT NULL AND c.end_date < ${TODAY_SQL})`;
 }
 
-/** The other record of a connection seen from `v.viewer_id`; connections whose other record is soft-deleted are hidden. */
-const OTHER_RECORD_JOIN = `JOIN records o ON o.id = CASE WHEN c.source_id = v.viewer_id THEN c.target_id ELSE c.source_id END
-                             AND o.deleted_at IS NULL`;
+/**
+ * The connections of `v.viewer_id` with their other record, as two branches — where the viewer is the source, and
+ * where it is the target (a self-link only once) — so each is an index scan on (source_id|target_id, created_at, id)
+ * whatever the table's size; one `OR` over both columns made the planner fall back to scanning. Connections whose
+ * other record is soft-deleted are hidden. `extra` (filters, cursor) may refer to `c`, `o` and `v.viewer_id`.
+ */
+function viewerConnectionsSql(select: string, extra: string): string {
+  return `SELECT ${select} FROM connections c JOIN records o ON o.id = c.target_id AND o.deleted_at IS NULL
+           WHERE c.source_id = v.viewer_id ${extra}
+          UNION ALL
+          SELECT ${select} FROM connections c JOIN records o ON o.id = c.source_id AND o.deleted_at IS NULL
+           WHERE c.target_id = v.viewer_id AND c.source_id <> v.viewer_id ${extra}`;
+}
 
 /** One statement for a page of connections of every record in `recordIds`, each with its other record; keyed by lower-case id. */
 export async function loadRecordConnectionSlices(
@@ -94,15 +104,13 @@ export async function loadRecordConnectionSlices(
   const params: unknown[] = [valid, first + 1];
   const position = decodeConnectionCursor(after);
   const cursor = position ? `AND (c.created_at, c.id) > ($${params.push(position[0])}::timestamptz, $${params.push(position[1])}::uuid)` : '';
+  const extra = `${recordFilterSql(filter, params)} ${cursor}`;
   const rows: Array<Record<string, any>> = await db.query(
     `SELECT v.viewer_id, x.*
        FROM unnest($1::uuid[]) AS v(viewer_id)
        CROSS JOIN LATERAL (
-         SELECT ${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, to_jsonb(o) AS other
-           FROM connections c
-           ${OTHER_RECORD_JOIN}
-          WHERE (c.source_id = v.viewer_id OR c.target_id = v.viewer_id) ${recordFilterSql(filter, params)} ${cursor}
-          ORDER BY c.created_at, c.id
+         SELECT * FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, to_jsonb(o) AS other`, extra)}) AS both_sides
+          ORDER BY both_sides.created_at, both_sides.id
           LIMIT $2) AS x`,
     params,
   );
@@ -121,8 +129,7 @@ export async function countRecordConnections(db: Queryable, recordIds: readonly 
   if (valid.length === 0 || filter.typeIds?.length === 0) return counts;
   const params: unknown[] = [valid];
   const rows: Array<{ viewer_id: string; n: number }> = await db.query(
-    `SELECT v.viewer_id, (SELECT count(*)::int FROM connections c ${OTHER_RECORD_JOIN}
-                           WHERE (c.source_id = v.viewer_id OR c.target_id = v.viewer_id) ${recordFilterSql(filter, params)}) AS n
+    `SELECT v.viewer_id, (SELECT count(*)::int FROM (${viewerConnectionsSql('1', recordFilterSql(filter, params))}) AS both_sides) AS n
        FROM unnest($1::uuid[]) AS v(viewer_id)`,
     params,
   );
