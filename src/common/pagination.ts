@@ -13,7 +13,7 @@ export class PageArgs {
   after?: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage: boolean;
@@ -32,7 +32,7 @@ export interface PageSource<T> {
 
 /** A page type named `XPage`, so it never clashes with the domain's `Connection`. */
 export function PageOf<T extends object>(NodeClass: ClassType<object>, name: string) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class Edge {
     @Field(() => String)
     cursor: string;

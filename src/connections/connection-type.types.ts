@@ -25,7 +25,7 @@ export const CONNECTABLE_MODULES = ['Leads', 'Contacts', 'Organizations', 'Vendo
 export const MAX_PROPERTIES = 50;
 export const MAX_OPTIONS = 200;
 
-@ObjectType('ConnectionPropertyDefinition', { description: 'A custom property of the connections of a type.' })
+@ObjectType('ConnectionPropertyDefinition', { simpleResolvers: true, description: 'A custom property of the connections of a type.' })
 export class ConnectionPropertyDefinitionType {
   @Field(() => String, { description: 'The key in `Connection.properties`.' }) key: string;
   @Field(() => String) label: string;
@@ -34,7 +34,7 @@ export class ConnectionPropertyDefinitionType {
   @Field(() => [String], { description: 'Allowed values of a PICKLIST; empty otherwise.' }) options: string[];
 }
 
-@ObjectType('ConnectionType', { description: 'What a connection means, read from each side ("is working at" / "employs"), and between which modules.' })
+@ObjectType('ConnectionType', { simpleResolvers: true, description: 'What a connection means, read from each side ("is working at" / "employs"), and between which modules.' })
 export class ConnectionTypeType {
   @Field(() => ID) id: string;
   @Field(() => String, { description: 'The label read from the source record, e.g. "is working at".' }) name: string;

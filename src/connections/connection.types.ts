@@ -25,7 +25,7 @@ registerEnumType(ConnectionDirection, {
 
 export const MAX_BATCH = 100;
 
-@ObjectType('Connection', { description: 'A typed link between two records, stored once and readable from either side.' })
+@ObjectType('Connection', { simpleResolvers: true, description: 'A typed link between two records, stored once and readable from either side.' })
 export class ConnectionObjectType {
   @Field(() => ID) id: string;
   @Field(() => GraphQLLocalDate, { nullable: true }) startDate: string | null;
@@ -36,7 +36,7 @@ export class ConnectionObjectType {
   @Field(() => Date) updatedAt: Date;
 }
 
-@ObjectType('RecordConnection', { description: 'A connection as seen from one of its two records.' })
+@ObjectType('RecordConnection', { simpleResolvers: true, description: 'A connection as seen from one of its two records.' })
 export class RecordConnectionType {
   @Field(() => ID, {
     description: 'The connection\'s id (for `updateConnection`, `deleteConnection`). Deliberately not `id`: the two sides of one connection are different objects, and client caches must not merge them.',

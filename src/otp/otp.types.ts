@@ -18,7 +18,7 @@ registerEnumType(OtpStatusEnum, { name: 'OtpStatus' });
 export enum DeliveryStatusEnum { QUEUED = 'QUEUED', SENT = 'SENT', DELIVERED = 'DELIVERED', FAILED = 'FAILED' }
 registerEnumType(DeliveryStatusEnum, { name: 'OtpDeliveryStatus' });
 
-@ObjectType('OtpDelivery', { description: 'One message of an OTP on one channel.' })
+@ObjectType('OtpDelivery', { simpleResolvers: true, description: 'One message of an OTP on one channel.' })
 export class OtpDeliveryType {
   @Field(() => ID) id: string;
   @Field(() => OtpChannelEnum) channel: OtpChannelEnum;
@@ -33,7 +33,7 @@ export class OtpDeliveryType {
   @Field(() => Date, { nullable: true }) failedAt: Date | null;
 }
 
-@ObjectType('OtpRequest', { description: 'A one-time passcode sent to someone. The code itself is never readable.' })
+@ObjectType('OtpRequest', { simpleResolvers: true, description: 'A one-time passcode sent to someone. The code itself is never readable.' })
 export class OtpRequestType {
   @Field(() => ID) id: string;
   @Field(() => [OtpChannelEnum]) channels: OtpChannelEnum[];

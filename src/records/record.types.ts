@@ -20,7 +20,7 @@ registerEnumType(FilterOperatorEnum, { name: 'FilterOperator' });
 export enum SortDirection { ASC = 'ASC', DESC = 'DESC' }
 registerEnumType(SortDirection, { name: 'SortDirection' });
 
-@ObjectType('ModuleField')
+@ObjectType('ModuleField', { simpleResolvers: true })
 export class ModuleFieldType {
   @Field(() => String) name: string;
   @Field(() => String) label: string;
@@ -45,7 +45,7 @@ export class ModuleType {
   @Field(() => ClosedStatesType, { nullable: true }) closedStates?: ClosedStatesType | null;
 }
 
-@ObjectType('Record', { description: 'A CRM record: a lead, contact, organization, vendor, deal, case or invoice.' })
+@ObjectType('Record', { simpleResolvers: true, description: 'A CRM record: a lead, contact, organization, vendor, deal, case or invoice.' })
 export class RecordType {
   @Field(() => ID) id: string;
   @Field(() => String) module: string;
