@@ -1,41 +1,15 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './app/config';
+import { loadConfigOrExit, stopOnSignals } from './app/process-lifecycle';
 import { createLogger } from './app/logger';
 import { startApp } from './app/server';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
   const app = await startApp(config, log);
   log.info({ url: app.graphqlUrl, embeddedDatabase: app.db.embedded }, 'countersign is listening');
   printBanner(app.graphqlUrl, app.db.embedded, app.firstAdminKey);
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const force = setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS + 5000);
-    force.unref();
-    app.stop().then(
-      () => { log.info('stopped'); process.exit(0); },
-      (error) => { log.error({ err: error }, 'error while stopping'); process.exit(1); },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(log, 'in-flight requests', config.SHUTDOWN_TIMEOUT_MS, () => app.stop());
 }
 
 /** Human-readable lines for the person who ran `npm start`; the first admin key appears here once and never in the JSON log. */
