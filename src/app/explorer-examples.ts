@@ -145,4 +145,38 @@ mutation VerifyOtp($input: VerifyOtpInput!) {
   }
 }`,
   },
+  {
+    title: 'Define an OTP rule (admins)',
+    query: `mutation DefineRule($input: OtpRuleInput!) {
+  createOtpRule(input: $input) {
+    otpRule { id name sanitizedName acceptedKeys }
+    userErrors { field message code }
+  }
+}`,
+    variables: JSON.stringify({
+      input: {
+        name: 'Deactivate contact', module: 'Contacts', channels: ['SMS'], recipientField: 'mobile',
+        conditions: [{ match: 'ALL', conditions: [{ field: 'contactStatus', operator: 'HAS_CHANGED_TO', value: 'Inactive' }] }],
+      },
+    }, null, 2),
+  },
+  {
+    title: 'Send a rule OTP, then a guarded update',
+    query: `# 1. Send the rule's OTP to the record's recipient
+mutation SendRuleOtp($ruleId: Int!, $id: ID!) {
+  sendRuleOtp(ruleId: $ruleId, recordId: $id) {
+    otpRequest { id maskedMobileNo maskedEmail expiresAt rule { name } }
+    userErrors { field message code }
+  }
+}
+
+# 2. Save with the code (or pass it as fields.OTPRULES_OTP_<id> or the OTPRULES-OTP-<id> header)
+mutation GuardedUpdate($id: ID!, $otp: [OtpInput!]) {
+  updateRecord(id: $id, fields: { contactStatus: "Inactive" }, otp: $otp) {
+    record { id version fields }
+    userErrors { field message code details }
+  }
+}`,
+    variables: JSON.stringify({ ruleId: 1, id: '<contact id>', otp: [{ rule: '1', code: '<code>' }] }, null, 2),
+  },
 ];
