@@ -140,18 +140,23 @@ export class OtpService {
       phantomKey = `${recipients.join('|')}:${command.source}`;
     }
     try {
-      await this.deps.limits.assertCanVerify(recipients);
+      await this.deps.limits.reserveVerifyFailure(recipients);
     } catch (error) {
       if (error instanceof RateLimitedException) this.deps.metrics.otpVerify.inc({ result: 'RATE_LIMITED' });
       throw error;
     }
     if (!row) {
       const left = await this.deps.limits.phantomAttempt(phantomKey);
-      await this.deps.limits.recordVerifyFailure(recipients);
       return left < 0 ? locked() : invalid(left);
     }
-    const result = await this.verifier.check(this.db, row, command.code);
-    if (!result.verified && result.reason === ErrorCode.OTP_INVALID) await this.deps.limits.recordVerifyFailure(recipients);
+    let result: VerifyResult;
+    try {
+      result = await this.verifier.check(this.db, row, command.code);
+    } catch (error) {
+      await this.deps.limits.refundVerifyFailure(recipients);
+      throw error;
+    }
+    if (result.verified || result.reason !== ErrorCode.OTP_INVALID) await this.deps.limits.refundVerifyFailure(recipients);
     return result;
   }
 
