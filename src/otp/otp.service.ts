@@ -309,7 +309,7 @@ export class OtpService {
   private async referenceErrors(raw: Record<string, unknown>): Promise<FieldError[]> {
     const errors: FieldError[] = [];
     const templateId = typeof raw.email_template_id === 'string' ? raw.email_template_id.trim() : '';
-    if (templateId) {
+    if (templateId && !templateId.includes('\u0000')) { // the validator reports a NUL; Postgres would refuse it
       const [template] = await this.db.query(`SELECT * FROM message_templates WHERE id = $1 AND channel = 'EMAIL'`, [templateId.slice(0, 64)]);
       if (!template) {
         errors.push({ key: 'email_template_id', message: 'The selected email template id is invalid.', code: ErrorCode.INVALID });
