@@ -91,6 +91,9 @@ export class DeliveryWorker {
 function describe(error: unknown): string {
   const { name, message } = (error ?? {}) as { name?: string; message?: string };
   if (name === 'TimeoutError' || name === 'AbortError') return 'The provider did not answer in time (timeout).';
+  // fetch hides the network error behind "fetch failed"; keep the reason (ECONNREFUSED, ENOTFOUND, ...)
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  if (message === 'fetch failed' && typeof cause?.code === 'string') return `The provider could not be reached (${cause.code}).`;
   if (typeof message !== 'string') return String(error).slice(0, 1000);
   return message.slice(0, 1000);
 }
