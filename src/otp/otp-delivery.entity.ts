@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { OtpRequestEntity, type OtpChannel } from './otp-request.entity';
 
-export type DeliveryStatus = 'QUEUED' | 'SENT' | 'DELIVERED' | 'FAILED';
+export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'FAILED';
 
 /** One message of one OTP request on one channel, delivered by the queue worker. */
 @Entity({ name: 'otp_deliveries' })

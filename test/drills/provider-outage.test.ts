@@ -43,7 +43,7 @@ async function sendAll(t: TestServer) {
   const id = res.body.data.sendOtp.otpRequest.id;
   const rows = await waitForRows(t, `SELECT d.*, j.retry_count, j.retry_limit, j.retry_backoff, j.state AS job_state
       FROM otp_deliveries d LEFT JOIN pgboss.job j ON j.data->>'deliveryId' = d.id::text WHERE d.otp_request_id = $1`, [id],
-  (r) => r.length === 3 && r.every((d: any) => d.status !== 'QUEUED' && d.job_state === 'completed'), 30_000);
+  (r) => r.length === 3 && r.every((d: any) => !['QUEUED', 'SENDING'].includes(d.status) && d.job_state === 'completed'), 30_000);
   return { email, byChannel: Object.fromEntries(rows.map((r: any) => [r.channel, r])) as Record<string, any> };
 }
 
@@ -84,7 +84,7 @@ test('a provider that fails and then recovers: the retry delivers, once', async 
   const deadline = Date.now() + 20_000;
   while (twilio.received.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   twilio.mode = 'ok';
-  const [delivery] = await waitForRows(t, 'SELECT * FROM otp_deliveries WHERE otp_request_id = $1', [id], (r) => r[0]?.status !== 'QUEUED');
+  const [delivery] = await waitForRows(t, 'SELECT * FROM otp_deliveries WHERE otp_request_id = $1', [id], (r) => r[0] && !['QUEUED', 'SENDING'].includes(r[0].status));
   expect(delivery).toMatchObject({ status: 'SENT', attempts: 2, error: null });
   expect(twilio.received.length - before).toBe(2);
 });
