@@ -1,15 +1,14 @@
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { INTERRUPTED } from '../../src/otp/delivery/delivery-worker';
 import { freePort } from '../support/global-setup';
 import { spawnServer, type ServerProcess } from '../support/process';
 import { createTestDatabase } from '../support/test-database';
 import { freshMobile } from '../otp/otp-helpers';
+import { SlowCountingTwilio } from '../otp/fake-providers';
 
 /**
  * SIGKILL during delivery. The server (a child process) delivers N SMS through a slow fake Twilio that counts what it
@@ -18,29 +17,6 @@ import { freshMobile } from '../otp/otp-helpers';
  * again: it ends FAILED with the "interrupted" reason, as the outcome of a cut call is unknown to the server).
  */
 const N = process.env.DRILLS === 'full' ? 40 : 8;
-const ANSWER_AFTER_MS = 400;
-
-/** A Twilio stand-in that answers each message after a delay and counts messages per recipient. */
-class SlowCountingTwilio {
-  readonly received = new Map<string, number>();
-  pending = 0;
-  private readonly server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const to = new URLSearchParams(body).get('To') ?? '?';
-      this.received.set(to, (this.received.get(to) ?? 0) + 1); // once the provider has the message, it is sent
-      this.pending += 1;
-      setTimeout(() => {
-        this.pending -= 1;
-        if (!res.destroyed) res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ sid: `SM${randomBytes(16).toString('hex')}` }));
-      }, ANSWER_AFTER_MS);
-    });
-  });
-  get total() { return [...this.received.values()].reduce((a, b) => a + b, 0); }
-  async start() { await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r)); return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`; }
-  async stop() { this.server.closeAllConnections(); await new Promise<void>((r) => this.server.close(() => r())); }
-}
 
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -54,7 +30,7 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 
 test(`SIGKILL while ${N} SMS are being delivered: after a restart each message reached the provider exactly once`, async () => {
   const db = await createTestDatabase('crash_delivery');
-  const twilio = new SlowCountingTwilio();
+  const twilio = new SlowCountingTwilio(400);
   const client = new Client({ connectionString: db.url });
   const port = await freePort();
   const key = `cs_admin_${randomBytes(24).toString('base64url')}`;
