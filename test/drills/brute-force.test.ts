@@ -74,4 +74,5 @@ test(`${GUESSES} parallel guesses against one recipient: only ${FAILURE_LIMIT} a
   expect(right.status).toBe(429);
   expect(right.body.data.reason).toBe('RATE_LIMITED');
   expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+  console.log(`brute-force drill: ${GUESSES} parallel guesses, ${codes.filter((c) => c === 'OTP_INVALID').length} counted, ${codes.filter((c) => c === 'RATE_LIMITED').length} RATE_LIMITED`);
 });

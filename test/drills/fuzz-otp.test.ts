@@ -8,6 +8,7 @@ import { SYSTEM } from '../connections/helpers';
  * `npm test` runs a sample; `npm run drills` sets FUZZ_RUNS=10000 (for each of the two properties).
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const TIMEOUT_MS = Math.max(60_000, RUNS * 30); // a generous bound: about 6 ms a run on 2 cores
 const TEST_MOBILE = '9876543210';
 const TEST_EMAIL = 'qa@example.com';
 
@@ -134,6 +135,7 @@ async function post(path: string, raw: string) {
 
 test(`${RUNS} generated REST bodies for send-otp and verify-otp: well-formed answers, no 500, refused requests write nothing`, async () => {
   const seen: Record<number, number> = {};
+  const startedAt = Date.now();
   await fc.assert(fc.asyncProperty(restBody, async ({ path, raw }) => {
     const before = await counts();
     const res = await post(path, raw);
@@ -148,12 +150,13 @@ test(`${RUNS} generated REST bodies for send-otp and verify-otp: well-formed ans
     expect(after.requests).toBe(before.requests + (sent ? 1 : 0));
     if (!sent) expect(after.deliveries).toBe(before.deliveries);
   }), { numRuns: RUNS });
-  console.log(`REST fuzz (${RUNS}): statuses ${JSON.stringify(seen)}`);
+  console.log(`REST fuzz: ${RUNS} bodies in ${((Date.now() - startedAt) / 1000).toFixed(1)} s, statuses ${JSON.stringify(seen)}`);
   await expectStoredRowsValid();
-});
+}, TIMEOUT_MS);
 
 test(`${RUNS} generated GraphQL documents for sendOtp, verifyOtp and createConnection: well-formed answers, refused ones write nothing`, async () => {
   const seen: Record<string, number> = {};
+  const startedAt = Date.now();
   await fc.assert(fc.asyncProperty(gqlBody, async ({ kind, body }) => {
     const before = await counts();
     const res = await post('/graphql', JSON.stringify(body));
@@ -172,9 +175,9 @@ test(`${RUNS} generated GraphQL documents for sendOtp, verifyOtp and createConne
     expect(after.connections).toBe(before.connections + (ok && kind === 'connection' ? 1 : 0));
     if (!(ok && kind === 'send')) expect(after.deliveries).toBe(before.deliveries);
   }), { numRuns: RUNS });
-  console.log(`GraphQL fuzz (${RUNS}): outcomes ${JSON.stringify(seen)}`);
+  console.log(`GraphQL fuzz: ${RUNS} documents in ${((Date.now() - startedAt) / 1000).toFixed(1)} s, outcomes ${JSON.stringify(seen)}`);
   await expectStoredRowsValid();
-});
+}, TIMEOUT_MS);
 
 /** Whatever was accepted is valid: each OTP request has a recipient, channels, a code hash and a sane expiry; each connection joins existing records. */
 async function expectStoredRowsValid() {
