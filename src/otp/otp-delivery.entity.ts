@@ -7,6 +7,7 @@ export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'FAIL
 @Entity({ name: 'otp_deliveries' })
 @Index('IDX_otp_deliveries_request', ['otpRequestId', 'createdAt'])
 @Index('IDX_otp_deliveries_provider_message', ['provider', 'providerMessageId'])
+@Index('IDX_otp_deliveries_sending', ['updatedAt'], { where: `"status" = 'SENDING'` })
 export class OtpDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
