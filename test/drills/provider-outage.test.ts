@@ -1,3 +1,5 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { freePort } from '../support/global-setup';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { FakeHttpProvider, FakeSmtpServer } from '../otp/fake-providers';
@@ -13,6 +15,9 @@ const twilio = new FakeHttpProvider((n) => ({ sid: `SM${String(n).padStart(32, '
 const whatsapp = new FakeHttpProvider((n) => ({ messages: [{ id: `wamid.OUTAGE${n}` }] }));
 const smtp = new FakeSmtpServer();
 let closedPort: number;
+/** An SMTP server that accepts connections and never says a word (a hung mail server). */
+const silentSockets = new Set<net.Socket>();
+const silentSmtp = net.createServer((socket) => { silentSockets.add(socket); socket.on('close', () => silentSockets.delete(socket)); });
 let urls: { twilio: string; whatsapp: string; smtp: string };
 const servers: TestServer[] = [];
 
@@ -29,10 +34,13 @@ beforeAll(async () => {
   closedPort = await freePort(); // nothing listens there: connection refused
   const [twilioUrl, whatsappUrl, smtpUrl] = await Promise.all([twilio.start(), whatsapp.start(), smtp.start()]);
   urls = { twilio: twilioUrl, whatsapp: `${whatsappUrl}/v21.0`, smtp: smtpUrl };
+  await new Promise<void>((resolve) => silentSmtp.listen(0, '127.0.0.1', resolve));
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
   await Promise.all([twilio.stop(), whatsapp.stop(), smtp.stop()]);
+  silentSockets.forEach((socket) => socket.destroy());
+  await new Promise((resolve) => silentSmtp.close(resolve));
 });
 
 async function sendAll(t: TestServer) {
@@ -73,6 +81,18 @@ test('SMTP server down while SMS and WhatsApp are up: email FAILED with the reas
   expect(byChannel.EMAIL.error).toMatch(/ECONNREFUSED/);
   expect(byChannel.SMS).toMatchObject({ status: 'SENT', attempts: 1, provider: 'twilio' });
   expect(byChannel.WHATSAPP).toMatchObject({ status: 'SENT', attempts: 1, provider: 'meta' });
+}, 60_000);
+
+test('SMTP server hangs (never greets): email FAILED with a timeout after the retries, SMS SENT', async () => {
+  twilio.mode = 'ok';
+  const port = (silentSmtp.address() as AddressInfo).port;
+  const t = await startTestServer('provider_outage_c', env({ ...urls, smtp: `smtp://mailer:mail-secret@127.0.0.1:${port}` }));
+  servers.push(t);
+  const { byChannel } = await sendAll(t);
+  expect(byChannel.EMAIL).toMatchObject({ status: 'FAILED', attempts: RETRY_LIMIT + 1, provider: 'smtp', code_sealed: null, retry_count: RETRY_LIMIT });
+  expect(byChannel.EMAIL.error).toMatch(/greeting|timeout|timed out/i);
+  expect(byChannel.SMS).toMatchObject({ status: 'SENT', attempts: 1 });
+  expect(byChannel.WHATSAPP).toMatchObject({ status: 'SENT', attempts: 1 });
 }, 60_000);
 
 test('a provider that fails and then recovers: the retry delivers, once', async () => {
