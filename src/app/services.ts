@@ -101,6 +101,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     [MessageTemplateResolver, new MessageTemplateResolver(messageTemplates)],
   ]);
   let providers: ReturnType<typeof createProviders> | null = null;
+  let interruptedSweep: NodeJS.Timeout | null = null;
   return {
     users,
     apiKeys,
@@ -126,8 +127,15 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
       providers = createProviders(config, log);
       const worker = new DeliveryWorker(db, providers, hasher, metrics, log.child({ component: 'otp-delivery' }));
       await queue.work((job) => worker.deliver(job));
+      // a SENDING delivery older than any live provider call belongs to a process that died during it
+      const graceMs = config.OTP_PROVIDER_TIMEOUT_MS * 2 + 1000;
+      interruptedSweep = setInterval(() => {
+        worker.settleInterrupted(graceMs).catch((error) => log.warn({ err: error }, 'could not settle interrupted OTP deliveries'));
+      }, Math.max(1000, config.OTP_PROVIDER_TIMEOUT_MS));
+      interruptedSweep.unref();
     },
     async stop() {
+      if (interruptedSweep) clearInterval(interruptedSweep);
       await queue.stop();
       providers?.close();
       await notifications.stop();

@@ -1,12 +1,13 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { OtpRequestEntity, type OtpChannel } from './otp-request.entity';
 
-export type DeliveryStatus = 'QUEUED' | 'SENT' | 'DELIVERED' | 'FAILED';
+export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'FAILED';
 
 /** One message of one OTP request on one channel, delivered by the queue worker. */
 @Entity({ name: 'otp_deliveries' })
 @Index('IDX_otp_deliveries_request', ['otpRequestId', 'createdAt'])
 @Index('IDX_otp_deliveries_provider_message', ['provider', 'providerMessageId'])
+@Index('IDX_otp_deliveries_sending', ['updatedAt'], { where: `"status" = 'SENDING'` })
 export class OtpDeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -45,18 +45,27 @@ export class OtpLimits {
     }
   }
 
-  /** Refuses verification for a recipient who failed too often today. */
-  async assertCanVerify(recipients: string[]): Promise<void> {
+  /**
+   * Takes one failure from each recipient's daily verify budget before the code is checked, so parallel guesses can
+   * never overrun it (a check-then-count would let every guess in flight through); throws RATE_LIMITED when spent.
+   * Give the point back with `refundVerifyFailure` when the verification did not fail.
+   */
+  async reserveVerifyFailure(recipients: string[]): Promise<void> {
+    const taken: string[] = [];
     for (const recipient of recipients) {
-      const state = await this.verifyFailures.get(recipient);
-      if (state && state.consumedPoints >= this.verifyFailures.points) {
-        throw new RateLimitedException(seconds(state.msBeforeNext), 'Too many failed verifications for this recipient.');
+      try {
+        await this.verifyFailures.consume(recipient);
+        taken.push(recipient);
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error;
+        await this.refundVerifyFailure([...taken, recipient]); // a refused guess is not a counted failure
+        throw new RateLimitedException(seconds(error.msBeforeNext), 'Too many failed verifications for this recipient.');
       }
     }
   }
 
-  async recordVerifyFailure(recipients: string[]): Promise<void> {
-    for (const recipient of recipients) await this.verifyFailures.consume(recipient).catch(ignoreRejection);
+  async refundVerifyFailure(recipients: string[]): Promise<void> {
+    for (const recipient of recipients) await this.verifyFailures.reward(recipient);
   }
 
   /** Counts a guess against a recipient with no pending OTP; returns how many "attempts" it has left. */

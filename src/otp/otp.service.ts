@@ -142,18 +142,23 @@ export class OtpService {
       phantomKey = `${recipients.join('|')}:${command.source}`;
     }
     try {
-      await this.deps.limits.assertCanVerify(recipients);
+      await this.deps.limits.reserveVerifyFailure(recipients);
     } catch (error) {
       if (error instanceof RateLimitedException) this.deps.metrics.otpVerify.inc({ result: 'RATE_LIMITED' });
       throw error;
     }
     if (!row) {
       const left = await this.deps.limits.phantomAttempt(phantomKey);
-      await this.deps.limits.recordVerifyFailure(recipients);
       return left < 0 ? locked() : invalid(left);
     }
-    const result = await this.verifier.check(this.db, row, command.code);
-    if (!result.verified && result.reason === ErrorCode.OTP_INVALID) await this.deps.limits.recordVerifyFailure(recipients);
+    let result: VerifyResult;
+    try {
+      result = await this.verifier.check(this.db, row, command.code);
+    } catch (error) {
+      await this.deps.limits.refundVerifyFailure(recipients);
+      throw error;
+    }
+    if (result.verified || result.reason !== ErrorCode.OTP_INVALID) await this.deps.limits.refundVerifyFailure(recipients);
     return result;
   }
 
@@ -306,7 +311,7 @@ export class OtpService {
   private async referenceErrors(raw: Record<string, unknown>): Promise<FieldError[]> {
     const errors: FieldError[] = [];
     const templateId = typeof raw.email_template_id === 'string' ? raw.email_template_id.trim() : '';
-    if (templateId) {
+    if (templateId && !templateId.includes('\u0000')) { // the validator reports a NUL; Postgres would refuse it
       const [template] = await this.db.query(`SELECT * FROM message_templates WHERE id = $1 AND channel = 'EMAIL'`, [templateId.slice(0, 64)]);
       if (!template) {
         errors.push({ key: 'email_template_id', message: 'The selected email template id is invalid.', code: ErrorCode.INVALID });

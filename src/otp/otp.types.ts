@@ -15,8 +15,11 @@ export enum OtpStatusEnum {
 }
 registerEnumType(OtpStatusEnum, { name: 'OtpStatus' });
 
-export enum DeliveryStatusEnum { QUEUED = 'QUEUED', SENT = 'SENT', DELIVERED = 'DELIVERED', FAILED = 'FAILED' }
-registerEnumType(DeliveryStatusEnum, { name: 'OtpDeliveryStatus' });
+export enum DeliveryStatusEnum { QUEUED = 'QUEUED', SENDING = 'SENDING', SENT = 'SENT', DELIVERED = 'DELIVERED', FAILED = 'FAILED' }
+registerEnumType(DeliveryStatusEnum, {
+  name: 'OtpDeliveryStatus',
+  valuesConfig: { SENDING: { description: 'The provider is being called (never repeated: a call cut by a crash ends FAILED).' } },
+});
 
 @ObjectType('OtpDelivery', { simpleResolvers: true, description: 'One message of an OTP on one channel.' })
 export class OtpDeliveryType {

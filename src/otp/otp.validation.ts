@@ -89,6 +89,10 @@ class Checker {
       return null;
     }
     const text = String(value).trim();
+    if (text.includes('\u0000')) {
+      this.fail(key, `The ${attributeName(key)} field must not contain NUL characters.`);
+      return null;
+    }
     if (text.length > maxLength) {
       this.fail(key, `The ${attributeName(key)} field must not be greater than ${maxLength} characters.`);
       return null;
@@ -240,6 +244,7 @@ function templateAttributes(c: Checker, value: unknown): Record<string, string> 
   for (const [name, v] of entries) {
     const key = `email_template_attributes.${name}`;
     if (typeof v !== 'string' && typeof v !== 'number') c.fail(key, `The ${attributeName('email_template_attributes')}.${name} field must be a string.`);
+    else if (name.includes('\u0000') || String(v).includes('\u0000')) c.fail(key, `The ${attributeName('email_template_attributes')} field must not contain NUL characters.`);
     else if (String(v).length > 1000) c.fail(key, `The ${attributeName('email_template_attributes')}.${name} field must not be greater than 1000 characters.`);
     else attributes[name] = String(v);
   }

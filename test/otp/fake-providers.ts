@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
@@ -93,4 +94,28 @@ export class FakeSmtpServer {
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** A Twilio stand-in that answers each message after a delay and counts messages per recipient. */
+export class SlowCountingTwilio {
+  constructor(private readonly answerAfterMs: number) {}
+
+  readonly received = new Map<string, number>();
+  pending = 0;
+  private readonly server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const to = new URLSearchParams(body).get('To') ?? '?';
+      this.received.set(to, (this.received.get(to) ?? 0) + 1); // once the provider has the message, it is sent
+      this.pending += 1;
+      setTimeout(() => {
+        this.pending -= 1;
+        if (!res.destroyed) res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ sid: `SM${randomBytes(16).toString('hex')}` }));
+      }, this.answerAfterMs);
+    });
+  });
+  get total() { return [...this.received.values()].reduce((a, b) => a + b, 0); }
+  async start() { await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r)); return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`; }
+  async stop() { this.server.closeAllConnections(); await new Promise<void>((r) => this.server.close(() => r())); }
 }

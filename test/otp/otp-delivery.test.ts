@@ -39,7 +39,7 @@ async function send(input: Record<string, unknown>) {
 
 function deliveriesSettled(id: string, count = 1) {
   return waitForRows(t, `SELECT * FROM otp_deliveries WHERE otp_request_id = $1 ORDER BY created_at`, [id],
-    (rows) => rows.length === count && rows.every((r: any) => r.status !== 'QUEUED'));
+    (rows) => rows.length === count && rows.every((r: any) => !['QUEUED', 'SENDING'].includes(r.status)));
 }
 
 async function verifies(id: string, code: string): Promise<boolean> {

@@ -42,9 +42,9 @@ test('jobs queued while no worker runs are delivered after the next start; cance
     DATA_DIR: mkdtempSync(join(tmpdir(), 'countersign-test-data-')),
     ...TWILIO, TWILIO_BASE_URL: twilioUrl,
   }));
-  const [delivered] = await waitForRows(t, 'SELECT * FROM otp_deliveries WHERE otp_request_id = $1', [pending.id], (rows) => rows[0]?.status !== 'QUEUED');
+  const [delivered] = await waitForRows(t, 'SELECT * FROM otp_deliveries WHERE otp_request_id = $1', [pending.id], (rows) => rows[0] && !['QUEUED', 'SENDING'].includes(rows[0].status));
   expect(delivered).toMatchObject({ status: 'SENT', attempts: 1, provider: 'twilio' });
-  const [skipped] = await waitForRows(t, 'SELECT * FROM otp_deliveries WHERE otp_request_id = $1', [canceled.id], (rows) => rows[0]?.status !== 'QUEUED');
+  const [skipped] = await waitForRows(t, 'SELECT * FROM otp_deliveries WHERE otp_request_id = $1', [canceled.id], (rows) => rows[0] && !['QUEUED', 'SENDING'].includes(rows[0].status));
   expect(skipped).toMatchObject({ status: 'FAILED', error: 'The OTP request was no longer pending when its turn came.', code_sealed: null });
   expect(twilio.received).toHaveLength(1);
 });

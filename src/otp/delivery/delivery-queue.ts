@@ -17,10 +17,12 @@ export interface DeliveryJob {
 export class DeliveryQueue {
   private readonly boss: PgBoss;
   private started: Promise<void> | null = null;
+  /** pg-boss queries and delivery handlers still running (pg-boss does not await its own job completions). */
+  private inFlight = 0;
 
   constructor(pool: Pool, private readonly config: AppConfig, private readonly log: Logger) {
     this.boss = new PgBoss({
-      db: { executeSql: (text, values) => pool.query(text, values) },
+      db: { executeSql: (text, values) => this.track(pool.query(text, values)) },
       schedule: false,
       // jobs stuck "active" by a killed process are retried after this
       expireInSeconds: Math.max(60, Math.ceil(config.OTP_PROVIDER_TIMEOUT_MS / 1000) * 3),
@@ -59,13 +61,23 @@ export class DeliveryQueue {
   /** Runs `handler` for each job; a throw makes pg-boss retry with backoff until the retry limit. */
   async work(handler: (job: PgBoss.JobWithMetadata<DeliveryJob>) => Promise<void>): Promise<void> {
     await this.start();
-    await this.boss.work<DeliveryJob>(DELIVERY_QUEUE, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => handler(job));
+    await this.boss.work<DeliveryJob>(DELIVERY_QUEUE, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => this.track(handler(job)));
   }
 
   /** Lets running jobs finish (up to the shutdown timeout), then stops polling. */
   async stop(): Promise<void> {
     if (!this.started) return;
     await this.started.catch(() => undefined);
-    await this.boss.stop({ graceful: true, close: false, wait: true, timeout: Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS) });
+    const timeout = Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS);
+    const deadline = Date.now() + timeout;
+    await this.boss.stop({ graceful: true, close: false, wait: true, timeout });
+    // pg-boss marks a finished job complete without awaiting it, and a fetch under way at stop may still hand over a
+    // job: wait for those, or the pool closes under them (an unhandled "Cannot use a pool after calling end")
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    return work.finally(() => { this.inFlight -= 1; });
   }
 }

@@ -11,6 +11,8 @@ import { renderHtml, renderText } from '../templates/render';
 import type { DeliveryJob } from './delivery-queue';
 import type { OutgoingMessage, ProviderSet } from './providers';
 
+export const INTERRUPTED = 'The server stopped during the provider call; the provider may or may not have sent the message, so it was not sent again.';
+
 /** Delivers one queued message: renders it, calls the channel's provider, and records the outcome on the delivery. */
 export class DeliveryWorker {
   constructor(
@@ -29,6 +31,11 @@ export class DeliveryWorker {
         WHERE d.id = $1`,
       [job.data.deliveryId],
     );
+    if (row?.status === 'SENDING') {
+      // the job's previous run stopped during its provider call (a killed process): never call the provider twice
+      await this.finish(row.id, 'FAILED', { error: INTERRUPTED });
+      return;
+    }
     if (!row || row.status !== 'QUEUED' || !row.code_sealed) return; // already handled, or the request is gone
     const delivery = toOtpDeliveryEntity(row);
     if (row.request_status !== 'PENDING' || row.request_expires_at.getTime() <= Date.now()) {
@@ -39,6 +46,10 @@ export class DeliveryWorker {
     const end = this.metrics.otpDeliveryDuration.startTimer({ channel: delivery.channel, provider: provider.name });
     try {
       const message = await this.render(delivery.channel, delivery.recipient, this.hasher.unseal(delivery.codeSealed!), row);
+      // recorded before the call, so a crash during it is known afterwards and the message is not sent again
+      const [claimed] = await queryRows(this.db,
+        `UPDATE otp_deliveries SET status = 'SENDING', updated_at = now() WHERE id = $1 AND status = 'QUEUED' RETURNING id`, [delivery.id]);
+      if (!claimed) return;
       const { messageId } = await provider.send(message);
       await this.finish(delivery.id, 'SENT', { providerMessageId: messageId, provider: provider.name });
       end({ outcome: 'sent' });
@@ -51,9 +62,26 @@ export class DeliveryWorker {
         await this.finish(delivery.id, 'FAILED', { error: reason, provider: provider.name });
         return;
       }
-      await this.db.query(`UPDATE otp_deliveries SET attempts = attempts + 1, error = $2, updated_at = now() WHERE id = $1`, [delivery.id, reason]);
+      await this.db.query(
+        `UPDATE otp_deliveries SET status = 'QUEUED', attempts = attempts + 1, error = $2, updated_at = now() WHERE id = $1 AND status IN ('QUEUED', 'SENDING')`,
+        [delivery.id, reason]);
       throw error;
     }
+  }
+
+  /**
+   * Settles deliveries left SENDING by a process that died during the provider call. A live call ends within the
+   * provider timeout, so a SENDING row older than `graceMs` has no one working on it; whether the provider got the
+   * message is unknown, and it is not sent again (a duplicate code is worse than a resend the user asks for).
+   */
+  async settleInterrupted(graceMs: number): Promise<number> {
+    const rows = await queryRows(this.db,
+      `UPDATE otp_deliveries
+          SET status = 'FAILED', attempts = attempts + 1, code_sealed = NULL, error = $2, failed_at = now(), updated_at = now()
+        WHERE status = 'SENDING' AND updated_at < now() - make_interval(secs => $1::double precision / 1000) RETURNING id`,
+      [graceMs, INTERRUPTED]);
+    if (rows.length) this.log.warn({ deliveryIds: rows.map((r) => r.id as string) }, 'OTP deliveries interrupted during the provider call were marked FAILED');
+    return rows.length;
   }
 
   private async finish(id: string, status: 'SENT' | 'FAILED', outcome: { providerMessageId?: string | null; provider?: string; error?: string }): Promise<void> {
@@ -63,7 +91,7 @@ export class DeliveryWorker {
               provider = COALESCE($3::varchar, provider), provider_message_id = $4::varchar, error = $5::text,
               sent_at = CASE WHEN $2::varchar = 'SENT' THEN now() ELSE sent_at END,
               failed_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE failed_at END
-        WHERE id = $1 AND status = 'QUEUED' RETURNING id`,
+        WHERE id = $1 AND status IN ('QUEUED', 'SENDING') RETURNING id`,
       [id, status, outcome.provider ?? null, outcome.providerMessageId ?? null, outcome.error ?? null],
     );
   }
@@ -91,6 +119,9 @@ export class DeliveryWorker {
 function describe(error: unknown): string {
   const { name, message } = (error ?? {}) as { name?: string; message?: string };
   if (name === 'TimeoutError' || name === 'AbortError') return 'The provider did not answer in time (timeout).';
+  // fetch hides the network error behind "fetch failed"; keep the reason (ECONNREFUSED, ENOTFOUND, ...)
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  if (message === 'fetch failed' && typeof cause?.code === 'string') return `The provider could not be reached (${cause.code}).`;
   if (typeof message !== 'string') return String(error).slice(0, 1000);
   return message.slice(0, 1000);
 }
