@@ -3,6 +3,7 @@ import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { UserEntity, type UserRole } from './user.entity';
 import { Authenticator } from './authenticator';
+import { isEmailAddress } from '../common/email';
 
 export interface UserChanges {
   email?: string | null;
@@ -12,7 +13,6 @@ export interface UserChanges {
   active?: boolean | null;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export class UserService {
   /** `onAuthChange` runs after a committed change that may invalidate cached principals of this instance. */
@@ -53,7 +53,7 @@ export class UserService {
     const changes: Partial<UserEntity> = {};
     if (input.email != null || creating) {
       const email = (input.email ?? '').trim().toLowerCase();
-      if (!EMAIL.test(email) || email.length > 254) errors.push(new UserError(ErrorCode.INVALID, 'The email must be a valid email address.', ['email']));
+      if (!isEmailAddress(email)) errors.push(new UserError(ErrorCode.INVALID, 'The email must be a valid email address.', ['email']));
       changes.email = email;
     }
     if (input.name != null || creating) {

@@ -3,6 +3,7 @@ import { isUuid } from '../common/ids';
 import type { OtpChannel, OtpCodeType } from './otp-request.entity';
 import { codeTypeOf, normaliseCode } from './codes';
 import { toE164 } from './recipients';
+import { isEmailAddress } from '../common/email';
 
 /**
  * The one validator behind GraphQL `sendOtp`/`verifyOtp` and REST `/api/send-otp`/`/api/verify-otp`. It reads the
@@ -21,7 +22,6 @@ export const CODE_TYPES: OtpCodeType[] = ['NUMERIC', 'ALPHABETIC', 'ALPHANUMERIC
 export const OTP_TYPES = ['simple_otp'];
 export const MIN_CODE_LENGTH = 4;
 export const MAX_CODE_LENGTH = 10;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_TEMPLATE_ATTRIBUTES = 50;
 
 export interface SendOtpCommand {
@@ -155,7 +155,7 @@ class Checker {
   email(key: string): string | null {
     const text = this.text(key, 254);
     if (text === null) return null;
-    if (!EMAIL.test(text)) {
+    if (!isEmailAddress(text)) {
       this.fail(key, `The ${attributeName(key)} field must be a valid email address.`);
       return null;
     }

@@ -2,8 +2,8 @@ import { ErrorCode, UserError } from '../common/errors';
 import { isUuid } from '../common/ids';
 import type { FieldDefinition, ModuleDefinition } from './modules';
 import type { RecordFields } from './record.entity';
+import { isEmailAddress } from '../common/email';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[0-9][0-9 ()\-.]{5,24}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DEFAULT_TEXT_LIMIT = 255;
@@ -66,7 +66,7 @@ function normaliseValue(definition: FieldDefinition, raw: unknown): Normalised {
     case 'email': {
       if (typeof raw !== 'string') return { error: 'must be an email address.' };
       const value = raw.trim();
-      return EMAIL.test(value) && value.length <= 254 ? { value } : { error: 'must be a valid email address.' };
+      return isEmailAddress(value) ? { value } : { error: 'must be a valid email address.' };
     }
     case 'phone': {
       if (typeof raw !== 'string') return { error: 'must be a phone number given as text.' };
