@@ -51,6 +51,9 @@ export class RecordService {
 
   async page(module: ModuleDefinition, filters: RecordFilter[], orderBy: RecordOrder, first: number, after: string | null | undefined, includeDeleted: boolean): Promise<PageSource<RecordEntity>> {
     const query = new RecordQuery(module, filters, orderBy, includeDeleted);
+    // The count needs only the filters' parameters; the page adds the cursor's after them.
+    const countSql = query.countSql();
+    const countParams = [...query.params];
     const rows: Array<Record<string, any>> = await this.db.query(query.pageSql(first, after), query.params);
     const cursors = new Map<RecordEntity, string>();
     const records = rows.map((row) => {
@@ -58,12 +61,11 @@ export class RecordService {
       cursors.set(record, query.cursorOf({ id: row.id, sort_value: row.sort_value }));
       return record;
     });
-    const countQuery = new RecordQuery(module, filters, orderBy, includeDeleted);
     return {
       rows: records,
       first,
       cursorOf: (record) => cursors.get(record)!,
-      count: async () => (await this.db.query(countQuery.countSql(), countQuery.params))[0].count,
+      count: async () => (await this.db.query(countSql, countParams))[0].count,
     };
   }
 
