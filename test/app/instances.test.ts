@@ -1,4 +1,5 @@
 import { startTestServer, type TestServer } from '../support/test-server';
+import { until } from '../support/poll';
 
 let a: TestServer;
 let b: TestServer;
@@ -11,45 +12,36 @@ afterAll(async () => {
   await a.close();
 });
 
-/** Polls until `check` holds; `ms` only bounds a failing test (LISTEN/NOTIFY makes it a few milliseconds). */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    if (await check()) return Date.now() - started;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`not true within ${ms} ms`);
-}
-
 test('a key revoked through one instance stops working on the other at once, though the other had it cached', async () => {
   const { key, userId } = await a.keyFor('USER');
   expect((await b.gql('{ me { id } }', {}, { key })).body.data.me.id).toBe(userId); // now cached by b
   const [{ id }] = await a.sql('SELECT id FROM api_keys WHERE user_id = $1', [userId]);
   await a.gql('mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id } } }', { id });
-  await within(5000, async () => (await b.gql('{ me { id } }', {}, { key })).status === 401);
+  await until('the other instance to see the change', async () => (await b.gql('{ me { id } }', {}, { key })).status === 401, 5000);
 });
 
 test('a role changed through one instance applies on the other', async () => {
   const { key, userId } = await a.keyFor('USER');
   expect((await b.gql('{ users { id } }', {}, { key })).body.errors[0].extensions.code).toBe('FORBIDDEN');
   await a.gql('mutation($id: ID!) { updateUser(id: $id, input: { role: ADMIN }) { user { role } } }', { id: userId });
-  await within(5000, async () => !(await b.gql('{ users { id } }', {}, { key })).body.errors);
+  await until('the other instance to see the change', async () => !(await b.gql('{ users { id } }', {}, { key })).body.errors, 5000);
 });
 
 test('an OTP rule created through one instance is in the other instance\'s rule cache without a restart', async () => {
   const created = await a.gql(`mutation { createOtpRule(input: { name: "Cross instance", module: "Cases", channels: [EMAIL],
     conditions: [{ match: ALL, conditions: [{ field: "status", operator: HAS_CHANGED_TO, value: "Closed" }] }] }) { otpRule { id } userErrors { message } } }`);
   const id = created.body.data.createOtpRule.otpRule.id;
-  await within(5000, async () => (await b.app.services.otpRules.cachedRules('Cases')).some((r) => r.id === id));
+  await until('the other instance to see the change', async () => (await b.app.services.otpRules.cachedRules('Cases')).some((r) => r.id === id), 5000);
 });
 
 test('a rule created through one instance guards saves through the other', async () => {
   const record = (await b.gql('mutation { createRecord(module: "Cases", fields: { title: "Guarded elsewhere", status: "Open" }) { record { id } } }')).body.data.createRecord.record;
-  await a.gql(`mutation { createOtpRule(input: { name: "Close case elsewhere", module: "Cases", channels: [EMAIL],
+  const created = await a.gql(`mutation { createOtpRule(input: { name: "Close case elsewhere", module: "Cases", channels: [EMAIL],
     conditions: [{ match: ALL, conditions: [{ field: "status", operator: HAS_CHANGED_TO, value: "Resolved" }] }] }) { otpRule { id } } }`);
-  await within(5000, async () => {
-    const res = await b.gql('mutation($id: ID!) { updateRecord(id: $id, fields: { status: "Resolved" }) { record { id } userErrors { code } } }', { id: record.id });
-    return res.body.data.updateRecord.userErrors[0]?.code === 'OTP_REQUIRED';
-  });
+  const ruleId = created.body.data.createOtpRule.otpRule.id;
+  // Polling with saves would let an early one through (and then the transition no longer matches): wait for b's cache.
+  await until('the other instance to load the rule', async () => (await b.app.services.otpRules.cachedRules('Cases')).some((r) => r.id === ruleId), 5000);
+  const res = await b.gql('mutation($id: ID!) { updateRecord(id: $id, fields: { status: "Resolved" }) { record { id } userErrors { code } } }', { id: record.id });
+  expect(res.body.data.updateRecord.userErrors.map((e: { code: string }) => e.code)).toEqual(['OTP_REQUIRED']);
   expect((await b.sql('SELECT fields FROM records WHERE id = $1', [record.id]))[0].fields.status).toBe('Open');
 });

@@ -9,6 +9,7 @@ import { spawnServer, type ServerProcess } from '../support/process';
 import { createTestDatabase } from '../support/test-database';
 import { freshMobile } from '../otp/otp-helpers';
 import { SlowCountingTwilio } from '../otp/fake-providers';
+import { until } from '../support/poll';
 
 /**
  * SIGKILL during delivery. The server (a child process) delivers N SMS through a slow fake Twilio that counts what it
@@ -17,16 +18,6 @@ import { SlowCountingTwilio } from '../otp/fake-providers';
  * again: it ends FAILED with the "interrupted" reason, as the outcome of a cut call is unknown to the server).
  */
 const N = process.env.DRILLS === 'full' ? 40 : 8;
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test(`SIGKILL while ${N} SMS are being delivered: after a restart each message reached the provider exactly once`, async () => {
   const db = await createTestDatabase('crash_delivery');

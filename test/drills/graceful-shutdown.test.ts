@@ -8,6 +8,7 @@ import { freePort } from '../support/global-setup';
 import { createTestDatabase } from '../support/test-database';
 import { SlowCountingTwilio } from '../otp/fake-providers';
 import { freshMobile } from '../otp/otp-helpers';
+import { until } from '../support/poll';
 
 const CONCURRENT = 20;
 
@@ -78,14 +79,6 @@ function heldSend(port: number, key: string, mobile: string) {
   });
   req.flushHeaders();
   return { accepted, done, release: () => req.end(body) };
-}
-
-async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 test(`SIGTERM with ${QUEUED_SENDS} deliveries queued and ${HELD_SENDS} sends in flight: the running delivery finishes, the rest wait for the next start, none lost or repeated`, async () => {

@@ -1,4 +1,5 @@
 import type { TestServer } from '../support/test-server';
+import { until } from '../support/poll';
 
 export const SEND = `mutation($input: SendOtpInput!) {
   sendOtp(input: $input) {
@@ -38,12 +39,11 @@ export async function sendSms(t: TestServer, extra: Record<string, unknown> = {}
 
 /** Polls the database (bounded) until `predicate` holds for the rows `sql` returns. */
 export async function waitForRows<T = any>(t: TestServer, sql: string, params: unknown[], predicate: (rows: T[]) => boolean, timeoutMs = 20000): Promise<T[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = await t.sql<T>(sql, params);
-    if (predicate(rows)) return rows;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting on: ${sql} → ${JSON.stringify(rows)}`);
-    await new Promise((r) => setTimeout(r, 100));
+  let last: T[] = [];
+  try {
+    return await until(sql, async () => { last = await t.sql<T>(sql, params); return predicate(last) && last; }, timeoutMs);
+  } catch {
+    throw new Error(`Timed out waiting on: ${sql} → ${JSON.stringify(last)}`);
   }
 }
 
