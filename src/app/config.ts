@@ -103,6 +103,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (value.NODE_ENV === 'production' && !value.SECRET_KEY) {
     throw new ConfigError('Invalid configuration: SECRET_KEY is required when NODE_ENV=production');
   }
+  // A key generated into each instance's own DATA_DIR would make codes sent through one instance fail on another.
+  if (value.DATABASE_URL && !value.SECRET_KEY) {
+    throw new ConfigError('Invalid configuration: SECRET_KEY is required when DATABASE_URL is set (every instance on that database must use the same key)');
+  }
   const missing = missingProviderSettings(value);
   if (missing.length) throw new ConfigError(missing.map((line) => `Invalid configuration: ${line}`).join('\n'));
   return {

@@ -5,13 +5,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadConfig } from '../app/config';
+import { loadConfigOrExit } from '../app/process-lifecycle';
 import { ensureDatabase } from './database';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   let url = config.DATABASE_URL;
   let stop: (() => Promise<void>) | null = null;
   if (!url) {

@@ -9,7 +9,7 @@ afterAll(() => t.close());
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'cli.ts'), ...args], {
     cwd: join(__dirname, '..', '..'),
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.databaseUrl, MIGRATIONS_RUN: 'false' },
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.databaseUrl, SECRET_KEY: t.secretKey, MIGRATIONS_RUN: 'false' },
     encoding: 'utf8',
   });
 }
