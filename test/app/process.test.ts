@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,11 @@ test('with no DATABASE_URL it starts on the embedded Postgres, prints the URLs a
   second.child.kill('SIGTERM');
   expect(await second.exited).toEqual({ code: 0, signal: null });
   expect(existsSync(pidFile)).toBe(false); // the embedded Postgres was stopped with the server
+  // mkdtemp made DATA_DIR 0700: as root the postgres user cannot enter it, and its mode is left alone (SPEC §10);
+  // the cluster then lives in a folder that user can reach, linked as DATA_DIR/postgres/pgdata.
+  expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+  rmSync(realpathSync(join(dataDir, 'postgres', 'pgdata')), { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
 }, 120_000);
 
 test('SIGTERM lets an in-flight request finish, refuses new ones, and exits 0', async () => {
