@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Client } from 'pg';
@@ -119,4 +119,18 @@ describe('a checkout in a folder only its owner can enter (mktemp -d, /root)', (
       rmSync(privateDir, { recursive: true, force: true });
     }
   });
+});
+
+test('no code changes the mode of a folder it did not create (the old fix chmod-ed /root)', () => {
+  const files = spawnSync('git', ['ls-files', 'src', 'bench', 'test/support'], { cwd: ROOT, encoding: 'utf8' }).stdout.split('\n').filter((f) => /\.[jt]s$/.test(f));
+  const calls = files.flatMap((file) => readFileSync(join(ROOT, file), 'utf8').split('\n')
+    .filter((line) => /\bchmod(Sync)?\(|'chmod'/.test(line))
+    .map((line) => `${file}: ${line.trim().replace(/\s*\/\/.*$/, '')}`));
+  // Each of these targets a folder or file src/db/embedded-postgres.ts has just made (a cache base, its staging copy).
+  expect(calls).toEqual([
+    'src/db/embedded-postgres.ts: chmodSync(base, 0o755);',
+    'src/db/embedded-postgres.ts: chmodSync(staging, 0o755);',
+    'src/db/embedded-postgres.ts: chmodSync(to, 0o755);',
+    'src/db/embedded-postgres.ts: chmodSync(to, entry.executable ? 0o755 : 0o644);',
+  ]);
 });
