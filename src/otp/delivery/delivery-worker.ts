@@ -26,7 +26,8 @@ export class DeliveryWorker {
   async deliver(job: PgBoss.JobWithMetadata<DeliveryJob>): Promise<void> {
     const [row] = await this.db.query(
       `SELECT d.*, r.status AS request_status, r.expires_at AS request_expires_at, r.email_from_name, r.email_subject,
-              r.email_template_id, r.email_template_attributes, r.validity_seconds
+              r.email_template_id, r.email_template_attributes, r.validity_seconds, r.sms_template_id, r.whatsapp_template_id,
+              r.message_variables
          FROM otp_deliveries d JOIN otp_requests r ON r.id = d.otp_request_id
         WHERE d.id = $1`,
       [job.data.deliveryId],
@@ -97,11 +98,12 @@ export class DeliveryWorker {
   }
 
   private async render(channel: OtpChannel, to: string, code: string, request: Record<string, any>): Promise<OutgoingMessage> {
-    const templateId = channel === 'EMAIL' ? request.email_template_id ?? DEFAULT_TEMPLATE_IDS.EMAIL : DEFAULT_TEMPLATE_IDS[channel];
+    const chosen = { EMAIL: request.email_template_id, SMS: request.sms_template_id, WHATSAPP: request.whatsapp_template_id }[channel];
+    const templateId: string = chosen ?? DEFAULT_TEMPLATE_IDS[channel];
     const [templateRow] = await this.db.query('SELECT * FROM message_templates WHERE id = $1', [templateId]);
     if (!templateRow) throw new Error(`The message template "${templateId}" no longer exists.`);
     const template = toMessageTemplateEntity(templateRow);
-    const variables = { ...(request.email_template_attributes ?? {}), otp: code, expiresInMinutes: String(Math.ceil(request.validity_seconds / 60)) };
+    const variables = { ...(request.message_variables ?? {}), ...(request.email_template_attributes ?? {}), otp: code, expiresInMinutes: String(Math.ceil(request.validity_seconds / 60)) };
     const subject = request.email_subject ?? template.subject;
     return {
       channel,
