@@ -75,7 +75,7 @@ async function serve(config: AppConfig, log: Logger, db: Database, secretKey: st
 
 async function listen(config: AppConfig, log: Logger, db: Database, services: Services, metrics: Metrics): Promise<RunningApp> {
   const dataSource = db.dataSource;
-  const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY);
+  const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY, log);
   const authenticator = services.authenticator;
   const contextFor = async (req: express.Request): Promise<RequestContext> => {
     const principal = await authenticator.authenticate(req.headers.authorization).catch((error) => {
