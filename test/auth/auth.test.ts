@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import pino from 'pino';
 import { loadConfig } from '../../src/app/config';
 import { startApp } from '../../src/app/server';
@@ -141,7 +141,7 @@ describe('JWT bearer tokens', () => {
 
 describe('attacker: a JWT that never expires, or was issued long ago', () => {
   let t: TestServer;
-  let privateKey: CryptoKey;
+  let privateKey: KeyLike;
   const now = () => Math.floor(Date.now() / 1000);
   const token = (claims: { iat?: number; exp?: number }) => {
     const jwt = new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setSubject('admin@countersign.local');
@@ -158,7 +158,7 @@ describe('attacker: a JWT that never expires, or was issued long ago', () => {
   };
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256');
-    privateKey = pair.privateKey as CryptoKey;
+    privateKey = pair.privateKey;
     t = await startTestServer('jwt_age', { JWT_PUBLIC_KEY: await exportSPKI(pair.publicKey), JWT_MAX_AGE_SECONDS: '3600' });
   });
   afterAll(() => t.close());
