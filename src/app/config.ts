@@ -32,6 +32,8 @@ const schema = z.object({
   JWKS_URL: z.string().url('must be a URL').optional(),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  /** Oldest JWT accepted, by its `iat` (required when this is above 0); `exp` is required regardless. */
+  JWT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(86400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: z.string().default(''),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),

@@ -6,7 +6,7 @@ let t: TestServer;
 beforeAll(async () => { t = await startTestServer('cli'); });
 afterAll(() => t.close());
 
-/** Runs the CLI without blocking this process, so the test server keeps answering (and closing idle sockets) meanwhile. */
+/** Runs the CLI without blocking this process (a blocked event loop would let the test server's idle sockets go stale). */
 function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'cli.ts'), ...args], {
