@@ -15,6 +15,16 @@ export enum OtpStatusEnum {
 }
 registerEnumType(OtpStatusEnum, { name: 'OtpStatus' });
 
+export enum OtpCancelReasonEnum { SUPERSEDED = 'SUPERSEDED', CANCELED_BY_USER = 'CANCELED_BY_USER' }
+registerEnumType(OtpCancelReasonEnum, {
+  name: 'OtpCancelReason',
+  description: 'Why an OTP request is CANCELED.',
+  valuesConfig: {
+    SUPERSEDED: { description: 'A newer send for the same purpose (recipient + source + sender, or rule + record) replaced it.' },
+    CANCELED_BY_USER: { description: 'cancelOtp was called.' },
+  },
+});
+
 export enum DeliveryStatusEnum { QUEUED = 'QUEUED', SENDING = 'SENDING', SENT = 'SENT', DELIVERED = 'DELIVERED', FAILED = 'FAILED' }
 registerEnumType(DeliveryStatusEnum, {
   name: 'OtpDeliveryStatus',
@@ -67,6 +77,7 @@ export class OtpRequestType {
   @Field(() => Boolean, { description: 'True when the caller supplied the code (`otpCode`).' }) codeCallerSupplied: boolean;
   @Field(() => Boolean, { description: 'True for OTP_TEST_RECIPIENTS: fixed code, nothing delivered.' }) testRecipient: boolean;
   @Field(() => OtpStatusEnum) status: OtpStatusEnum;
+  @Field(() => OtpCancelReasonEnum, { nullable: true, description: 'Set when status is CANCELED.' }) cancelReason: OtpCancelReasonEnum | null;
   @Field(() => Date) expiresAt: Date;
   @Field(() => Int, { description: 'Wrong codes tried so far.' }) attempts: number;
   @Field(() => Int) maxAttempts: number;
@@ -95,7 +106,7 @@ export class SendOtpInput {
   @Field(() => Int, { nullable: true, description: '4-10, default 6.' }) otpCodeLength?: number | null;
   @Field(() => OtpCodeTypeEnum, { nullable: true, description: 'Default NUMERIC.' }) otpCodeType?: OtpCodeTypeEnum | null;
   @Field(() => String, { nullable: true, description: 'Your own code (4-10 letters/digits); length and type are then ignored.' }) otpCode?: string | null;
-  @Field(() => Int, { nullable: true, description: 'Binds the OTP to an OTP rule.' }) ruleId?: number | null;
+  @Field(() => Int, { nullable: true, description: 'A reference to an existing OTP rule, kept on the request. Such an OTP never satisfies the rule (use sendRuleOtp).' }) ruleId?: number | null;
   @Field(() => ID, { nullable: true, description: 'Binds the OTP to a record.' }) recordId?: string | null;
 }
 
