@@ -41,7 +41,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
     const errors: UserError[] = [];
     for (const rule of matching) {
       const code = codeFor(codes, rule);
-      errors.push(...(code === undefined ? await this.required(save, rule, record) : await this.check(tx, save, rule, record, code)));
+      errors.push(...(code === undefined ? await this.required(tx, save, rule, record) : await this.check(tx, save, rule, record, code)));
     }
     if (errors.length) throw new UserErrorException(errors);
   }
@@ -57,8 +57,8 @@ export class OtpRuleGuard implements RecordSaveGuard {
       .map(({ rule }) => rule);
   }
 
-  private async required(save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity): Promise<UserError[]> {
-    let live = await this.otps.liveOtp(save.ctx, rule, record);
+  private async required(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity): Promise<UserError[]> {
+    let live = await this.otps.liveOtp(tx, save.ctx, rule, record);
     if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, record.id).catch(() => null);
     const where = live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.';
     return [new UserError(

@@ -28,14 +28,15 @@ interface Recipient {
 export class OtpServiceRuleGateway implements RuleOtpGateway {
   constructor(private readonly db: DataSource, private readonly otps: OtpService, private readonly defaultCountryCode: string) {}
 
-  async liveOtp(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<LiveOtp | null> {
+  async liveOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<LiveOtp | null> {
     const recipient = this.recipient(ctx.user, rule, record, false);
     if (!recipient) return null;
-    const [row] = await this.db.query(
-      `SELECT id, mobile, email, expires_at FROM otp_requests
-        WHERE rule_id = $1 AND record_id = $2 AND status = 'PENDING' AND expires_at > now() AND (mobile = $3 OR email = $4)
+    const issued = ruleIssued(ctx, rule, record, recipient, 1);
+    const [row] = await q.query(
+      `SELECT id, mobile, email, expires_at, max_attempts, intended_fields FROM otp_requests
+        WHERE ${issued.sql} AND status = 'PENDING' AND expires_at > now()
         ORDER BY created_at DESC LIMIT 1`,
-      [rule.id, record.id, recipient.mobile, recipient.email],
+      issued.params,
     );
     return row ? toLive(row) : null;
   }
@@ -57,7 +58,7 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     if (sends > rule.maxResendAttempts) {
       throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId'], );
     }
-    const live = await this.liveOtp(ctx, rule, record);
+    const live = await this.liveOtp(this.db, ctx, rule, record);
     if (live && rule.resendMode === 'SAME_CODE_IF_VALID') {
       // The request belongs to the rule, not to whoever sent it first: resend it as the system would.
       return toLive(await this.otps.resend(asSystem(ctx), live.otpRequestId));
@@ -95,10 +96,10 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
   async verify(tx: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, code: string): Promise<RuleOtpCheck> {
     const recipient = this.recipient(ctx.user, rule, record, false);
     if (!recipient) return 'INVALID';
+    const issued = ruleIssued(ctx, rule, record, recipient, 1);
     const [latest] = await tx.query(
-      `SELECT id FROM otp_requests WHERE rule_id = $1 AND record_id = $2 AND (mobile = $3 OR email = $4)
-        ORDER BY (status = 'PENDING') DESC, created_at DESC LIMIT 1`,
-      [rule.id, record.id, recipient.mobile, recipient.email],
+      `SELECT id FROM otp_requests WHERE ${issued.sql} ORDER BY (status = 'PENDING') DESC, created_at DESC LIMIT 1`,
+      issued.params,
     );
     if (!latest) return 'INVALID';
     const result = await this.otps.verifyWithin(tx, latest.id, code);
@@ -123,6 +124,23 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     if (!phone?.isPossible()) return fail(`${label} "${value}" is not a phone number an OTP can be sent to.`);
     return { channels: (rule.channels as OtpChannel[]).filter((c) => c !== 'EMAIL'), mobile: phone.number, email: null };
   }
+}
+
+/**
+ * Which OTP requests count for a rule and record (SPEC §10): issued by the rule's own send path (never `sendOtp`),
+ * with a server-generated code, to the recipient the rule names for this record — and, when that is the acting
+ * user's email, sent by that same user.
+ */
+function ruleIssued(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, recipient: Recipient, first: number): { sql: string; params: unknown[] } {
+  const n = (i: number) => `$${first + i}`;
+  const params: unknown[] = [rule.id, record.id, recipient.mobile, recipient.email];
+  let sql = `rule_id = ${n(0)} AND record_id = ${n(1)} AND issued_by = 'RULE' AND NOT code_caller_supplied
+    AND (mobile = ${n(2)} OR email = ${n(3)})`;
+  if (!rule.recipientField) {
+    params.push(ctx.user.id);
+    sql += ` AND user_id = ${n(4)}`;
+  }
+  return { sql, params };
 }
 
 export function ruleSource(rule: { id: number }): string {
