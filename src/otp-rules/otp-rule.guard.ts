@@ -7,6 +7,7 @@ import type { RecordEntity } from '../records/record.entity';
 import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { codeFor, collectRuleCodes } from './rule-credentials';
+import { describeChange } from './rule-purpose';
 import { acceptedKeys, FIELD_KEY_PREFIX, sanitizedRuleKey } from './rule-keys';
 import type { RuleOtpGateway } from './rule-otp.gateway';
 import type { RuleValidationFailures } from './validation-failures';
@@ -59,7 +60,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
 
   private async required(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity): Promise<UserError[]> {
     let live = await this.otps.liveOtp(tx, save.ctx, rule, record);
-    if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, record.id).catch(() => null);
+    if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, record, save.after).catch(() => null);
     const where = live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.';
     return [new UserError(
       ErrorCode.OTP_REQUIRED,
@@ -71,19 +72,31 @@ export class OtpRuleGuard implements RecordSaveGuard {
 
   private async check(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity, code: string): Promise<UserError[]> {
     const recordId = record.id;
-    const lockedFor = await this.failures.lockedForSeconds(rule, recordId, this.clock.now());
+    // The attempt cap is the one frozen on the OTP when it was sent: editing the rule neither weakens nor voids it.
+    const issued = await this.otps.latestOtp(tx, save.ctx, rule, record);
+    const limits = issued ? { ...rule, maxValidationAttempts: issued.maxAttempts } as OtpRuleEntity : rule;
+    const lockedFor = await this.failures.lockedForSeconds(limits, recordId, this.clock.now());
     if (lockedFor > 0) return [locked(rule, lockedFor)];
-    const result = await this.otps.verify(tx, save.ctx, rule, record, code);
-    if (result === 'VERIFIED') {
+    const check = await this.otps.verify(tx, save.ctx, rule, record, save.after, code);
+    if (check.result === 'VERIFIED') {
       await this.failures.clear(tx, rule, recordId);
       return [];
     }
-    if (result === 'EXPIRED') {
+    if (check.result === 'EXPIRED') {
       return [new UserError(ErrorCode.OTP_EXPIRED, `The OTP for rule ${rule.id} "${rule.name}" has expired; send a new one.`, ['otp'], { ruleId: rule.id })];
     }
-    const { failures, lockedForSeconds } = await this.failures.record(rule, recordId, this.clock.now());
+    if (check.result === 'OTHER_CHANGE') {
+      const issuedFor = describeChange(save.module, rule, record.fields, check.intendedFields);
+      return [new UserError(
+        ErrorCode.OTP_INVALID,
+        `The OTP for rule ${rule.id} "${rule.name}" was issued for another change${issuedFor ? ` (${issuedFor})` : ''}; send a new OTP for this change. The OTP was not used and no attempt was counted.`,
+        ['otp'],
+        { ruleId: rule.id, reason: 'OTHER_CHANGE', issuedFor },
+      )];
+    }
+    const { failures, lockedForSeconds } = await this.failures.record(limits, recordId, this.clock.now());
     if (lockedForSeconds > 0) return [locked(rule, lockedForSeconds)];
-    const attemptsLeft = Math.max(0, rule.maxValidationAttempts - failures);
+    const attemptsLeft = Math.max(0, limits.maxValidationAttempts - failures);
     return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
   }
 }

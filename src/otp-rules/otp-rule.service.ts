@@ -2,12 +2,13 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isUniqueViolation } from '../db/sql';
 import { findModule, type ModuleDefinition } from '../records/modules';
-import { checkConditions } from './conditions';
+import { checkConditions, compileConditions } from './conditions';
+import { applyIntendedChange } from './rule-purpose';
+import type { RecordFields } from '../records/record.entity';
 import { OtpRuleCache } from './otp-rule.cache';
 import { OtpRuleEntity, type RuleConditionGroup } from './otp-rule.entity';
 import type { OtpRuleInput } from './otp-rule.types';
 import type { RequestContext } from '../app/context';
-import { isUuid } from '../common/ids';
 import { toOtpRequestEntity, type OtpRequestEntity } from '../otp/otp-request.entity';
 import type { RuleOtpGateway } from './rule-otp.gateway';
 
@@ -33,13 +34,22 @@ export class OtpRuleService {
     private readonly limit: number,
   ) {}
 
-  /** The "Send OTP" action for one record: the rule's options, channels, recipient and templates apply. */
-  async sendOtp(ctx: RequestContext, ruleId: number, recordId: string): Promise<OtpRequestEntity> {
+  /**
+   * The "Send OTP" action for one record: the rule's options, channels, recipient and templates apply. With
+   * `intendedFields` (the change the OTP is for, validated like a save), the OTP is bound to that change.
+   */
+  async sendOtp(ctx: RequestContext, ruleId: number, recordId: string, intendedFields?: unknown): Promise<OtpRequestEntity> {
     const rule = await this.get(ruleId);
     if (!rule) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP rule has this id.', ['ruleId']);
     if (!rule.active) throw UserErrorException.of(ErrorCode.INVALID, `OTP rule ${rule.id} is inactive.`, ['ruleId']);
-    if (!isUuid(recordId)) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
-    const live = await this.otps.send(ctx, rule, recordId);
+    const record = await this.otps.record(rule, recordId);
+    let after: RecordFields | null = null;
+    if (intendedFields != null) {
+      const cached = (await this.cache.activeRules(rule.module)).find((c) => c.rule.id === rule.id);
+      const enters = cached?.matches ?? compileConditions(rule.conditions);
+      after = applyIntendedChange(findModule(rule.module)!, rule, record.fields, intendedFields, enters);
+    }
+    const live = await this.otps.send(ctx, rule, record, after);
     const [row] = await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [live.otpRequestId]);
     return toOtpRequestEntity(row);
   }

@@ -8,8 +8,10 @@ import { queryRows, type Queryable } from '../db/sql';
 import type { OtpChannel, OtpCodeType, ResendMode } from '../otp/otp-request.entity';
 import type { OtpService } from '../otp/otp.service';
 import { maskEmail, maskMobile } from '../otp/recipients';
+import { isUuid } from '../common/ids';
 import { findModule } from '../records/modules';
-import type { RecordEntity } from '../records/record.entity';
+import type { RecordEntity, RecordFields } from '../records/record.entity';
+import { describeChange, intendedTargets, reachesTargets } from './rule-purpose';
 import { toRecordEntity } from '../records/record.service';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { LiveOtp, RuleOtpCheck, RuleOtpGateway } from './rule-otp.gateway';
@@ -28,12 +30,12 @@ interface Recipient {
 export class OtpServiceRuleGateway implements RuleOtpGateway {
   constructor(private readonly db: DataSource, private readonly otps: OtpService, private readonly defaultCountryCode: string) {}
 
-  async liveOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<LiveOtp | null> {
+  async liveOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<ReturnType<typeof toLive> | null> {
     const recipient = this.recipient(ctx.user, rule, record, false);
     if (!recipient) return null;
     const issued = ruleIssued(ctx, rule, record, recipient, 1);
     const [row] = await q.query(
-      `SELECT id, mobile, email, expires_at, max_attempts, intended_fields FROM otp_requests
+      `SELECT id, mobile, email, expires_at, max_attempts, intended_fields, resend_mode, (status = 'PENDING' AND expires_at > now()) AS pending FROM otp_requests
         WHERE ${issued.sql} AND status = 'PENDING' AND expires_at > now()
         ORDER BY created_at DESC LIMIT 1`,
       issued.params,
@@ -41,29 +43,46 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     return row ? toLive(row) : null;
   }
 
+  async latestOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<ReturnType<typeof toLive> | null> {
+    const recipient = this.recipient(ctx.user, rule, record, false);
+    if (!recipient) return null;
+    const issued = ruleIssued(ctx, rule, record, recipient, 1);
+    const [row] = await q.query(
+      `SELECT id, mobile, email, expires_at, max_attempts, intended_fields, resend_mode, (status = 'PENDING' AND expires_at > now()) AS pending FROM otp_requests
+        WHERE ${issued.sql} ORDER BY (status = 'PENDING') DESC, created_at DESC LIMIT 1`,
+      issued.params,
+    );
+    return row ? toLive(row) : null;
+  }
+
+  async record(rule: OtpRuleEntity, recordId: string): Promise<RecordEntity> {
+    const [row] = isUuid(recordId) ? await this.db.query('SELECT * FROM records WHERE id = $1 AND deleted_at IS NULL', [recordId]) : [];
+    if (!row || row.module !== rule.module) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
+    return toRecordEntity(row);
+  }
+
   /**
    * The "Send OTP" action. A live OTP is resent (the same code under SAME_CODE_IF_VALID, else it is canceled and a new
    * one sent); sends per rule and record are capped at 1 + `maxResendAttempts` per `resetResendAfterSeconds`.
    */
-  async send(ctx: RequestContext, rule: OtpRuleEntity, recordId: string): Promise<LiveOtp> {
-    const [row] = await this.db.query('SELECT * FROM records WHERE id = $1 AND deleted_at IS NULL', [recordId]);
-    if (!row || row.module !== rule.module) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
-    const record = toRecordEntity(row);
+  async send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<LiveOtp> {
     const recipient = this.recipient(ctx.user, rule, record, true)!;
     const [{ sends }] = await this.db.query(
       `SELECT coalesce(sum(send_count), 0)::int AS sends FROM otp_requests
-        WHERE rule_id = $1 AND record_id = $2 AND source = $3 AND created_at > now() - make_interval(secs => $4)`,
+        WHERE rule_id = $1 AND record_id = $2 AND source = $3 AND issued_by = 'RULE' AND created_at > now() - make_interval(secs => $4)`,
       [rule.id, record.id, ruleSource(rule), rule.resetResendAfterSeconds],
     );
     if (sends > rule.maxResendAttempts) {
       throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId'], );
     }
+    const intendedFields = after ? intendedTargets(rule, after) : null;
     const live = await this.liveOtp(this.db, ctx, rule, record);
-    if (live && rule.resendMode === 'SAME_CODE_IF_VALID') {
+    if (live && live.resendMode === 'SAME_CODE_IF_VALID' && sameIntent(live.intendedFields, intendedFields)) {
       // The request belongs to the rule, not to whoever sent it first: resend it as the system would.
       return toLive(await this.otps.resend(asSystem(ctx), live.otpRequestId));
     }
     if (live) await queryRows(this.db, `UPDATE otp_requests SET status = 'CANCELED', code_sealed = NULL, updated_at = now() WHERE id = $1 AND status = 'PENDING'`, [live.otpRequestId]);
+    const module = findModule(rule.module)!;
     const request = await this.otps.sendValidated(ctx, {
       channels: recipient.channels,
       mobile: recipient.mobile,
@@ -80,10 +99,14 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       ruleId: rule.id,
       recordId: record.id,
       issuedBy: 'RULE',
-      intendedFields: null,
+      intendedFields,
       smsTemplateId: null,
       whatsappTemplateId: null,
-      messageVariables: {},
+      messageVariables: {
+        record: { ...record.fields, id: record.id, label: record.label, module: module.singular },
+        rule: { id: rule.id, name: rule.name },
+        change: describeChange(module, rule, record.fields, intendedFields),
+      },
     }, {
       validitySeconds: rule.validForSeconds,
       maxAttempts: rule.maxValidationAttempts,
@@ -93,18 +116,14 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     return toLive(request);
   }
 
-  async verify(tx: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, code: string): Promise<RuleOtpCheck> {
-    const recipient = this.recipient(ctx.user, rule, record, false);
-    if (!recipient) return 'INVALID';
-    const issued = ruleIssued(ctx, rule, record, recipient, 1);
-    const [latest] = await tx.query(
-      `SELECT id FROM otp_requests WHERE ${issued.sql} ORDER BY (status = 'PENDING') DESC, created_at DESC LIMIT 1`,
-      issued.params,
-    );
-    if (!latest) return 'INVALID';
-    const result = await this.otps.verifyWithin(tx, latest.id, code);
-    if (result.verified) return 'VERIFIED';
-    return result.reason === ErrorCode.OTP_EXPIRED ? 'EXPIRED' : 'INVALID';
+  async verify(tx: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields, code: string): Promise<RuleOtpCheck> {
+    const latest = await this.latestOtp(tx, ctx, rule, record);
+    if (!latest) return { result: 'INVALID' };
+    // Checked before the code: such a save cannot use this OTP whatever the code, so the code is never looked at.
+    if (latest.pending && latest.intendedFields && !reachesTargets(latest.intendedFields, after)) return { result: 'OTHER_CHANGE', intendedFields: latest.intendedFields };
+    const result = await this.otps.verifyWithin(tx, latest.otpRequestId, code);
+    if (result.verified) return { result: 'VERIFIED' };
+    return { result: result.reason === ErrorCode.OTP_EXPIRED ? 'EXPIRED' : 'INVALID' };
   }
 
   /** Where the rule's OTP goes for this record; `strict` turns a missing or unusable value into a user error. */
@@ -151,10 +170,19 @@ function asSystem(ctx: RequestContext): RequestContext {
   return { ...ctx, user: Object.assign(Object.create(Object.getPrototypeOf(ctx.user)), ctx.user, { role: Role.ADMIN }) };
 }
 
-function toLive(row: Record<string, any>): LiveOtp {
+function toLive(row: Record<string, any>): LiveOtp & { resendMode: string; pending: boolean } {
   return {
     otpRequestId: row.id,
     sentTo: [maskMobile(row.mobile), maskEmail(row.email)].filter((v): v is string => !!v),
     expiresAt: row.expiresAt ?? row.expires_at,
+    maxAttempts: row.maxAttempts ?? row.max_attempts,
+    intendedFields: row.intendedFields ?? row.intended_fields ?? null,
+    resendMode: row.resendMode ?? row.resend_mode,
+    pending: row.pending ?? row.status === 'PENDING',
   };
+}
+
+function sameIntent(a: Record<string, unknown> | null, b: Record<string, unknown> | null): boolean {
+  if (!a || !b) return !a && !b;
+  return reachesTargets(a, b) && reachesTargets(b, a);
 }
