@@ -7,7 +7,8 @@ import type { RecordEntity } from '../records/record.entity';
 import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { codeFor, collectRuleCodes } from './rule-credentials';
-import { describeChange } from './rule-purpose';
+import { changesRecipient, describeChange } from './rule-purpose';
+import { Role } from '../auth/roles';
 import { acceptedKeys, FIELD_KEY_PREFIX, sanitizedRuleKey } from './rule-keys';
 import type { RuleOtpGateway } from './rule-otp.gateway';
 import type { RuleValidationFailures } from './validation-failures';
@@ -27,8 +28,10 @@ export class OtpRuleGuard implements RecordSaveGuard {
   ) {}
 
   async beforeSave(save: GuardedSave, tx: EntityManager): Promise<void> {
-    const matching = this.matchingRules(await this.cache.activeRules(save.module.name), save);
-    if (matching.length === 0) return;
+    const rules = await this.cache.activeRules(save.module.name);
+    const matching = this.matchingRules(rules, save);
+    const recipientGuarded = this.recipientChanges(rules, save).filter((rule) => !matching.includes(rule));
+    if (matching.length === 0 && recipientGuarded.length === 0) return;
     if (save.operation === 'create' || !save.before) {
       throw new UserErrorException(matching.map((rule) => new UserError(
         ErrorCode.OTP_RULE_BLOCKS_CREATE,
@@ -38,13 +41,38 @@ export class OtpRuleGuard implements RecordSaveGuard {
       )));
     }
     const record = save.before;
+    // A code proves its recipient agreed; a save that also moves that recipient would let the code reach someone else.
+    const together = matching.filter((rule) => changesRecipient(rule, record.fields, save.after));
+    if (together.length) {
+      throw new UserErrorException(together.map((rule) => new UserError(
+        ErrorCode.INVALID,
+        `This save enters the state OTP rule ${rule.id} "${rule.name}" protects and also changes ${fieldLabel(save, rule)}, where the rule sends its OTP: make the two changes in separate saves.`,
+        ['fields', rule.recipientField!],
+        { ruleId: rule.id, ruleName: rule.name, reason: 'RECIPIENT_CHANGED_WITH_STATE' },
+      )));
+    }
     const codes = collectRuleCodes(save.otp, save.reservedFields, save.ctx.headers);
     const errors: UserError[] = [];
-    for (const rule of matching) {
+    for (const rule of [...matching, ...recipientGuarded]) {
       const code = codeFor(codes, rule);
-      errors.push(...(code === undefined ? await this.required(tx, save, rule, record) : await this.check(tx, save, rule, record, code)));
+      const reason = matching.includes(rule) ? 'STATE' : 'RECIPIENT';
+      errors.push(...(code === undefined ? await this.required(tx, save, rule, record, reason) : await this.check(tx, save, rule, record, code)));
     }
     if (errors.length) throw new UserErrorException(errors);
+  }
+
+  /**
+   * Rules whose recipient this update moves away from a value it had: the recipient is the rule's trust anchor, so
+   * changing it needs the rule's OTP, sent to the recipient as it stands — whatever the record's state (closed too).
+   * Admins, who manage rules, may correct a recipient without one (e.g. a lost phone).
+   */
+  private recipientChanges(rules: CachedRule[], save: GuardedSave): OtpRuleEntity[] {
+    if (!save.before || save.ctx.user.role === Role.ADMIN) return [];
+    const before = save.before.fields;
+    return rules
+      .map(({ rule }) => rule)
+      .filter((rule) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile))
+      .filter((rule) => changesRecipient(rule, before, save.after));
   }
 
   /** Active rules of the module that apply to this user and record and whose conditions the save meets. */
@@ -58,15 +86,18 @@ export class OtpRuleGuard implements RecordSaveGuard {
       .map(({ rule }) => rule);
   }
 
-  private async required(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity): Promise<UserError[]> {
+  private async required(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity, reason: 'STATE' | 'RECIPIENT'): Promise<UserError[]> {
     let live = await this.otps.liveOtp(tx, save.ctx, rule, record);
     if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, record, save.after).catch(() => null);
     const where = live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.';
+    const what = reason === 'STATE'
+      ? `This save matches OTP rule ${rule.id} "${rule.name}"`
+      : `This save changes ${fieldLabel(save, rule)}, where OTP rule ${rule.id} "${rule.name}" sends its OTP, so it needs that OTP (sent to the current ${fieldLabel(save, rule)})`;
     return [new UserError(
       ErrorCode.OTP_REQUIRED,
-      `This save matches OTP rule ${rule.id} "${rule.name}": pass its OTP as otp: [{ rule: "${rule.id}", code }], fields.${FIELD_KEY_PREFIX}${sanitizedRuleKey(rule.name)} or the OTPRULES-OTP-${rule.id} header.${where}`,
+      `${what}: pass its OTP as otp: [{ rule: "${rule.id}", code }], fields.${FIELD_KEY_PREFIX}${sanitizedRuleKey(rule.name)} or the OTPRULES-OTP-${rule.id} header.${where}`,
       ['otp'],
-      { ruleId: rule.id, ruleName: rule.name, sanitizedName: sanitizedRuleKey(rule.name), acceptedKeys: acceptedKeys(rule), otpSent: !!live, sentTo: live?.sentTo ?? [], otpRequestId: live?.otpRequestId ?? null },
+      { ruleId: rule.id, ruleName: rule.name, reason, sanitizedName: sanitizedRuleKey(rule.name), acceptedKeys: acceptedKeys(rule), otpSent: !!live, sentTo: live?.sentTo ?? [], otpRequestId: live?.otpRequestId ?? null },
     )];
   }
 
@@ -99,6 +130,10 @@ export class OtpRuleGuard implements RecordSaveGuard {
     const attemptsLeft = Math.max(0, limits.maxValidationAttempts - failures);
     return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
   }
+}
+
+function fieldLabel(save: GuardedSave, rule: OtpRuleEntity): string {
+  return save.module.fields.find((f) => f.name === rule.recipientField)?.label ?? rule.recipientField ?? 'the recipient';
 }
 
 function locked(rule: OtpRuleEntity, seconds: number): UserError {

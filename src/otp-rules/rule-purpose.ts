@@ -12,9 +12,20 @@ export function conditionFields(rule: OtpRuleEntity): string[] {
   return [...new Set(rule.conditions.flatMap((group) => group.conditions.map((c) => c.field)))];
 }
 
-/** The values the rule's condition fields take after the intended save (null = empty). */
+/** Bound fields: the rule's condition fields and its recipient field (a code never moves its own recipient unasked). */
+export function boundFields(rule: OtpRuleEntity): string[] {
+  return [...new Set([...conditionFields(rule), ...(rule.recipientField ? [rule.recipientField] : [])])];
+}
+
+/** Whether a save moves the rule's recipient field away from a value it had (setting a first value is not a move). */
+export function changesRecipient(rule: OtpRuleEntity, before: RecordFields, after: RecordFields): boolean {
+  if (!rule.recipientField || isEmpty(before[rule.recipientField])) return false;
+  return canonical(before[rule.recipientField]) !== canonical(after[rule.recipientField]);
+}
+
+/** The values the rule's bound fields take after the intended save (null = empty). */
 export function intendedTargets(rule: OtpRuleEntity, after: RecordFields): Record<string, unknown> {
-  return Object.fromEntries(conditionFields(rule).map((field) => [field, isEmpty(after[field]) ? null : after[field]]));
+  return Object.fromEntries(boundFields(rule).map((field) => [field, isEmpty(after[field]) ? null : after[field]]));
 }
 
 /** Whether a save's result reaches the targets an OTP was sent for (text compares trimmed and case-insensitively). */
@@ -43,8 +54,8 @@ export function applyIntendedChange(module: ModuleDefinition, rule: OtpRuleEntit
   const check = checkFields(module, change, before);
   const errors = check.errors.map((e) => new UserError(e.code as ErrorCode, e.message, ['intendedFields', ...(e.field ?? []).slice(1)], e.details));
   if (errors.length) throw new UserErrorException(errors);
-  if (!enters(before, check.fields)) {
-    throw UserErrorException.of(ErrorCode.INVALID, `This change does not match OTP rule ${rule.id} "${rule.name}", so it needs no OTP of this rule.`, ['intendedFields']);
+  if (!enters(before, check.fields) && !changesRecipient(rule, before, check.fields)) {
+    throw UserErrorException.of(ErrorCode.INVALID, `This change neither matches OTP rule ${rule.id} "${rule.name}" nor changes its recipient, so it needs no OTP of this rule.`, ['intendedFields']);
   }
   return check.fields;
 }
