@@ -36,13 +36,40 @@ export class OtpLimits {
     this.phantomAttempts = make('otp_phantom', config.OTP_MAX_ATTEMPTS, config.OTP_VALIDITY_SECONDS);
   }
 
-  /** One send (or resend) by `caller` to `recipients`; throws RATE_LIMITED when any limit is spent. */
+  /**
+   * One send (or resend) by `caller` to `recipients`; throws RATE_LIMITED when any limit is spent. All or nothing: when
+   * a limiter refuses, the points already taken by the others (and the refused one) are given back, so a refused send
+   * never uses up another limit. Give them back with `refundSend` when the send is refused after this call.
+   */
   async consumeSend(caller: string | null, recipients: string[]): Promise<void> {
-    if (caller) await consume(this.sendsPerKey, caller, 'Too many OTPs were sent with this API key.');
+    const taken: Array<[RateLimiterPostgres, string]> = [];
+    const steps: Array<[RateLimiterPostgres, string, string]> = [];
+    if (caller) steps.push([this.sendsPerKey, caller, 'Too many OTPs were sent with this API key.']);
     for (const recipient of recipients) {
-      await consume(this.sendsPer15Min, recipient, 'Too many OTPs were sent to this recipient.');
-      await consume(this.sendsPerDay, recipient, 'Too many OTPs were sent to this recipient today.');
+      steps.push([this.sendsPer15Min, recipient, 'Too many OTPs were sent to this recipient.']);
+      steps.push([this.sendsPerDay, recipient, 'Too many OTPs were sent to this recipient today.']);
     }
+    for (const [limiter, key, message] of steps) {
+      try {
+        await limiter.consume(key);
+        taken.push([limiter, key]);
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) {
+          await refund(taken);
+          throw error;
+        }
+        await refund([...taken, [limiter, key]]); // a refused send leaves every counter as it found it
+        throw new RateLimitedException(seconds(error.msBeforeNext), message);
+      }
+    }
+  }
+
+  /** Gives back what `consumeSend` took, for a send refused afterwards (e.g. by the resend cooldown). */
+  async refundSend(caller: string | null, recipients: string[]): Promise<void> {
+    const taken: Array<[RateLimiterPostgres, string]> = [];
+    if (caller) taken.push([this.sendsPerKey, caller]);
+    for (const recipient of recipients) taken.push([this.sendsPer15Min, recipient], [this.sendsPerDay, recipient]);
+    await refund(taken);
   }
 
   /**
@@ -80,13 +107,8 @@ export class OtpLimits {
   }
 }
 
-async function consume(limiter: RateLimiterPostgres, key: string, message: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (error) {
-    if (error instanceof RateLimiterRes) throw new RateLimitedException(seconds(error.msBeforeNext), message);
-    throw error;
-  }
+async function refund(taken: Array<[RateLimiterPostgres, string]>): Promise<void> {
+  for (const [limiter, key] of taken) await limiter.reward(key);
 }
 
 function ignoreRejection(error: unknown): void {

@@ -7,14 +7,25 @@ export type OtpChannel = 'SMS' | 'WHATSAPP' | 'EMAIL';
 export type OtpCodeType = 'NUMERIC' | 'ALPHABETIC' | 'ALPHANUMERIC';
 export type OtpStatus = 'PENDING' | 'VERIFIED' | 'EXPIRED' | 'CANCELED' | 'MAX_ATTEMPTS_REACHED';
 export type ResendMode = 'NEW_CODE' | 'SAME_CODE_IF_VALID';
+/** Why a request became CANCELED: a newer send for the same purpose replaced it, or someone canceled it. */
+export type OtpCancelReason = 'SUPERSEDED' | 'CANCELED_BY_USER';
 /** Who issued an OTP: the public send path (`API`) or an OTP rule's send path (`RULE`, the only kind a guard accepts). */
 export type OtpIssuer = 'API' | 'RULE';
+
+/** The partial unique indexes' conditions (as the migration writes them). */
+const LIVE_API_MOBILE = `status = 'PENDING' AND issued_by = 'API' AND mobile IS NOT NULL`;
+const LIVE_API_EMAIL = `status = 'PENDING' AND issued_by = 'API' AND email IS NOT NULL`;
+const LIVE_RULE = `status = 'PENDING' AND issued_by = 'RULE'`;
 
 /** One OTP sent to one person: the code lives here only as an HMAC. */
 @Entity({ name: 'otp_requests' })
 @Index('IDX_otp_requests_mobile_source', ['mobile', 'source', 'createdAt'])
 @Index('IDX_otp_requests_email_source', ['email', 'source', 'createdAt'])
 @Index('IDX_otp_requests_created', ['createdAt', 'id'])
+// One live OTP per purpose (SPEC §10): per recipient, source and sender for API sends, per rule and record for rule sends.
+@Index('UQ_otp_requests_live_mobile', ['mobile', 'source', 'userId'], { unique: true, where: LIVE_API_MOBILE })
+@Index('UQ_otp_requests_live_email', ['email', 'source', 'userId'], { unique: true, where: LIVE_API_EMAIL })
+@Index('UQ_otp_requests_live_rule', ['ruleId', 'recordId'], { unique: true, where: LIVE_RULE })
 export class OtpRequestEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -71,6 +82,10 @@ export class OtpRequestEntity {
 
   @Column({ type: 'varchar', length: 24, default: 'PENDING' })
   status: OtpStatus;
+
+  /** Set with CANCELED: SUPERSEDED by a newer send for the same purpose, or CANCELED_BY_USER (cancelOtp). */
+  @Column({ type: 'varchar', length: 24, name: 'cancel_reason', nullable: true })
+  cancelReason: OtpCancelReason | null;
 
   @Column({ type: 'timestamptz', name: 'expires_at' })
   expiresAt: Date;
@@ -160,6 +175,7 @@ export function toOtpRequestEntity(row: Record<string, any>): OtpRequestEntity {
     emailSubject: row.email_subject, emailTemplateId: row.email_template_id, emailTemplateAttributes: row.email_template_attributes,
     source: row.source, type: row.type, codeLength: row.code_length, codeType: row.code_type, codeHash: row.code_hash,
     codeSealed: row.code_sealed, codeCallerSupplied: row.code_caller_supplied, testRecipient: row.test_recipient, status,
+    cancelReason: row.cancel_reason ?? null,
     expiresAt, attempts: row.attempts, maxAttempts: row.max_attempts, sendCount: row.send_count, maxResends: row.max_resends,
     resendCooldownSeconds: row.resend_cooldown_seconds, resendMode: row.resend_mode, validitySeconds: row.validity_seconds,
     lastSentAt: row.last_sent_at, ruleId: row.rule_id, recordId: row.record_id, issuedBy: row.issued_by,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../app/config';
 import type { RequestContext } from '../app/context';
@@ -8,7 +8,7 @@ import { Role } from '../auth/roles';
 import { ErrorCode, UserErrorException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../common/pagination';
-import { queryRows, type Queryable } from '../db/sql';
+import { isUniqueViolation, queryRows, type Queryable } from '../db/sql';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
 import { OtpValidationException } from './otp.errors';
@@ -79,39 +79,135 @@ export class OtpService {
   /**
    * Sends an already-validated command: writes the request and one delivery job per channel in one transaction.
    * The code is returned to nobody; it exists only as an HMAC (and sealed inside the queued deliveries).
+   *
+   * One live OTP per purpose (API sends: recipient + source + sender; RULE sends: rule + record): in the same
+   * transaction, and only after every rate limit accepted the send, a live OTP for the purpose is either sent again
+   * (SAME_CODE_IF_VALID, when this is the same send again) or SUPERSEDED by the new one. A refused send changes nothing.
    */
   async sendValidated(ctx: RequestContext, command: SendOtpCommand, options: SendOptions = {}): Promise<OtpRequestEntity> {
     const policy = { ...this.defaultPolicy, ...options };
     const recipients = recipientsOf(command.channels, command.mobile, command.email);
     const testCode = recipients.map((r) => this.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
-    await this.deps.limits.consumeSend(callerKey(ctx), recipients);
+    const caller = callerKey(ctx);
+    await this.deps.limits.consumeSend(caller, recipients);
+    let issued: Issued;
+    try {
+      issued = await this.issueOnce(ctx, command, policy, testCode);
+    } catch (error) {
+      await this.deps.limits.refundSend(caller, recipients); // nothing was sent
+      throw error;
+    }
+    const { request, channels, superseded, delivered } = issued;
+    if (delivered) this.countSent(channels);
+    ctx.log.info({ otpRequestId: request.id, channels, source: request.source, testRecipient: request.testRecipient, superseded, sendCount: request.sendCount }, 'OTP sent');
+    return request;
+  }
 
+  /** Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried once. */
+  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode));
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (attempt >= 2) {
+          throw UserErrorException.of(ErrorCode.CONFLICT, 'Another OTP for the same purpose was being sent at the same moment; try again.');
+        }
+      }
+    }
+  }
+
+  private async issueWithin(tx: EntityManager, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+    const purpose = purposeOf(command, ctx.user.id);
+    for (const key of purpose.lockKeys) await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+    // a PENDING row past its expiry still holds the unique index: settle it first
+    await tx.query(`UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now()
+                     WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at <= now()`, purpose.params);
+    const live: Array<Record<string, any>> = await tx.query(
+      `SELECT * FROM otp_requests WHERE ${purpose.sql} AND status = 'PENDING' ORDER BY created_at DESC FOR UPDATE`, purpose.params);
+
+    if (policy.resendMode === 'SAME_CODE_IF_VALID' && live.length === 1) {
+      const again = this.sameSendAgain(live[0], command);
+      if (again) return this.sendAgainWithin(tx, live[0], command.channels, again);
+    }
+    const superseded = live.map((row) => row.id as string);
+    if (superseded.length) {
+      await tx.query(
+        `UPDATE otp_requests SET status = 'CANCELED', cancel_reason = 'SUPERSEDED', code_sealed = NULL, updated_at = now() WHERE id = ANY($1::uuid[])`,
+        [superseded]);
+    }
     const code = testCode ?? command.code ?? generateCode(command.codeLength, command.codeType);
     const id = randomUUID();
     const keepSealed = policy.resendMode === 'SAME_CODE_IF_VALID' || command.code !== null;
-    const request = await this.db.transaction(async (tx) => {
-      const [row] = await tx.query(
-        `INSERT INTO otp_requests (id, channels, mobile, email, email_from_name, email_subject, email_template_id, email_template_attributes,
-           source, type, code_length, code_type, code_hash, code_sealed, code_caller_supplied, test_recipient, expires_at, max_attempts,
-           max_resends, resend_cooldown_seconds, resend_mode, validity_seconds, rule_id, record_id, user_id, api_key_id,
-           issued_by, intended_fields, sms_template_id, whatsapp_template_id, message_variables)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now() + make_interval(secs => $17), $18,
-           $19, $20, $21, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30)
-         RETURNING *`,
-        [id, command.channels, command.mobile, command.email, command.emailFromName, command.emailSubject, command.emailTemplateId,
-          command.emailTemplateAttributes, command.source, command.type, testCode ? testCode.length : command.codeLength,
-          testCode ? codeTypeOf(testCode) : command.codeType, this.deps.hasher.hash(id, code), keepSealed ? this.deps.hasher.seal(code) : null,
-          command.code !== null && !testCode, testCode !== null, policy.validitySeconds, policy.maxAttempts, policy.maxResends,
-          policy.resendCooldownSeconds, policy.resendMode, command.ruleId, command.recordId, ctx.user.id, ctx.apiKeyId,
-          command.issuedBy, command.intendedFields === null ? null : JSON.stringify(command.intendedFields), command.smsTemplateId,
-          command.whatsappTemplateId, JSON.stringify(command.messageVariables)],
-      );
-      if (!testCode) await this.queueDeliveries(tx, row, command.channels, code);
-      return toOtpRequestEntity(row);
-    });
-    if (!testCode) this.countSent(command.channels);
-    ctx.log.info({ otpRequestId: request.id, channels: request.channels, source: request.source, testRecipient: request.testRecipient }, 'OTP sent');
-    return request;
+    const [row] = await tx.query(
+      `INSERT INTO otp_requests (id, channels, mobile, email, email_from_name, email_subject, email_template_id, email_template_attributes,
+         source, type, code_length, code_type, code_hash, code_sealed, code_caller_supplied, test_recipient, expires_at, max_attempts,
+         max_resends, resend_cooldown_seconds, resend_mode, validity_seconds, rule_id, record_id, user_id, api_key_id,
+         issued_by, intended_fields, sms_template_id, whatsapp_template_id, message_variables)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now() + make_interval(secs => $17), $18,
+         $19, $20, $21, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30)
+       RETURNING *`,
+      [id, command.channels, command.mobile, command.email, command.emailFromName, command.emailSubject, command.emailTemplateId,
+        command.emailTemplateAttributes, command.source, command.type, testCode ? testCode.length : command.codeLength,
+        testCode ? codeTypeOf(testCode) : command.codeType, this.deps.hasher.hash(id, code), keepSealed ? this.deps.hasher.seal(code) : null,
+        command.code !== null && !testCode, testCode !== null, policy.validitySeconds, policy.maxAttempts, policy.maxResends,
+        policy.resendCooldownSeconds, policy.resendMode, command.ruleId, command.recordId, ctx.user.id, ctx.apiKeyId,
+        command.issuedBy, command.intendedFields === null ? null : JSON.stringify(command.intendedFields), command.smsTemplateId,
+        command.whatsappTemplateId, JSON.stringify(command.messageVariables)],
+    );
+    if (!testCode) await this.queueDeliveries(tx, row, command.channels, code);
+    return { request: toOtpRequestEntity(row), channels: command.channels, superseded, delivered: !testCode };
+  }
+
+  /**
+   * The live request's code when `command` is the same send again (same recipients and message, channels among the
+   * live one's, the same caller code if any) and it may still be resent; null when a new OTP should replace it.
+   */
+  private sameSendAgain(row: Record<string, any>, command: SendOtpCommand): string | null {
+    const live = toOtpRequestEntity(row);
+    const sameMessage = live.mobile === command.mobile && live.email === command.email
+      && command.channels.every((c) => live.channels.includes(c))
+      && live.emailFromName === command.emailFromName && live.emailSubject === command.emailSubject
+      && live.emailTemplateId === command.emailTemplateId && live.smsTemplateId === command.smsTemplateId
+      && live.whatsappTemplateId === command.whatsappTemplateId && live.ruleId === command.ruleId && live.recordId === command.recordId
+      && sameJson(live.emailTemplateAttributes, command.emailTemplateAttributes) && sameJson(live.messageVariables, command.messageVariables)
+      && sameJson(live.intendedFields, command.intendedFields);
+    if (!sameMessage || live.sendCount - 1 >= live.maxResends) return null;
+    const code = this.currentCode(live);
+    if (code === null) return null;
+    if (command.code !== null && !this.deps.hasher.matches(live.id, command.code, live.codeHash)) return null;
+    return code;
+  }
+
+  /** The code of a pending request, when it can be sent again as it is (a test recipient's, or a sealed one). */
+  private currentCode(request: OtpRequestEntity): string | null {
+    if (request.testRecipient) return [request.mobile, request.email].map((r) => r && this.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
+    return request.codeSealed ? this.deps.hasher.unseal(request.codeSealed) : null;
+  }
+
+  /** Sends the live request's same code again inside the purpose transaction; the resend cooldown applies. */
+  private async sendAgainWithin(tx: Queryable, row: Record<string, any>, channels: OtpChannel[], code: string): Promise<Issued> {
+    const updated = await this.markResent(tx, row.id, code, true);
+    if (!updated) {
+      const wait = Math.max(1, Math.ceil((row.last_sent_at.getTime() + row.resend_cooldown_seconds * 1000 - Date.now()) / 1000));
+      throw new RateLimitedException(wait, 'This OTP was sent moments ago; the same code stays valid.');
+    }
+    if (!row.test_recipient) await this.queueDeliveries(tx, updated, channels, code);
+    return { request: toOtpRequestEntity(updated), channels, superseded: [], delivered: !row.test_recipient };
+  }
+
+  /** One more send of a pending request (the new code's hash; same code: the expiry stays), if its cooldown has passed. */
+  private async markResent(tx: Queryable, id: string, code: string, sameCode: boolean): Promise<Record<string, any> | null> {
+    const [row] = await queryRows(tx,
+      `UPDATE otp_requests
+          SET send_count = send_count + 1, last_sent_at = now(), updated_at = now(), code_hash = $2,
+              expires_at = CASE WHEN $3 THEN expires_at ELSE now() + make_interval(secs => validity_seconds) END
+        WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND send_count <= max_resends
+          AND last_sent_at <= now() - make_interval(secs => resend_cooldown_seconds)
+        RETURNING *`,
+      [id, this.deps.hasher.hash(id, code), sameCode],
+    );
+    return row ?? null;
   }
 
   /** GraphQL/REST verification from partner-shaped input. */
@@ -135,11 +231,11 @@ export class OtpService {
     } else {
       recipients = [command.mobile, command.email].filter((r): r is string => !!r);
       const visible = this.visibility(ctx, 4);
+      // only the newest request for the recipient and source counts: a superseded or older one never answers
       [row] = await this.db.query(
         `SELECT * FROM otp_requests
-          WHERE (mobile = $1 OR email = $2) AND source = $3 AND ${visible.sql}
-            AND status IN ('PENDING', 'MAX_ATTEMPTS_REACHED') AND created_at > now() - interval '1 day'
-          ORDER BY (status = 'PENDING' AND expires_at > now()) DESC, created_at DESC LIMIT 1`,
+          WHERE (mobile = $1 OR email = $2) AND source = $3 AND ${visible.sql} AND created_at > now() - interval '1 day'
+          ORDER BY created_at DESC, id DESC LIMIT 1`,
         [command.mobile, command.email, command.source, ...visible.params],
       );
       phantomKey = `${recipients.join('|')}:${command.source}`;
@@ -190,26 +286,29 @@ export class OtpService {
     }
     const wait = Math.ceil((current.lastSentAt.getTime() + current.resendCooldownSeconds * 1000 - Date.now()) / 1000);
     if (wait > 0) throw new RateLimitedException(wait, 'This OTP was sent moments ago.');
-    await this.deps.limits.consumeSend(callerKey(ctx), recipientsOf(chosen, current.mobile, current.email));
+    const caller = callerKey(ctx);
+    const recipients = recipientsOf(chosen, current.mobile, current.email);
+    await this.deps.limits.consumeSend(caller, recipients);
 
-    const testCode = current.testRecipient ? [current.mobile, current.email].map((r) => r && this.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null : null;
-    const sameCode = current.codeSealed && (current.resendMode === 'SAME_CODE_IF_VALID' || current.codeCallerSupplied) ? this.deps.hasher.unseal(current.codeSealed) : null;
-    const code = testCode ?? sameCode ?? generateCode(current.codeLength, current.codeType);
-    const updated = await this.db.transaction(async (tx) => {
-      const [row] = await queryRows(tx,
-        `UPDATE otp_requests
-            SET send_count = send_count + 1, last_sent_at = now(), updated_at = now(), code_hash = $2,
-                expires_at = CASE WHEN $3 THEN expires_at ELSE now() + make_interval(secs => validity_seconds) END
-          WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND send_count <= max_resends
-            AND last_sent_at <= now() - make_interval(secs => resend_cooldown_seconds)
-          RETURNING *`,
-        [current.id, this.deps.hasher.hash(current.id, code), sameCode !== null],
-      );
-      if (!row) return null;
-      if (!current.testRecipient) await this.queueDeliveries(tx, row, chosen, code);
-      return toOtpRequestEntity(row);
-    });
-    if (!updated) throw new RateLimitedException(Math.max(1, current.resendCooldownSeconds), 'This OTP was resent moments ago.');
+    // a test recipient keeps its fixed code, but (like any NEW_CODE resend) gets a fresh validity
+    const sameCode = current.resendMode === 'SAME_CODE_IF_VALID' || current.codeCallerSupplied ? this.currentCode(current) : null;
+    const code = sameCode ?? (current.testRecipient ? this.currentCode(current) : null) ?? generateCode(current.codeLength, current.codeType);
+    let updated: OtpRequestEntity | null;
+    try {
+      updated = await this.db.transaction(async (tx) => {
+        const row = await this.markResent(tx, current.id, code, sameCode !== null);
+        if (!row) return null;
+        if (!current.testRecipient) await this.queueDeliveries(tx, row, chosen, code);
+        return toOtpRequestEntity(row);
+      });
+    } catch (error) {
+      await this.deps.limits.refundSend(caller, recipients);
+      throw error;
+    }
+    if (!updated) {
+      await this.deps.limits.refundSend(caller, recipients);
+      throw new RateLimitedException(Math.max(1, current.resendCooldownSeconds), 'This OTP was resent moments ago.');
+    }
     if (!current.testRecipient) this.countSent(chosen);
     return updated;
   }
@@ -218,7 +317,7 @@ export class OtpService {
     const current = await this.get(ctx, id);
     if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
     const [row] = await queryRows(this.db,
-      `UPDATE otp_requests SET status = 'CANCELED', code_sealed = NULL, updated_at = now()
+      `UPDATE otp_requests SET status = 'CANCELED', cancel_reason = 'CANCELED_BY_USER', code_sealed = NULL, updated_at = now()
         WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING *`,
       [current.id],
     );
@@ -337,6 +436,55 @@ export class OtpService {
     }
     return errors;
   }
+}
+
+interface Issued {
+  request: OtpRequestEntity;
+  /** The channels this send queued (or would have, for a test recipient). */
+  channels: OtpChannel[];
+  superseded: string[];
+  delivered: boolean;
+}
+
+interface Purpose {
+  /** Advisory lock keys, sorted so two sends never wait on each other in opposite orders. */
+  lockKeys: string[];
+  /** The live-OTP unique indexes' key columns for this send, as a WHERE clause over `params`. */
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * What one live OTP is kept for: a rule OTP's rule and record; otherwise each stored recipient with the source and the
+ * sending key's owner (the partial unique indexes of otp_requests say the same).
+ */
+function purposeOf(command: SendOtpCommand, userId: string): Purpose {
+  if (command.issuedBy === 'RULE') {
+    return {
+      lockKeys: [`otp-live:rule:${command.ruleId}:${command.recordId}`],
+      sql: `issued_by = 'RULE' AND rule_id = $1 AND record_id = $2`,
+      params: [command.ruleId, command.recordId],
+    };
+  }
+  const keys = [
+    command.mobile && `otp-live:mobile:${command.mobile}:${command.source}:${userId}`,
+    command.email && `otp-live:email:${command.email}:${command.source}:${userId}`,
+  ].filter((k): k is string => !!k).sort();
+  return {
+    lockKeys: keys,
+    sql: `issued_by = 'API' AND source = $3 AND user_id = $4 AND (mobile = $1 OR email = $2)`,
+    params: [command.mobile, command.email, command.source, userId],
+  };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b ?? null));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  return value;
 }
 
 function recipientsOf(channels: OtpChannel[], mobile: string | null, email: string | null): string[] {

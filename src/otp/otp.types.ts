@@ -15,6 +15,16 @@ export enum OtpStatusEnum {
 }
 registerEnumType(OtpStatusEnum, { name: 'OtpStatus' });
 
+export enum OtpCancelReasonEnum { SUPERSEDED = 'SUPERSEDED', CANCELED_BY_USER = 'CANCELED_BY_USER' }
+registerEnumType(OtpCancelReasonEnum, {
+  name: 'OtpCancelReason',
+  description: 'Why an OTP request is CANCELED.',
+  valuesConfig: {
+    SUPERSEDED: { description: 'A newer send for the same purpose (recipient + source + sender, or rule + record) replaced it.' },
+    CANCELED_BY_USER: { description: 'cancelOtp was called.' },
+  },
+});
+
 export enum DeliveryStatusEnum { QUEUED = 'QUEUED', SENDING = 'SENDING', SENT = 'SENT', DELIVERED = 'DELIVERED', FAILED = 'FAILED' }
 registerEnumType(DeliveryStatusEnum, {
   name: 'OtpDeliveryStatus',
@@ -47,6 +57,7 @@ export class OtpRequestType {
   @Field(() => Boolean, { description: 'True when the caller supplied the code (`otpCode`).' }) codeCallerSupplied: boolean;
   @Field(() => Boolean, { description: 'True for OTP_TEST_RECIPIENTS: fixed code, nothing delivered.' }) testRecipient: boolean;
   @Field(() => OtpStatusEnum) status: OtpStatusEnum;
+  @Field(() => OtpCancelReasonEnum, { nullable: true, description: 'Set when status is CANCELED.' }) cancelReason: OtpCancelReasonEnum | null;
   @Field(() => Date) expiresAt: Date;
   @Field(() => Int, { description: 'Wrong codes tried so far.' }) attempts: number;
   @Field(() => Int) maxAttempts: number;

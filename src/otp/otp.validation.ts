@@ -195,11 +195,9 @@ export function validateSendOtp(raw: Record<string, unknown>, defaultCountryCode
   if (mobileChannel) c.required('mobile_no', `channel is ${mobileChannel.toLowerCase()}`);
   const mobileNo = c.mobile('mobile_no');
   const countryCode = c.countryCode('country_code', defaultCountryCode);
-  let mobile: string | null = null;
-  if (mobileNo) {
-    mobile = toE164(mobileNo, countryCode);
-    if (!mobile) c.fail('mobile_no', 'The mobile no field format is invalid.');
-  }
+  // a valid number for the country (libphonenumber-js), so nothing is ever queued for an impossible one
+  const mobile = mobileNo ? toE164(mobileNo, countryCode) : null;
+  if (mobileNo && !mobile) c.fail('mobile_no', 'The mobile no field format is invalid.');
 
   for (const key of ['email', 'email_from_name', 'email_subject', 'email_template_id']) {
     if (emailChannel) c.required(key, 'channel is email');
@@ -289,10 +287,11 @@ export function validateVerifyOtp(raw: Record<string, unknown>, defaultCountryCo
   const mobileNo = c.mobile('mobile_no');
   const countryCode = c.countryCode('country_code', defaultCountryCode);
   const email = c.email('email');
+  const mobile = mobileNo ? toE164(mobileNo, countryCode) : null;
+  if (mobileNo && !mobile) c.fail('mobile_no', 'The mobile no field format is invalid.');
   let source: string | null = null;
   if (c.has('source')) source = c.text('source', 64);
   else c.fail('source', 'The source field is required when otp request id is not present.', ErrorCode.REQUIRED);
   if (c.errors.length) return { value: null, errors: c.errors };
-  const mobile = mobileNo ? toE164(mobileNo, countryCode) : null;
   return { value: { otpRequestId: null, mobile, email, source: source!, code: code! }, errors: [] };
 }

@@ -28,9 +28,9 @@ describe('abuse limits', () => {
   test('resends count against the recipient limits too', async () => {
     const { key } = await t.keyFor('USER');
     const mobile = freshMobile();
-    const first = await restPost(t, '/api/send-otp', body(mobile), key);
     await restPost(t, '/api/send-otp', body(mobile), key);
-    const id = first.body.data.otp_request_id;
+    const latest = await restPost(t, '/api/send-otp', body(mobile), key); // supersedes the first
+    const id = latest.body.data.otp_request_id;
     await t.sql(`UPDATE otp_requests SET last_sent_at = now() - interval '1 minute' WHERE id = $1`, [id]);
     expect((await t.gql(RESEND, { id }, { key })).body.data.resendOtp.userErrors).toEqual([]);
     await t.sql(`UPDATE otp_requests SET last_sent_at = now() - interval '1 minute' WHERE id = $1`, [id]);
@@ -49,7 +49,7 @@ describe('abuse limits', () => {
     const { key } = await t.keyFor('USER');
     const mobile = freshMobile();
     const a = (await restPost(t, '/api/send-otp', { ...body(mobile), otp_code: '1111' }, key)).body.data.otp_request_id;
-    const b = (await restPost(t, '/api/send-otp', { ...body(mobile), otp_code: '2222' }, key)).body.data.otp_request_id;
+    const b = (await restPost(t, '/api/send-otp', { ...body(mobile), source: 'limits_other', otp_code: '2222' }, key)).body.data.otp_request_id;
     const results = [];
     for (const id of [a, a, a, a, b, b, b]) results.push((await restPost(t, '/api/verify-otp', { otp_request_id: id, code: '9999' }, key)).status);
     expect(results).toEqual([400, 400, 400, 400, 400, 400, 400]);

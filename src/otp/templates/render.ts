@@ -23,6 +23,83 @@ export function templateVariables(...texts: Array<string | null | undefined>): s
   return [...names].filter((name) => !BUILT_IN_HELPERS.has(name));
 }
 
+/**
+ * The full dotted paths a template reads, e.g. `otp`, `record.firstName`, `rule.name`, `change` — resolved through
+ * `{{#with}}` blocks, `../` and `@root.`; inside `{{#each list}}` only `list` is known (its items' fields are not).
+ * Helper names are not paths. Lets a caller (an OTP rule being saved) report a variable its data will not have.
+ */
+export function templatePaths(...texts: Array<string | null | undefined>): string[] {
+  const paths = new Set<string>();
+  for (const text of texts) if (text) new PathCollector(paths).program(Handlebars.parse(text), [{ prefix: '', params: new Map() }]);
+  return [...paths];
+}
+
+/** A context a template is evaluated in: its path from the root (null: unknown, e.g. an `each` item) and block params. */
+interface Scope {
+  prefix: string | null;
+  params: Map<string, string | null>;
+}
+
+class PathCollector {
+  constructor(private readonly paths: Set<string>) {}
+
+  program(node: any, scopes: Scope[]): void {
+    for (const statement of node?.body ?? []) this.statement(statement, scopes);
+  }
+
+  private statement(node: any, scopes: Scope[]): void {
+    if (node.type === 'MustacheStatement') this.call(node, scopes);
+    else if (node.type === 'BlockStatement') this.block(node, scopes);
+  }
+
+  /** `{{name}}` reads a path; `{{helper arg key=value}}` reads its arguments. */
+  private call(node: any, scopes: Scope[]): void {
+    const isHelperCall = node.params?.length || node.hash?.pairs?.length || BUILT_IN_HELPERS.has(node.path?.original);
+    if (!isHelperCall) this.expression(node.path, scopes);
+    for (const param of node.params ?? []) this.expression(param, scopes);
+    for (const pair of node.hash?.pairs ?? []) this.expression(pair.value, scopes);
+  }
+
+  private block(node: any, scopes: Scope[]): void {
+    const name: string = node.path?.original;
+    const [subject] = node.params ?? [];
+    this.call(node, scopes);
+    const subjectPath = subject?.type === 'PathExpression' ? this.resolve(subject, scopes) : null;
+    const blockParams: string[] = node.program?.blockParams ?? [];
+    let inner = scopes;
+    if (name === 'with') inner = [...scopes, { prefix: subjectPath, params: new Map(blockParams.slice(0, 1).map((p) => [p, subjectPath])) }];
+    else if (name === 'each') inner = [...scopes, { prefix: null, params: new Map(blockParams.map((p) => [p, null])) }];
+    else if (!BUILT_IN_HELPERS.has(name)) inner = [...scopes, { prefix: null, params: new Map() }]; // a section: list or object, unknown
+    this.program(node.program, inner);
+    this.program(node.inverse, scopes);
+  }
+
+  private expression(node: any, scopes: Scope[]): void {
+    if (node?.type === 'SubExpression') this.call(node, scopes);
+    else if (node?.type === 'PathExpression') {
+      const path = this.resolve(node, scopes);
+      if (path) this.paths.add(path);
+    }
+  }
+
+  /** The dotted path from the root, or null when it cannot be known (an `each` item, `@index`, ...). */
+  private resolve(node: any, scopes: Scope[]): string | null {
+    const parts: string[] = node.parts ?? [];
+    if (node.data) return parts[0] === 'root' && parts.length > 1 ? parts.slice(1).join('.') : null;
+    if (node.depth === 0 && parts.length) {
+      for (let i = scopes.length - 1; i >= 0; i -= 1) {
+        if (scopes[i].params.has(parts[0])) {
+          const base = scopes[i].params.get(parts[0]);
+          return base === null || base === undefined ? null : [base, ...parts.slice(1)].filter(Boolean).join('.') || null;
+        }
+      }
+    }
+    const scope = scopes[scopes.length - 1 - (node.depth ?? 0)];
+    if (!scope || scope.prefix === null) return null;
+    return [scope.prefix, ...parts].filter(Boolean).join('.') || null;
+  }
+}
+
 const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'this']);
 
 function visitTemplate(text: string, visit: (node: unknown) => void): void {
