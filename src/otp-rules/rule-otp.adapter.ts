@@ -2,9 +2,8 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../app/context';
 import type { UserEntity } from '../auth/user.entity';
-import { Role } from '../auth/roles';
 import { ErrorCode, UserErrorException } from '../common/errors';
-import { queryRows, type Queryable } from '../db/sql';
+import type { Queryable } from '../db/sql';
 import type { OtpChannel, OtpCodeType, ResendMode } from '../otp/otp-request.entity';
 import type { OtpService } from '../otp/otp.service';
 import { maskEmail, maskMobile } from '../otp/recipients';
@@ -62,8 +61,10 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
   }
 
   /**
-   * The "Send OTP" action. A live OTP is resent (the same code under SAME_CODE_IF_VALID, else it is canceled and a new
-   * one sent); sends per rule and record are capped at 1 + `maxResendAttempts` per `resetResendAfterSeconds`.
+   * The "Send OTP" action; sends per rule and record are capped at 1 + `maxResendAttempts` per `resetResendAfterSeconds`.
+   * The OTP service keeps one live OTP per rule and record: a live one is sent again (SAME_CODE_IF_VALID, same
+   * message) or superseded, in the transaction that creates the new one and only once every limit accepted it, so a
+   * refused send leaves the live code valid.
    */
   async send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<LiveOtp> {
     const recipient = this.recipient(ctx.user, rule, record, true)!;
@@ -76,12 +77,6 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId'], );
     }
     const intendedFields = after ? intendedTargets(rule, after) : null;
-    const live = await this.liveOtp(this.db, ctx, rule, record);
-    if (live && live.resendMode === 'SAME_CODE_IF_VALID' && sameIntent(live.intendedFields, intendedFields)) {
-      // The request belongs to the rule, not to whoever sent it first: resend it as the system would.
-      return toLive(await this.otps.resend(asSystem(ctx), live.otpRequestId));
-    }
-    if (live) await queryRows(this.db, `UPDATE otp_requests SET status = 'CANCELED', code_sealed = NULL, updated_at = now() WHERE id = $1 AND status = 'PENDING'`, [live.otpRequestId]);
     const module = findModule(rule.module)!;
     const request = await this.otps.sendValidated(ctx, {
       channels: recipient.channels,
@@ -166,10 +161,6 @@ export function ruleSource(rule: { id: number }): string {
   return `otp_rule_${rule.id}`;
 }
 
-function asSystem(ctx: RequestContext): RequestContext {
-  return { ...ctx, user: Object.assign(Object.create(Object.getPrototypeOf(ctx.user)), ctx.user, { role: Role.ADMIN }) };
-}
-
 function toLive(row: Record<string, any>): LiveOtp & { resendMode: string; pending: boolean } {
   return {
     otpRequestId: row.id,
@@ -182,7 +173,4 @@ function toLive(row: Record<string, any>): LiveOtp & { resendMode: string; pendi
   };
 }
 
-function sameIntent(a: Record<string, unknown> | null, b: Record<string, unknown> | null): boolean {
-  if (!a || !b) return !a && !b;
-  return reachesTargets(a, b) && reachesTargets(b, a);
-}
+

@@ -101,6 +101,13 @@ export class RuleOtpWorld {
     }, 20_000);
   }
 
+  /** Waits (bounded) until OTP request `otpRequestId` was delivered, and returns the last SMS its number received. */
+  async smsOf(otpRequestId: string, to: string): Promise<string> {
+    await until(`delivery of ${otpRequestId}`, async () => (await this.t.sql("SELECT 1 FROM otp_deliveries WHERE otp_request_id = $1 AND status = 'SENT'", [otpRequestId])).length > 0, 20_000);
+    const texts = this.twilio.received.map((r) => new URLSearchParams(r.body)).filter((f) => f.get('To') === to).map((f) => f.get('Body')!);
+    return texts[texts.length - 1];
+  }
+
   /** Waits (bounded) for email number `index` (0-based) to `to` and returns its raw MIME text. */
   async email(to: string, index = 0): Promise<string> {
     return until(`email #${index} to ${to}`, () => this.smtp.received.filter((m) => m.to.includes(to))[index]?.raw, 20_000);
