@@ -31,6 +31,11 @@ export interface OtpPolicy {
 
 export type SendOptions = Partial<OtpPolicy>;
 
+/** A reference a send may carry that only a feature above `otp` can vouch for (the arrows point from otp-rules to otp). */
+export type ReferenceKey = 'rule_id';
+/** True when the referenced thing exists. */
+export type ReferenceCheck = (value: number) => Promise<boolean>;
+
 export interface OtpRequestFilter {
   status?: OtpStatus | null;
   source?: string | null;
@@ -54,6 +59,7 @@ const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
 export class OtpService {
   private readonly config: AppConfig;
   private readonly verifier: OtpVerifier;
+  private readonly referenceChecks = new Map<ReferenceKey, ReferenceCheck>();
 
   constructor(private readonly db: DataSource, private readonly deps: OtpServiceDeps) {
     this.config = deps.config;
@@ -66,6 +72,14 @@ export class OtpService {
       validitySeconds: c.OTP_VALIDITY_SECONDS, maxAttempts: c.OTP_MAX_ATTEMPTS, maxResends: c.OTP_MAX_RESENDS,
       resendCooldownSeconds: c.OTP_RESEND_COOLDOWN_SECONDS, resendMode: c.OTP_RESEND_MODE,
     };
+  }
+
+  /**
+   * Registers the check of a reference a send may carry (otp-rules registers `rule_id` at start). A reference nobody
+   * registered a check for is refused: nothing can vouch for it.
+   */
+  registerReferenceCheck(key: ReferenceKey, check: ReferenceCheck): void {
+    this.referenceChecks.set(key, check);
   }
 
   /** Validates the partner-shaped (snake_case) input, then sends; every failing field is reported at once. */
@@ -430,6 +444,11 @@ export class OtpService {
         }
       }
     }
+    const ruleId = integerOf(raw.rule_id);
+    if (ruleId !== null) {
+      const exists = this.referenceChecks.get('rule_id');
+      if (!exists || !(await exists(ruleId))) errors.push({ key: 'rule_id', message: 'The selected rule id is invalid.', code: ErrorCode.INVALID });
+    }
     if (isUuid(raw.record_id)) {
       const [record] = await this.db.query('SELECT 1 FROM records WHERE id = $1 AND deleted_at IS NULL', [raw.record_id]);
       if (!record) errors.push({ key: 'record_id', message: 'The selected record id is invalid.', code: ErrorCode.INVALID });
@@ -475,6 +494,12 @@ function purposeOf(command: SendOtpCommand, userId: string): Purpose {
     sql: `issued_by = 'API' AND source = $3 AND user_id = $4 AND (mobile = $1 OR email = $2)`,
     params: [command.mobile, command.email, command.source, userId],
   };
+}
+
+/** A positive 32-bit integer as the validator accepts it (a number or a string of digits); null otherwise. */
+function integerOf(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= 2_147_483_647 ? n : null;
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

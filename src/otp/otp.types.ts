@@ -86,7 +86,7 @@ export class SendOtpInput {
   @Field(() => Int, { nullable: true, description: '4-10, default 6.' }) otpCodeLength?: number | null;
   @Field(() => OtpCodeTypeEnum, { nullable: true, description: 'Default NUMERIC.' }) otpCodeType?: OtpCodeTypeEnum | null;
   @Field(() => String, { nullable: true, description: 'Your own code (4-10 letters/digits); length and type are then ignored.' }) otpCode?: string | null;
-  @Field(() => Int, { nullable: true, description: 'Binds the OTP to an OTP rule.' }) ruleId?: number | null;
+  @Field(() => Int, { nullable: true, description: 'A reference to an existing OTP rule, kept on the request. Such an OTP never satisfies the rule (use sendRuleOtp).' }) ruleId?: number | null;
   @Field(() => ID, { nullable: true, description: 'Binds the OTP to a record.' }) recordId?: string | null;
 }
 

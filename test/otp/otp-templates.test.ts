@@ -39,10 +39,50 @@ describe('message templates: failing cases', () => {
     expect(dup.body.data.createMessageTemplate.userErrors[0].code).toBe('TAKEN');
     const del = await t.gql(DELETE, { id: 'otp_email' });
     expect(del.body.data.deleteMessageTemplate.userErrors[0].code).toBe('IN_USE');
-    const missing = await t.gql(UPDATE, { id: 'nope', input: { body: 'x' } });
+    const missing = await t.gql(UPDATE, { id: 'nope', input: { body: 'x {{otp}}' } });
     expect(missing.body.data.updateMessageTemplate.userErrors[0].code).toBe('NOT_FOUND');
     const user = await t.keyFor('USER');
     const forbidden = await t.gql(`{ messageTemplates { id } }`, {}, { key: user.key });
     expect(forbidden.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('attacker (or a careless admin): an OTP message without its code', () => {
+  const OTP_ERROR = (key: string) => ({
+    field: ['input', key], code: 'INVALID', message: `The ${key} must contain {{otp}} (outside any {{#if}} or other block), so every OTP message carries its code.`,
+  });
+
+  test('create refuses a body without {{otp}}, or with it only inside a block, and an HTML body without it; nothing written', async () => {
+    for (const body of ['Your code is ready.', '{{#if otp}}{{otp}}{{/if}}', 'Code: {{otpx}}', '{{! {{otp}} }} comment only']) {
+      const res = await t.gql(CREATE, { input: { id: 'no_code', channel: 'SMS', body } });
+      expect(res.body.data.createMessageTemplate).toEqual({ messageTemplate: null, userErrors: [OTP_ERROR('body')] });
+    }
+    const html = await t.gql(CREATE, { input: { id: 'no_code', channel: 'EMAIL', subject: 'Code', body: 'Code {{otp}}', htmlBody: '<p>See the text part</p>' } });
+    expect(html.body.data.createMessageTemplate.userErrors).toEqual([OTP_ERROR('htmlBody')]);
+    expect(await t.sql(`SELECT id FROM message_templates WHERE id = 'no_code'`)).toEqual([]);
+    const ok = await t.gql(CREATE, { input: { id: 'triple_otp', channel: 'SMS', body: 'Code {{{otp}}}, valid {{expiresInMinutes}} min' } });
+    expect(ok.body.data.createMessageTemplate.userErrors).toEqual([]);
+  });
+
+  test('update refuses to drop {{otp}} from a built-in template', async () => {
+    const res = await t.gql(UPDATE, { id: 'otp_sms', input: { body: 'Your code is on its way.' } });
+    expect(res.body.data.updateMessageTemplate).toEqual({ messageTemplate: null, userErrors: [OTP_ERROR('body')] });
+    const html = await t.gql(UPDATE, { id: 'otp_email', input: { htmlBody: '<p>Welcome</p>' } });
+    expect(html.body.data.updateMessageTemplate.userErrors).toEqual([OTP_ERROR('htmlBody')]);
+    const [sms] = await t.sql(`SELECT body FROM message_templates WHERE id = 'otp_sms'`);
+    expect(sms.body).toContain('{{otp}}');
+  });
+
+  test('every seeded built-in template prints the code in each part it sends', async () => {
+    const { body } = await t.gql(`{ messageTemplates { id body htmlBody } }`);
+    const seeded = body.data.messageTemplates.filter((m: { id: string }) => ['otp_email', 'otp_sms', 'otp_whatsapp'].includes(m.id));
+    expect(seeded).toHaveLength(3);
+    for (const template of seeded) {
+      expect(template.body).toMatch(/^(?:(?!\{\{#).)*\{\{otp\}\}/s); // before any block
+      if (template.htmlBody !== null) expect(template.htmlBody).toMatch(/^(?:(?!\{\{#).)*\{\{otp\}\}/s);
+      // and the seeded rows pass the same check an admin's edit must pass: saving them back unchanged is accepted
+      const again = await t.gql(UPDATE, { id: template.id, input: { body: template.body, htmlBody: template.htmlBody } });
+      expect(again.body.data.updateMessageTemplate.userErrors).toEqual([]);
+    }
   });
 });

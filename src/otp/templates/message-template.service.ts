@@ -3,7 +3,7 @@ import { ErrorCode, UserError, UserErrorException } from '../../common/errors';
 import { queryRows } from '../../db/sql';
 import type { OtpChannel } from '../otp-request.entity';
 import { DEFAULT_TEMPLATE_IDS, toMessageTemplateEntity, type MessageTemplateEntity } from './message-template.entity';
-import { checkTemplateSyntax } from './render';
+import { checkTemplateSyntax, printsCode } from './render';
 
 export interface TemplateFields {
   subject?: string | null;
@@ -77,6 +77,11 @@ export class MessageTemplateService {
         checkTemplateSyntax(text);
       } catch (error) {
         errors.push(new UserError(ErrorCode.INVALID, `The ${key} is not a valid template: ${(error as Error).message.split('\n')[0]}`, ['input', key]));
+        continue;
+      }
+      // every part a recipient may read carries the code (the subject need not)
+      if (key !== 'subject' && !printsCode(text)) {
+        errors.push(new UserError(ErrorCode.INVALID, `The ${key} must contain {{otp}} (outside any {{#if}} or other block), so every OTP message carries its code.`, ['input', key]));
       }
     }
     return errors;

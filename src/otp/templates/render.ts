@@ -23,6 +23,13 @@ export function templateVariables(...texts: Array<string | null | undefined>): s
   return [...names].filter((name) => !BUILT_IN_HELPERS.has(name));
 }
 
+/** True when the template always prints the code: a top-level `{{otp}}` (or `{{{otp}}}`), not inside any block. */
+export function printsCode(text: string): boolean {
+  return Handlebars.parse(text).body.some((node: any) =>
+    node.type === 'MustacheStatement' && node.path?.type === 'PathExpression' && !node.path.data && node.path.depth === 0
+    && node.path.original === 'otp' && !node.params?.length && !node.hash?.pairs?.length);
+}
+
 /**
  * The full dotted paths a template reads, e.g. `otp`, `record.firstName`, `rule.name`, `change` — resolved through
  * `{{#with}}` blocks, `../` and `@root.`; inside `{{#each list}}` only `list` is known (its items' fields are not).
