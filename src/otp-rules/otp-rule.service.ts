@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/sql';
 import { findModule, type ModuleDefinition } from '../records/modules';
 import { checkConditions, compileConditions } from './conditions';
 import { applyIntendedChange } from './rule-purpose';
+import { ruleTemplateErrors } from './rule-templates';
 import type { RecordFields } from '../records/record.entity';
 import { OtpRuleCache } from './otp-rule.cache';
 import { OtpRuleEntity, type RuleConditionGroup } from './otp-rule.entity';
@@ -147,9 +148,9 @@ export class OtpRuleService {
   }
 
   private async assertTemplate(tx: EntityManager, rule: OtpRuleEntity): Promise<void> {
-    if (!rule.emailTemplateId) return;
-    const [template] = await tx.query(`SELECT id FROM message_templates WHERE id = $1 AND channel = 'EMAIL'`, [rule.emailTemplateId]);
-    if (!template) throw UserErrorException.of(ErrorCode.NOT_FOUND, `There is no EMAIL template "${rule.emailTemplateId}".`, ['emailTemplateId']);
+    const module = findModule(rule.module);
+    const errors = module ? await ruleTemplateErrors(tx, rule, module) : [];
+    if (errors.length) throw new UserErrorException(errors);
   }
 
   /** Applies the input to `rule`, reporting every bad field at once. */
@@ -195,6 +196,8 @@ export class OtpRuleService {
       rule.channels = [...new Set(input.channels)];
     }
     if (input.emailTemplateId !== undefined) rule.emailTemplateId = input.emailTemplateId ? input.emailTemplateId.trim() : null;
+    if (input.smsTemplateId !== undefined) rule.smsTemplateId = input.smsTemplateId ? input.smsTemplateId.trim() : null;
+    if (input.whatsappTemplateId !== undefined) rule.whatsappTemplateId = input.whatsappTemplateId ? input.whatsappTemplateId.trim() : null;
     if (input.recipientField !== undefined) rule.recipientField = input.recipientField || null;
     if (input.conditions != null) rule.conditions = input.conditions.map((g) => ({ match: g.match, conditions: g.conditions.map((c) => ({ field: c.field, operator: c.operator, value: c.value ?? null })) })) as RuleConditionGroup[];
 
@@ -219,6 +222,6 @@ function defaults(): Partial<OtpRuleEntity> {
     description: '', active: true, applicableProfiles: [], allowClosedRecords: false, conditions: [], codeType: 'NUMERIC',
     codeLength: 6, validForSeconds: 600, resendMode: 'NEW_CODE', maxResendAttempts: 5, resetResendAfterSeconds: 3600,
     maxValidationAttempts: 5, resetValidationAfterSeconds: 900, channels: ['SMS'], recipientField: null,
-    emailTemplateId: null, autoSendOnMatch: false,
+    emailTemplateId: null, smsTemplateId: null, whatsappTemplateId: null, autoSendOnMatch: false,
   };
 }

@@ -1,4 +1,3 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../app/context';
 import type { UserEntity } from '../auth/user.entity';
@@ -6,11 +5,12 @@ import { ErrorCode, UserErrorException } from '../common/errors';
 import type { Queryable } from '../db/sql';
 import type { OtpChannel, OtpCodeType, ResendMode } from '../otp/otp-request.entity';
 import type { OtpService } from '../otp/otp.service';
-import { maskEmail, maskMobile } from '../otp/recipients';
+import { maskEmail, maskMobile, phoneToE164 } from '../otp/recipients';
 import { isUuid } from '../common/ids';
 import { findModule } from '../records/modules';
 import type { RecordEntity, RecordFields } from '../records/record.entity';
 import { describeChange, intendedTargets, reachesTargets } from './rule-purpose';
+import { ruleMessageVariables, ruleTemplateIds } from './rule-templates';
 import { toRecordEntity } from '../records/record.service';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { LiveOtp, RuleOtpCheck, RuleOtpGateway } from './rule-otp.gateway';
@@ -27,7 +27,13 @@ interface Recipient {
  * acting user's email) — an OTP a caller bound to a rule but sent to a number of their own choosing never does.
  */
 export class OtpServiceRuleGateway implements RuleOtpGateway {
-  constructor(private readonly db: DataSource, private readonly otps: OtpService, private readonly defaultCountryCode: string) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly otps: OtpService,
+    private readonly defaultCountryCode: string,
+    /** Display name of the sender on rule emails (SMTP_FROM_NAME). */
+    private readonly fromName: string,
+  ) {}
 
   async liveOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<ReturnType<typeof toLive> | null> {
     const recipient = this.recipient(ctx.user, rule, record, false);
@@ -78,13 +84,15 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     }
     const intendedFields = after ? intendedTargets(rule, after) : null;
     const module = findModule(rule.module)!;
+    const templates = ruleTemplateIds(rule);
+    const sendsEmail = recipient.channels.includes('EMAIL');
     const request = await this.otps.sendValidated(ctx, {
       channels: recipient.channels,
       mobile: recipient.mobile,
       email: recipient.email,
-      emailFromName: recipient.email ? 'Countersign' : null,
-      emailSubject: recipient.email ? `Your code to update ${record.label}` : null,
-      emailTemplateId: recipient.email ? rule.emailTemplateId ?? 'otp_email' : null,
+      emailFromName: sendsEmail ? this.fromName : null,
+      emailSubject: null, // the template's subject
+      emailTemplateId: sendsEmail ? templates.EMAIL : null,
       emailTemplateAttributes: {},
       source: ruleSource(rule),
       type: 'simple_otp',
@@ -95,13 +103,9 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       recordId: record.id,
       issuedBy: 'RULE',
       intendedFields,
-      smsTemplateId: null,
-      whatsappTemplateId: null,
-      messageVariables: {
-        record: { ...record.fields, id: record.id, label: record.label, module: module.singular },
-        rule: { id: rule.id, name: rule.name },
-        change: describeChange(module, rule, record.fields, intendedFields),
-      },
+      smsTemplateId: recipient.channels.includes('SMS') ? templates.SMS : null,
+      whatsappTemplateId: recipient.channels.includes('WHATSAPP') ? templates.WHATSAPP : null,
+      messageVariables: ruleMessageVariables(module, rule, record, describeChange(module, rule, record.fields, intendedFields)),
     }, {
       validitySeconds: rule.validForSeconds,
       maxAttempts: rule.maxValidationAttempts,
@@ -133,10 +137,9 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     };
     if (typeof value !== 'string' || !value.trim()) return fail(`The record has no ${label} to send the OTP to.`);
     if (field?.type === 'email') return { channels: ['EMAIL'], mobile: null, email: value.trim().toLowerCase() };
-    const digits = value.replace(/[\s().-]/g, '');
-    const phone = digits.startsWith('+') ? parsePhoneNumberFromString(digits) : parsePhoneNumberFromString(`+${this.defaultCountryCode}${digits.replace(/^0+/, '')}`);
-    if (!phone?.isPossible()) return fail(`${label} "${value}" is not a phone number an OTP can be sent to.`);
-    return { channels: (rule.channels as OtpChannel[]).filter((c) => c !== 'EMAIL'), mobile: phone.number, email: null };
+    const mobile = phoneToE164(value, this.defaultCountryCode);
+    if (!mobile) return fail(`${label} "${value}" is not a phone number an OTP can be sent to.`);
+    return { channels: (rule.channels as OtpChannel[]).filter((c) => c !== 'EMAIL'), mobile, email: null };
   }
 }
 
