@@ -10,7 +10,7 @@ import { codeFor, collectRuleCodes } from './rule-credentials';
 import { changesRecipient, describeChange } from './rule-purpose';
 import { Role } from '../auth/roles';
 import { acceptedKeys, FIELD_KEY_PREFIX, sanitizedRuleKey } from './rule-keys';
-import type { RuleOtpGateway } from './rule-otp.gateway';
+import type { LiveOtp, RuleOtpGateway } from './rule-otp.gateway';
 import type { RuleValidationFailures } from './validation-failures';
 
 /**
@@ -87,18 +87,29 @@ export class OtpRuleGuard implements RecordSaveGuard {
   }
 
   private async required(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity, reason: 'STATE' | 'RECIPIENT'): Promise<UserError[]> {
-    let live = await this.otps.liveOtp(tx, save.ctx, rule, record);
-    if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, record, save.after).catch(() => null);
-    const where = live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.';
+    const live = await this.otps.liveOtp(tx, save.ctx, rule, record);
     const what = reason === 'STATE'
       ? `This save matches OTP rule ${rule.id} "${rule.name}"`
       : `This save changes ${fieldLabel(save, rule)}, where OTP rule ${rule.id} "${rule.name}" sends its OTP, so it needs that OTP (sent to the current ${fieldLabel(save, rule)})`;
-    return [new UserError(
+    const error = new UserError(
       ErrorCode.OTP_REQUIRED,
-      `${what}: pass its OTP as otp: [{ rule: "${rule.id}", code }], fields.${FIELD_KEY_PREFIX}${sanitizedRuleKey(rule.name)} or the OTPRULES-OTP-${rule.id} header.${where}`,
+      `${what}: pass its OTP as otp: [{ rule: "${rule.id}", code }], fields.${FIELD_KEY_PREFIX}${sanitizedRuleKey(rule.name)} or the OTPRULES-OTP-${rule.id} header.`,
       ['otp'],
-      { ruleId: rule.id, ruleName: rule.name, reason, sanitizedName: sanitizedRuleKey(rule.name), acceptedKeys: acceptedKeys(rule), otpSent: !!live, sentTo: live?.sentTo ?? [], otpRequestId: live?.otpRequestId ?? null },
-    )];
+      { ruleId: rule.id, ruleName: rule.name, reason, sanitizedName: sanitizedRuleKey(rule.name), acceptedKeys: acceptedKeys(rule) },
+    );
+    describeSent(error, live);
+    if (!live && rule.autoSendOnMatch) {
+      // The workflow "Send OTP" action: sent once the refused save's transaction has ended, never while it holds a
+      // pool connection (the send needs connections of its own), and described in this answer once sent.
+      save.afterTransaction(async () => {
+        const sent = await this.otps.send(save.ctx, rule, record, save.after).catch((failure: unknown) => {
+          save.ctx.log.warn({ err: failure, ruleId: rule.id, recordId: record.id }, 'autoSendOnMatch could not send the OTP');
+          return null;
+        });
+        describeSent(error, sent);
+      });
+    }
+    return [error];
   }
 
   private async check(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity, code: string): Promise<UserError[]> {
@@ -130,6 +141,13 @@ export class OtpRuleGuard implements RecordSaveGuard {
     const attemptsLeft = Math.max(0, limits.maxValidationAttempts - failures);
     return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
   }
+}
+
+/** Completes an OTP_REQUIRED error with where the live OTP went (or that none was sent yet). */
+function describeSent(error: UserError, live: LiveOtp | null): void {
+  const base = error.message.replace(/ (An OTP was sent to .*|No OTP has been sent yet: use sendRuleOtp\.)$/, '');
+  error.message = `${base}${live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.'}`;
+  Object.assign(error.details!, { otpSent: !!live, sentTo: live?.sentTo ?? [], otpRequestId: live?.otpRequestId ?? null });
 }
 
 function fieldLabel(save: GuardedSave, rule: OtpRuleEntity): string {
