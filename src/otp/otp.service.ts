@@ -16,7 +16,7 @@ import { OtpVerifier, invalid, locked, type VerifyResult } from './otp-verificat
 import { RateLimitedException, type OtpLimits } from './otp-limits';
 import { toOtpRequestEntity, type OtpChannel, type OtpRequestEntity, type OtpStatus, type ResendMode } from './otp-request.entity';
 import { validateSendOtp, validateVerifyOtp, type FieldError, type SendOtpCommand, type VerifyOtpCommand } from './otp.validation';
-import { INJECTED_VARIABLES, templateVariables } from './templates/render';
+import { INJECTED_VARIABLES, templateProblem, templateVariables } from './templates/render';
 
 export type { VerifyResult } from './otp-verification';
 
@@ -433,11 +433,14 @@ export class OtpService {
         errors.push({ key: 'email_template_id', message: 'The selected email template id is invalid.', code: ErrorCode.INVALID });
       } else {
         const given = raw.email_template_attributes && typeof raw.email_template_attributes === 'object' ? Object.keys(raw.email_template_attributes) : [];
+        // the validator reports a caller subject that may not be a template; a stored template saved before the
+        // helper allow-list and using a forbidden helper is refused here, before anything is queued
+        const subject = typeof raw.email_subject === 'string' && templateProblem(raw.email_subject) === null ? raw.email_subject : null;
         let needed: string[] = [];
-        try {
-          needed = templateVariables(template.subject, template.body, template.html_body, typeof raw.email_subject === 'string' ? raw.email_subject : null);
-        } catch {
-          errors.push({ key: 'email_subject', message: 'The email subject field format is invalid.', code: ErrorCode.INVALID });
+        if ([template.subject, template.body, template.html_body].some((text) => text && templateProblem(text))) {
+          errors.push({ key: 'email_template_id', message: 'The selected email template id is invalid.', code: ErrorCode.INVALID });
+        } else {
+          needed = templateVariables(template.subject, template.body, template.html_body, subject);
         }
         for (const name of needed.filter((n) => !INJECTED_VARIABLES.includes(n) && !given.includes(n))) {
           errors.push({ key: `email_template_attributes.${name}`, message: `The email template attributes.${name} field is required.`, code: ErrorCode.REQUIRED });

@@ -3,6 +3,7 @@ import { isUuid } from '../common/ids';
 import type { OtpChannel, OtpCodeType, OtpIssuer } from './otp-request.entity';
 import { codeTypeOf, normaliseCode } from './codes';
 import { toE164 } from './recipients';
+import { templateProblem } from './templates/render';
 import { isEmailAddress } from '../common/email';
 
 /**
@@ -205,6 +206,8 @@ export function validateSendOtp(raw: Record<string, unknown>, defaultCountryCode
   const email = c.email('email');
   const emailFromName = c.text('email_from_name', 100);
   const emailSubject = c.text('email_subject', 200);
+  // the caller's subject is compiled with the allow-listed helpers only (no `log`, which would write the code to the log)
+  if (emailSubject && templateProblem(emailSubject)) c.fail('email_subject', 'The email subject field format is invalid.');
   const emailTemplateId = c.text('email_template_id', 64);
   const emailTemplateAttributes = templateAttributes(c, raw.email_template_attributes);
 

@@ -119,11 +119,11 @@ describe('otp over GraphQL: successful cases', () => {
   test('recordId binds the OTP to a record, shown as a reference', async () => {
     const created = await t.gql('mutation($f: JSONObject!) { createRecord(module: "Contacts", fields: $f) { record { id } } }', { f: { lastName: 'Bound' } });
     const recordId = created.body.data.createRecord.record.id;
-    const sent = await sendSms(t, { recordId, ruleId: 12 });
+    const sent = await sendSms(t, { recordId }); // ruleId must name an existing rule: test/otp/otp-references.test.ts
     const read = await t.gql(GET, { id: sent.otpRequest.id });
     expect(read.body.data.otpRequest.record).toEqual({ id: recordId, label: 'Bound' });
     const [row] = await t.sql('SELECT rule_id, record_id FROM otp_requests WHERE id = $1', [sent.otpRequest.id]);
-    expect(row).toEqual({ rule_id: 12, record_id: recordId });
+    expect(row).toEqual({ rule_id: null, record_id: recordId });
     const byRecord = await t.gql('query($r: ID!) { otpRequests(first: 5, filter: { recordId: $r }) { nodes { id } } }', { r: recordId });
     expect(byRecord.body.data.otpRequests.nodes).toEqual([{ id: sent.otpRequest.id }]);
     const none = await t.gql('{ otpRequests(first: 5, filter: { recordId: "garbage" }) { totalCount } }');

@@ -143,3 +143,22 @@ describe('SAME_CODE_IF_VALID: the same send again returns the live OTP', () => {
     expect((await restPost(same, '/api/verify-otp', { mobile_no: mobile, source: 'one_live', code: '5678' })).status).toBe(200);
   });
 });
+
+describe('attacker: parallel "Send OTP" clicks for one rule and record', () => {
+  test('at most one live rule OTP per (rule, record), whatever the timing; every call answered', async () => {
+    const rule = await t.gql(`mutation($input: OtpRuleInput!) { createOtpRule(input: $input) { otpRule { id } userErrors { message } } }`, {
+      input: {
+        name: 'Parallel won', module: 'Deals', channels: ['EMAIL'], recipientField: null, maxResendAttempts: 20,
+        conditions: [{ match: 'ALL', conditions: [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }] }],
+      },
+    });
+    const ruleId = rule.body.data.createOtpRule.otpRule.id;
+    const deal = await t.gql('mutation($f: JSONObject!) { createRecord(module: "Deals", fields: $f) { record { id } } }', { f: { name: 'Big one', stage: 'Proposal' } });
+    const recordId = deal.body.data.createRecord.record.id;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => t.gql(
+      'mutation($r: Int!, $id: ID!) { sendRuleOtp(ruleId: $r, recordId: $id) { otpRequest { id } userErrors { code } } }', { r: ruleId, id: recordId })));
+    expect(answers.filter((a) => a.status !== 200 || a.body.errors)).toEqual([]);
+    expect(answers.some((a) => a.body.data.sendRuleOtp.otpRequest)).toBe(true);
+    expect(await t.sql(`SELECT count(*)::int AS n FROM otp_requests WHERE rule_id = $1 AND record_id = $2 AND status = 'PENDING'`, [ruleId, recordId])).toEqual([{ n: 1 }]);
+  });
+});

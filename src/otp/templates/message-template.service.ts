@@ -3,7 +3,7 @@ import { ErrorCode, UserError, UserErrorException } from '../../common/errors';
 import { queryRows } from '../../db/sql';
 import type { OtpChannel } from '../otp-request.entity';
 import { DEFAULT_TEMPLATE_IDS, toMessageTemplateEntity, type MessageTemplateEntity } from './message-template.entity';
-import { checkTemplateSyntax, printsCode } from './render';
+import { printsCode, templateProblem } from './render';
 
 export interface TemplateFields {
   subject?: string | null;
@@ -73,10 +73,9 @@ export class MessageTemplateService {
         errors.push(new UserError(ErrorCode.INVALID, `The ${key} is too long.`, ['input', key]));
         continue;
       }
-      try {
-        checkTemplateSyntax(text);
-      } catch (error) {
-        errors.push(new UserError(ErrorCode.INVALID, `The ${key} is not a valid template: ${(error as Error).message.split('\n')[0]}`, ['input', key]));
+      const problem = templateProblem(text);
+      if (problem) {
+        errors.push(new UserError(ErrorCode.INVALID, `The ${key} ${problem}.`, ['input', key]));
         continue;
       }
       // every part a recipient may read carries the code (the subject need not)

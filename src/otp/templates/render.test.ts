@@ -1,4 +1,4 @@
-import { templatePaths } from './render';
+import { renderHtml, renderText, templatePaths } from './render';
 
 describe('templatePaths: the variables a rule template reads', () => {
   test('full dotted paths, helper names left out', () => {
@@ -14,5 +14,28 @@ describe('templatePaths: the variables a rule template reads', () => {
 
   test('a template with no variables reads nothing', () => {
     expect(templatePaths('Hello')).toEqual([]);
+  });
+});
+
+describe('rendering: only the allow-listed helpers, whatever was stored', () => {
+  test('a stored log or lookup call fails to render instead of running', () => {
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(() => renderText('{{log "LEAKED-OTP=" otp level="error"}}', { otp: '123456' })).toThrow(/unknown helper log/);
+      expect(() => renderHtml('{{lookup this "otp"}}', { otp: '123456' })).toThrow(/unknown helper lookup/);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('prototype properties never resolve; allowed helpers and sections work', () => {
+    const warn = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(renderText('[{{constructor}}][{{__proto__}}][{{#with record}}{{name}}{{/with}}][{{#each list}}{{this}}{{/each}}]', { record: { name: 'Ann' }, list: [1, 2] }))
+        .toBe('[][][Ann][12]');
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

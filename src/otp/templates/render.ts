@@ -3,9 +3,71 @@ import Handlebars from 'handlebars';
 /** Variables every OTP message receives, whatever the caller passes. */
 export const INJECTED_VARIABLES = ['otp', 'expiresInMinutes'];
 
-/** Throws Handlebars' own message when a template does not parse. */
+/** The only helpers a template may use: no `log` (it writes to the server log), no `lookup`, no partials or decorators. */
+export const ALLOWED_HELPERS = ['if', 'unless', 'each', 'with'];
+
+/**
+ * An isolated Handlebars environment holding only the allowed helpers (plus the two internal ones that resolve
+ * ambiguous `{{name}}` and `{{#section}}`); nothing registered on the global Handlebars can reach a template.
+ */
+const engine = Handlebars.create();
+for (const name of Object.keys(engine.helpers)) {
+  if (!ALLOWED_HELPERS.includes(name) && name !== 'helperMissing' && name !== 'blockHelperMissing') engine.unregisterHelper(name);
+}
+for (const name of Object.keys(engine.partials)) engine.unregisterPartial(name);
+for (const name of Object.keys(engine.decorators)) engine.unregisterDecorator(name);
+
+/** Compile options: a call of any helper outside the allow-list is a compile error, not a runtime lookup. */
+const COMPILE_OPTIONS = {
+  strict: false,
+  knownHelpersOnly: true,
+  knownHelpers: { log: false, lookup: false, helperMissing: false, blockHelperMissing: false },
+} as const;
+/** Runtime options: properties and methods of prototypes (`constructor`, `__proto__`, ...) never resolve. */
+const RUNTIME_OPTIONS = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false, allowCallsToHelperMissing: false };
+
+/**
+ * Why `text` may not be used as a template (it does not parse, or uses a helper, partial or decorator outside the
+ * allow-list), worded to follow "The body ...", or null when it may. Checked when admins save templates and when a
+ * caller gives a subject.
+ */
+export function templateProblem(text: string): string | null {
+  let program: any;
+  try {
+    program = Handlebars.parse(text);
+  } catch (error) {
+    return `is not a valid template: ${(error as Error).message.split('\n')[0].replace(/:$/, '')}`;
+  }
+  const forbidden = findForbidden(program);
+  if (forbidden) return forbidden;
+  try {
+    engine.precompile(text, COMPILE_OPTIONS);
+  } catch (error) {
+    const helper = /unknown helper (\S+)/.exec((error as Error).message)?.[1];
+    return helper ? helperMessage(helper) : `not a valid template: ${(error as Error).message.split('\n')[0]}`;
+  }
+  return null;
+}
+
+/** Throws the problem `templateProblem` finds. */
 export function checkTemplateSyntax(text: string): void {
-  Handlebars.parse(text);
+  const problem = templateProblem(text);
+  if (problem) throw new Error(problem);
+}
+
+function helperMessage(name: string): string {
+  return `uses "${name}", which templates may not call; the helpers allowed are ${ALLOWED_HELPERS.join(', ')}`;
+}
+
+function findForbidden(node: any): string | null {
+  if (!node || typeof node !== 'object') return null;
+  if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') return 'uses a partial ({{> ...}}), which templates may not use';
+  if (node.type === 'Decorator' || node.type === 'DecoratorBlock') return 'uses a decorator ({{* ...}}), which templates may not use';
+  for (const value of Object.values(node)) {
+    const found = Array.isArray(value) ? value.map(findForbidden).find(Boolean) ?? null : findForbidden(value);
+    if (found) return found;
+  }
+  return null;
 }
 
 /** The `{{variables}}` a template reads (helpers' arguments included), so a send can name the missing ones before queuing. */
@@ -107,7 +169,7 @@ class PathCollector {
   }
 }
 
-const BUILT_IN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'this']);
+const BUILT_IN_HELPERS = new Set([...ALLOWED_HELPERS, 'this']);
 
 function visitTemplate(text: string, visit: (node: unknown) => void): void {
   const program = Handlebars.parse(text);
@@ -128,10 +190,10 @@ function visitTemplate(text: string, visit: (node: unknown) => void): void {
 
 /** Plain text (SMS, WhatsApp, subjects, text bodies): values are inserted as they are. */
 export function renderText(template: string, variables: Record<string, unknown>): string {
-  return Handlebars.compile(template, { noEscape: true, strict: false })(variables);
+  return engine.compile(template, { ...COMPILE_OPTIONS, noEscape: true })(variables, RUNTIME_OPTIONS);
 }
 
 /** HTML bodies: every value is HTML-escaped. */
 export function renderHtml(template: string, variables: Record<string, unknown>): string {
-  return Handlebars.compile(template, { strict: false })(variables);
+  return engine.compile(template, COMPILE_OPTIONS)(variables, RUNTIME_OPTIONS);
 }
