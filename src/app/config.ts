@@ -47,6 +47,8 @@ const schema = z.object({
   EMAIL_PROVIDER: z.enum(['log', 'smtp']).default('log'),
   SMTP_URL: z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL').optional(),
   SMTP_FROM: z.string().email('must be an email address').default('no-reply@countersign.local'),
+  /** Display name of SMTP_FROM on messages the server composes itself (OTP rules). */
+  SMTP_FROM_NAME: z.string().trim().min(1).max(200).default('Countersign'),
   SMS_PROVIDER: z.enum(['log', 'twilio']).default('log'),
   TWILIO_ACCOUNT_SID: optionalText,
   TWILIO_AUTH_TOKEN: optionalText,

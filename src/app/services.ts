@@ -80,7 +80,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const otp = new OtpService(db, { config, hasher, limits: new OtpLimits(pool, config), queue, metrics, log, counters: rowsOf(counters) });
   const messageTemplates = new MessageTemplateService(db);
   const ruleCache = new OtpRuleCache(db, notifications, log);
-  const ruleOtps = new OtpServiceRuleGateway(db, otp, config.DEFAULT_COUNTRY_CODE);
+  const ruleOtps = new OtpServiceRuleGateway(db, otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
   const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, config.OTP_RULES_LIMIT);
   // sendOtp's ruleId is a plain reference (such OTPs never satisfy a guard), but it must name a rule that exists
   otp.registerReferenceCheck('rule_id', async (id) => (await otpRules.get(id)) !== null);

@@ -84,11 +84,17 @@ export class OtpRuleEntity {
   @Column({ type: 'varchar', length: 64, name: 'recipient_field', nullable: true })
   recipientField: string | null;
 
-  /** The EMAIL template of the rule's OTP (default `otp_email`); SMS and WhatsApp use their channel's template. */
+  /** The EMAIL template of the rule's OTP (default `otp_rule_email`). */
   @Column({ type: 'varchar', length: 64, name: 'email_template_id', nullable: true })
   emailTemplateId: string | null;
 
+  /** The SMS template of the rule's OTP (default `otp_rule_sms`). */
+  @Column({ type: 'varchar', length: 64, name: 'sms_template_id', nullable: true })
+  smsTemplateId: string | null;
 
+  /** The WhatsApp template of the rule's OTP (default `otp_whatsapp`: WhatsApp sends a Meta-approved template). */
+  @Column({ type: 'varchar', length: 64, name: 'whatsapp_template_id', nullable: true })
+  whatsappTemplateId: string | null;
 
   /** A refused save sends the OTP itself (the workflow "Send OTP" action). */
   @Column({ type: 'boolean', name: 'auto_send_on_match', default: false })

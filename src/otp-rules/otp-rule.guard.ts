@@ -7,8 +7,10 @@ import type { RecordEntity } from '../records/record.entity';
 import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { codeFor, collectRuleCodes } from './rule-credentials';
+import { changesRecipient, describeChange } from './rule-purpose';
+import { Role } from '../auth/roles';
 import { acceptedKeys, FIELD_KEY_PREFIX, sanitizedRuleKey } from './rule-keys';
-import type { RuleOtpGateway } from './rule-otp.gateway';
+import type { LiveOtp, RuleOtpGateway } from './rule-otp.gateway';
 import type { RuleValidationFailures } from './validation-failures';
 
 /**
@@ -26,8 +28,10 @@ export class OtpRuleGuard implements RecordSaveGuard {
   ) {}
 
   async beforeSave(save: GuardedSave, tx: EntityManager): Promise<void> {
-    const matching = this.matchingRules(await this.cache.activeRules(save.module.name), save);
-    if (matching.length === 0) return;
+    const rules = await this.cache.activeRules(save.module.name);
+    const matching = this.matchingRules(rules, save);
+    const recipientGuarded = this.recipientChanges(rules, save).filter((rule) => !matching.includes(rule));
+    if (matching.length === 0 && recipientGuarded.length === 0) return;
     if (save.operation === 'create' || !save.before) {
       throw new UserErrorException(matching.map((rule) => new UserError(
         ErrorCode.OTP_RULE_BLOCKS_CREATE,
@@ -37,13 +41,38 @@ export class OtpRuleGuard implements RecordSaveGuard {
       )));
     }
     const record = save.before;
+    // A code proves its recipient agreed; a save that also moves that recipient would let the code reach someone else.
+    const together = matching.filter((rule) => changesRecipient(rule, record.fields, save.after));
+    if (together.length) {
+      throw new UserErrorException(together.map((rule) => new UserError(
+        ErrorCode.INVALID,
+        `This save enters the state OTP rule ${rule.id} "${rule.name}" protects and also changes ${fieldLabel(save, rule)}, where the rule sends its OTP: make the two changes in separate saves.`,
+        ['fields', rule.recipientField!],
+        { ruleId: rule.id, ruleName: rule.name, reason: 'RECIPIENT_CHANGED_WITH_STATE' },
+      )));
+    }
     const codes = collectRuleCodes(save.otp, save.reservedFields, save.ctx.headers);
     const errors: UserError[] = [];
-    for (const rule of matching) {
+    for (const rule of [...matching, ...recipientGuarded]) {
       const code = codeFor(codes, rule);
-      errors.push(...(code === undefined ? await this.required(save, rule, record) : await this.check(tx, save, rule, record, code)));
+      const reason = matching.includes(rule) ? 'STATE' : 'RECIPIENT';
+      errors.push(...(code === undefined ? await this.required(tx, save, rule, record, reason) : await this.check(tx, save, rule, record, code)));
     }
     if (errors.length) throw new UserErrorException(errors);
+  }
+
+  /**
+   * Rules whose recipient this update moves away from a value it had: the recipient is the rule's trust anchor, so
+   * changing it needs the rule's OTP, sent to the recipient as it stands — whatever the record's state (closed too).
+   * Admins, who manage rules, may correct a recipient without one (e.g. a lost phone).
+   */
+  private recipientChanges(rules: CachedRule[], save: GuardedSave): OtpRuleEntity[] {
+    if (!save.before || save.ctx.user.role === Role.ADMIN) return [];
+    const before = save.before.fields;
+    return rules
+      .map(({ rule }) => rule)
+      .filter((rule) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile))
+      .filter((rule) => changesRecipient(rule, before, save.after));
   }
 
   /** Active rules of the module that apply to this user and record and whose conditions the save meets. */
@@ -57,35 +86,72 @@ export class OtpRuleGuard implements RecordSaveGuard {
       .map(({ rule }) => rule);
   }
 
-  private async required(save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity): Promise<UserError[]> {
-    let live = await this.otps.liveOtp(save.ctx, rule, record);
-    if (!live && rule.autoSendOnMatch) live = await this.otps.send(save.ctx, rule, record.id).catch(() => null);
-    const where = live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.';
-    return [new UserError(
+  private async required(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity, reason: 'STATE' | 'RECIPIENT'): Promise<UserError[]> {
+    const live = await this.otps.liveOtp(tx, save.ctx, rule, record);
+    const what = reason === 'STATE'
+      ? `This save matches OTP rule ${rule.id} "${rule.name}"`
+      : `This save changes ${fieldLabel(save, rule)}, where OTP rule ${rule.id} "${rule.name}" sends its OTP, so it needs that OTP (sent to the current ${fieldLabel(save, rule)})`;
+    const error = new UserError(
       ErrorCode.OTP_REQUIRED,
-      `This save matches OTP rule ${rule.id} "${rule.name}": pass its OTP as otp: [{ rule: "${rule.id}", code }], fields.${FIELD_KEY_PREFIX}${sanitizedRuleKey(rule.name)} or the OTPRULES-OTP-${rule.id} header.${where}`,
+      `${what}: pass its OTP as otp: [{ rule: "${rule.id}", code }], fields.${FIELD_KEY_PREFIX}${sanitizedRuleKey(rule.name)} or the OTPRULES-OTP-${rule.id} header.`,
       ['otp'],
-      { ruleId: rule.id, ruleName: rule.name, sanitizedName: sanitizedRuleKey(rule.name), acceptedKeys: acceptedKeys(rule), otpSent: !!live, sentTo: live?.sentTo ?? [], otpRequestId: live?.otpRequestId ?? null },
-    )];
+      { ruleId: rule.id, ruleName: rule.name, reason, sanitizedName: sanitizedRuleKey(rule.name), acceptedKeys: acceptedKeys(rule) },
+    );
+    describeSent(error, live);
+    if (!live && rule.autoSendOnMatch) {
+      // The workflow "Send OTP" action: sent once the refused save's transaction has ended, never while it holds a
+      // pool connection (the send needs connections of its own), and described in this answer once sent.
+      save.afterTransaction(async () => {
+        const sent = await this.otps.send(save.ctx, rule, record, save.after).catch((failure: unknown) => {
+          save.ctx.log.warn({ err: failure, ruleId: rule.id, recordId: record.id }, 'autoSendOnMatch could not send the OTP');
+          return null;
+        });
+        describeSent(error, sent);
+      });
+    }
+    return [error];
   }
 
   private async check(tx: EntityManager, save: GuardedSave, rule: OtpRuleEntity, record: RecordEntity, code: string): Promise<UserError[]> {
     const recordId = record.id;
-    const lockedFor = await this.failures.lockedForSeconds(rule, recordId, this.clock.now());
+    // The attempt cap is the one frozen on the OTP when it was sent: editing the rule neither weakens nor voids it.
+    const issued = await this.otps.latestOtp(tx, save.ctx, rule, record);
+    const limits = issued ? { ...rule, maxValidationAttempts: issued.maxAttempts } as OtpRuleEntity : rule;
+    const lockedFor = await this.failures.lockedForSeconds(limits, recordId, this.clock.now());
     if (lockedFor > 0) return [locked(rule, lockedFor)];
-    const result = await this.otps.verify(tx, save.ctx, rule, record, code);
-    if (result === 'VERIFIED') {
+    const check = await this.otps.verify(tx, save.ctx, rule, record, save.after, code);
+    if (check.result === 'VERIFIED') {
       await this.failures.clear(tx, rule, recordId);
       return [];
     }
-    if (result === 'EXPIRED') {
+    if (check.result === 'EXPIRED') {
       return [new UserError(ErrorCode.OTP_EXPIRED, `The OTP for rule ${rule.id} "${rule.name}" has expired; send a new one.`, ['otp'], { ruleId: rule.id })];
     }
-    const { failures, lockedForSeconds } = await this.failures.record(rule, recordId, this.clock.now());
+    if (check.result === 'OTHER_CHANGE') {
+      const issuedFor = describeChange(save.module, rule, record.fields, check.intendedFields);
+      return [new UserError(
+        ErrorCode.OTP_INVALID,
+        `The OTP for rule ${rule.id} "${rule.name}" was issued for another change${issuedFor ? ` (${issuedFor})` : ''}; send a new OTP for this change. The OTP was not used and no attempt was counted.`,
+        ['otp'],
+        { ruleId: rule.id, reason: 'OTHER_CHANGE', issuedFor },
+      )];
+    }
+    const { failures, lockedForSeconds } = await this.failures.record(limits, recordId, this.clock.now());
     if (lockedForSeconds > 0) return [locked(rule, lockedForSeconds)];
-    const attemptsLeft = Math.max(0, rule.maxValidationAttempts - failures);
+    const attemptsLeft = Math.max(0, limits.maxValidationAttempts - failures);
     return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
   }
+}
+
+/** Completes an OTP_REQUIRED error with where the live OTP went (or that none was sent yet). */
+function describeSent(error: UserError, live: LiveOtp | null): void {
+  const base = error.message.replace(/ (An OTP was sent to .*|No OTP has been sent yet: use sendRuleOtp\.)$/, '');
+  error.message = `${base}${live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.'}`;
+  Object.assign(error.details!, { otpSent: !!live, sentTo: live?.sentTo ?? [], otpRequestId: live?.otpRequestId ?? null });
+}
+
+function fieldLabel(save: GuardedSave, rule: OtpRuleEntity): string {
+  return save.module.fields.find((f) => f.name === rule.recipientField)?.label ?? rule.recipientField ?? 'the recipient';
 }
 
 function locked(rule: OtpRuleEntity, seconds: number): UserError {

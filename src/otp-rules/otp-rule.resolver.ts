@@ -1,3 +1,4 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../app/context';
 import { WRITER_ROLES } from '../auth/roles';
@@ -59,8 +60,13 @@ export class OtpRuleResolver {
 
   @Authorized(WRITER_ROLES)
   @Mutation(() => SendRuleOtpPayload, { description: "The \"Send OTP\" action: sends the rule's OTP for a record, to the record's recipient field or the acting user." })
-  sendRuleOtp(@Arg('ruleId', () => Int) ruleId: number, @Arg('recordId', () => ID) recordId: string, @Ctx() ctx: RequestContext): Promise<SendRuleOtpPayload> {
-    return toPayload('otpRequest', () => this.ruleService.sendOtp(ctx, ruleId, recordId));
+  sendRuleOtp(
+    @Arg('ruleId', () => Int) ruleId: number,
+    @Arg('recordId', () => ID) recordId: string,
+    @Ctx() ctx: RequestContext,
+    @Arg('intendedFields', () => GraphQLJSONObject, { nullable: true, validate: false, description: 'The change the OTP is for (as updateRecord fields): the OTP then only authorizes a save reaching the same values of the rule\'s condition fields.' }) intendedFields?: Record<string, unknown> | null,
+  ): Promise<SendRuleOtpPayload> {
+    return toPayload('otpRequest', () => this.ruleService.sendOtp(ctx, ruleId, recordId, intendedFields));
   }
 
   @Authorized(WRITER_ROLES)

@@ -2,12 +2,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isUniqueViolation } from '../db/sql';
 import { findModule, type ModuleDefinition } from '../records/modules';
-import { checkConditions } from './conditions';
+import { checkConditions, compileConditions } from './conditions';
+import { applyIntendedChange } from './rule-purpose';
+import { ruleTemplateErrors } from './rule-templates';
+import type { RecordFields } from '../records/record.entity';
 import { OtpRuleCache } from './otp-rule.cache';
 import { OtpRuleEntity, type RuleConditionGroup } from './otp-rule.entity';
 import type { OtpRuleInput } from './otp-rule.types';
 import type { RequestContext } from '../app/context';
-import { isUuid } from '../common/ids';
 import { toOtpRequestEntity, type OtpRequestEntity } from '../otp/otp-request.entity';
 import type { RuleOtpGateway } from './rule-otp.gateway';
 
@@ -33,13 +35,22 @@ export class OtpRuleService {
     private readonly limit: number,
   ) {}
 
-  /** The "Send OTP" action for one record: the rule's options, channels, recipient and templates apply. */
-  async sendOtp(ctx: RequestContext, ruleId: number, recordId: string): Promise<OtpRequestEntity> {
+  /**
+   * The "Send OTP" action for one record: the rule's options, channels, recipient and templates apply. With
+   * `intendedFields` (the change the OTP is for, validated like a save), the OTP is bound to that change.
+   */
+  async sendOtp(ctx: RequestContext, ruleId: number, recordId: string, intendedFields?: unknown): Promise<OtpRequestEntity> {
     const rule = await this.get(ruleId);
     if (!rule) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP rule has this id.', ['ruleId']);
     if (!rule.active) throw UserErrorException.of(ErrorCode.INVALID, `OTP rule ${rule.id} is inactive.`, ['ruleId']);
-    if (!isUuid(recordId)) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
-    const live = await this.otps.send(ctx, rule, recordId);
+    const record = await this.otps.record(rule, recordId);
+    let after: RecordFields | null = null;
+    if (intendedFields != null) {
+      const cached = (await this.cache.activeRules(rule.module)).find((c) => c.rule.id === rule.id);
+      const enters = cached?.matches ?? compileConditions(rule.conditions);
+      after = applyIntendedChange(findModule(rule.module)!, rule, record.fields, intendedFields, enters);
+    }
+    const live = await this.otps.send(ctx, rule, record, after);
     const [row] = await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [live.otpRequestId]);
     return toOtpRequestEntity(row);
   }
@@ -137,9 +148,9 @@ export class OtpRuleService {
   }
 
   private async assertTemplate(tx: EntityManager, rule: OtpRuleEntity): Promise<void> {
-    if (!rule.emailTemplateId) return;
-    const [template] = await tx.query(`SELECT id FROM message_templates WHERE id = $1 AND channel = 'EMAIL'`, [rule.emailTemplateId]);
-    if (!template) throw UserErrorException.of(ErrorCode.NOT_FOUND, `There is no EMAIL template "${rule.emailTemplateId}".`, ['emailTemplateId']);
+    const module = findModule(rule.module);
+    const errors = module ? await ruleTemplateErrors(tx, rule, module) : [];
+    if (errors.length) throw new UserErrorException(errors);
   }
 
   /** Applies the input to `rule`, reporting every bad field at once. */
@@ -185,6 +196,8 @@ export class OtpRuleService {
       rule.channels = [...new Set(input.channels)];
     }
     if (input.emailTemplateId !== undefined) rule.emailTemplateId = input.emailTemplateId ? input.emailTemplateId.trim() : null;
+    if (input.smsTemplateId !== undefined) rule.smsTemplateId = input.smsTemplateId ? input.smsTemplateId.trim() : null;
+    if (input.whatsappTemplateId !== undefined) rule.whatsappTemplateId = input.whatsappTemplateId ? input.whatsappTemplateId.trim() : null;
     if (input.recipientField !== undefined) rule.recipientField = input.recipientField || null;
     if (input.conditions != null) rule.conditions = input.conditions.map((g) => ({ match: g.match, conditions: g.conditions.map((c) => ({ field: c.field, operator: c.operator, value: c.value ?? null })) })) as RuleConditionGroup[];
 
@@ -209,6 +222,6 @@ function defaults(): Partial<OtpRuleEntity> {
     description: '', active: true, applicableProfiles: [], allowClosedRecords: false, conditions: [], codeType: 'NUMERIC',
     codeLength: 6, validForSeconds: 600, resendMode: 'NEW_CODE', maxResendAttempts: 5, resetResendAfterSeconds: 3600,
     maxValidationAttempts: 5, resetValidationAfterSeconds: 900, channels: ['SMS'], recipientField: null,
-    emailTemplateId: null, autoSendOnMatch: false,
+    emailTemplateId: null, smsTemplateId: null, whatsappTemplateId: null, autoSendOnMatch: false,
   };
 }

@@ -61,7 +61,9 @@ export class OtpRuleType {
   @Field(() => Int) resetValidationAfterSeconds: number;
   @Field(() => [RuleChannelEnum]) channels: string[];
   @Field(() => String, { nullable: true, description: "Record field with the mobile number or email; null = the acting user's email." }) recipientField: string | null;
-  @Field(() => String, { nullable: true, description: 'EMAIL template of the OTP (default otp_email); SMS and WhatsApp use their channel templates.' }) emailTemplateId: string | null;
+  @Field(() => String, { nullable: true, description: 'EMAIL template of the OTP (default otp_rule_email); its subject is the email subject.' }) emailTemplateId: string | null;
+  @Field(() => String, { nullable: true, description: 'SMS template of the OTP (default otp_rule_sms).' }) smsTemplateId: string | null;
+  @Field(() => String, { nullable: true, description: 'WhatsApp template of the OTP (default otp_whatsapp).' }) whatsappTemplateId: string | null;
   @Field(() => Boolean) autoSendOnMatch: boolean;
   @Field(() => [String], { description: 'Every way a save can carry this rule\'s OTP.' }) acceptedKeys: string[];
   @Field(() => Date) createdAt: Date;
@@ -87,7 +89,9 @@ export class OtpRuleInput {
   @Field(() => Int, { nullable: true }) resetValidationAfterSeconds?: number | null;
   @Field(() => [RuleChannelEnum], { nullable: true }) channels?: RuleChannelEnum[] | null;
   @Field(() => String, { nullable: true }) recipientField?: string | null;
-  @Field(() => String, { nullable: true }) emailTemplateId?: string | null;
+  @Field(() => String, { nullable: true, description: 'An EMAIL template; may use {{record.<field>}}, {{record.label}}, {{record.module}}, {{rule.name}}, {{change}}, {{otp}}, {{expiresInMinutes}}.' }) emailTemplateId?: string | null;
+  @Field(() => String, { nullable: true, description: 'An SMS template (same variables as emailTemplateId).' }) smsTemplateId?: string | null;
+  @Field(() => String, { nullable: true, description: 'A WHATSAPP template (same variables as emailTemplateId).' }) whatsappTemplateId?: string | null;
   @Field(() => Boolean, { nullable: true }) autoSendOnMatch?: boolean | null;
 }
 

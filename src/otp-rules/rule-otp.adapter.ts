@@ -1,15 +1,16 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../app/context';
 import type { UserEntity } from '../auth/user.entity';
-import { Role } from '../auth/roles';
 import { ErrorCode, UserErrorException } from '../common/errors';
-import { queryRows, type Queryable } from '../db/sql';
+import type { Queryable } from '../db/sql';
 import type { OtpChannel, OtpCodeType, ResendMode } from '../otp/otp-request.entity';
 import type { OtpService } from '../otp/otp.service';
-import { maskEmail, maskMobile } from '../otp/recipients';
+import { maskEmail, maskMobile, phoneToE164 } from '../otp/recipients';
+import { isUuid } from '../common/ids';
 import { findModule } from '../records/modules';
-import type { RecordEntity } from '../records/record.entity';
+import type { RecordEntity, RecordFields } from '../records/record.entity';
+import { describeChange, intendedTargets, reachesTargets } from './rule-purpose';
+import { ruleMessageVariables, ruleTemplateIds } from './rule-templates';
 import { toRecordEntity } from '../records/record.service';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { LiveOtp, RuleOtpCheck, RuleOtpGateway } from './rule-otp.gateway';
@@ -26,50 +27,72 @@ interface Recipient {
  * acting user's email) — an OTP a caller bound to a rule but sent to a number of their own choosing never does.
  */
 export class OtpServiceRuleGateway implements RuleOtpGateway {
-  constructor(private readonly db: DataSource, private readonly otps: OtpService, private readonly defaultCountryCode: string) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly otps: OtpService,
+    private readonly defaultCountryCode: string,
+    /** Display name of the sender on rule emails (SMTP_FROM_NAME). */
+    private readonly fromName: string,
+  ) {}
 
-  async liveOtp(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<LiveOtp | null> {
+  async liveOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<ReturnType<typeof toLive> | null> {
     const recipient = this.recipient(ctx.user, rule, record, false);
     if (!recipient) return null;
-    const [row] = await this.db.query(
-      `SELECT id, mobile, email, expires_at FROM otp_requests
-        WHERE rule_id = $1 AND record_id = $2 AND status = 'PENDING' AND expires_at > now() AND (mobile = $3 OR email = $4)
+    const issued = ruleIssued(ctx, rule, record, recipient, 1);
+    const [row] = await q.query(
+      `SELECT id, mobile, email, expires_at, max_attempts, intended_fields, resend_mode, (status = 'PENDING' AND expires_at > now()) AS pending FROM otp_requests
+        WHERE ${issued.sql} AND status = 'PENDING' AND expires_at > now()
         ORDER BY created_at DESC LIMIT 1`,
-      [rule.id, record.id, recipient.mobile, recipient.email],
+      issued.params,
     );
     return row ? toLive(row) : null;
   }
 
-  /**
-   * The "Send OTP" action. A live OTP is resent (the same code under SAME_CODE_IF_VALID, else it is canceled and a new
-   * one sent); sends per rule and record are capped at 1 + `maxResendAttempts` per `resetResendAfterSeconds`.
-   */
-  async send(ctx: RequestContext, rule: OtpRuleEntity, recordId: string): Promise<LiveOtp> {
-    const [row] = await this.db.query('SELECT * FROM records WHERE id = $1 AND deleted_at IS NULL', [recordId]);
+  async latestOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<ReturnType<typeof toLive> | null> {
+    const recipient = this.recipient(ctx.user, rule, record, false);
+    if (!recipient) return null;
+    const issued = ruleIssued(ctx, rule, record, recipient, 1);
+    const [row] = await q.query(
+      `SELECT id, mobile, email, expires_at, max_attempts, intended_fields, resend_mode, (status = 'PENDING' AND expires_at > now()) AS pending FROM otp_requests
+        WHERE ${issued.sql} ORDER BY (status = 'PENDING') DESC, created_at DESC LIMIT 1`,
+      issued.params,
+    );
+    return row ? toLive(row) : null;
+  }
+
+  async record(rule: OtpRuleEntity, recordId: string): Promise<RecordEntity> {
+    const [row] = isUuid(recordId) ? await this.db.query('SELECT * FROM records WHERE id = $1 AND deleted_at IS NULL', [recordId]) : [];
     if (!row || row.module !== rule.module) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
-    const record = toRecordEntity(row);
+    return toRecordEntity(row);
+  }
+
+  /**
+   * The "Send OTP" action; sends per rule and record are capped at 1 + `maxResendAttempts` per `resetResendAfterSeconds`.
+   * The OTP service keeps one live OTP per rule and record: a live one is sent again (SAME_CODE_IF_VALID, same
+   * message) or superseded, in the transaction that creates the new one and only once every limit accepted it, so a
+   * refused send leaves the live code valid.
+   */
+  async send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<LiveOtp> {
     const recipient = this.recipient(ctx.user, rule, record, true)!;
     const [{ sends }] = await this.db.query(
       `SELECT coalesce(sum(send_count), 0)::int AS sends FROM otp_requests
-        WHERE rule_id = $1 AND record_id = $2 AND source = $3 AND created_at > now() - make_interval(secs => $4)`,
+        WHERE rule_id = $1 AND record_id = $2 AND source = $3 AND issued_by = 'RULE' AND created_at > now() - make_interval(secs => $4)`,
       [rule.id, record.id, ruleSource(rule), rule.resetResendAfterSeconds],
     );
     if (sends > rule.maxResendAttempts) {
       throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId'], );
     }
-    const live = await this.liveOtp(ctx, rule, record);
-    if (live && rule.resendMode === 'SAME_CODE_IF_VALID') {
-      // The request belongs to the rule, not to whoever sent it first: resend it as the system would.
-      return toLive(await this.otps.resend(asSystem(ctx), live.otpRequestId));
-    }
-    if (live) await queryRows(this.db, `UPDATE otp_requests SET status = 'CANCELED', code_sealed = NULL, updated_at = now() WHERE id = $1 AND status = 'PENDING'`, [live.otpRequestId]);
+    const intendedFields = after ? intendedTargets(rule, after) : null;
+    const module = findModule(rule.module)!;
+    const templates = ruleTemplateIds(rule);
+    const sendsEmail = recipient.channels.includes('EMAIL');
     const request = await this.otps.sendValidated(ctx, {
       channels: recipient.channels,
       mobile: recipient.mobile,
       email: recipient.email,
-      emailFromName: recipient.email ? 'Countersign' : null,
-      emailSubject: recipient.email ? `Your code to update ${record.label}` : null,
-      emailTemplateId: recipient.email ? rule.emailTemplateId ?? 'otp_email' : null,
+      emailFromName: sendsEmail ? this.fromName : null,
+      emailSubject: null, // the template's subject
+      emailTemplateId: sendsEmail ? templates.EMAIL : null,
       emailTemplateAttributes: {},
       source: ruleSource(rule),
       type: 'simple_otp',
@@ -79,10 +102,10 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       ruleId: rule.id,
       recordId: record.id,
       issuedBy: 'RULE',
-      intendedFields: null,
-      smsTemplateId: null,
-      whatsappTemplateId: null,
-      messageVariables: {},
+      intendedFields,
+      smsTemplateId: recipient.channels.includes('SMS') ? templates.SMS : null,
+      whatsappTemplateId: recipient.channels.includes('WHATSAPP') ? templates.WHATSAPP : null,
+      messageVariables: ruleMessageVariables(module, rule, record, describeChange(module, rule, record.fields, intendedFields)),
     }, {
       validitySeconds: rule.validForSeconds,
       maxAttempts: rule.maxValidationAttempts,
@@ -92,18 +115,14 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     return toLive(request);
   }
 
-  async verify(tx: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, code: string): Promise<RuleOtpCheck> {
-    const recipient = this.recipient(ctx.user, rule, record, false);
-    if (!recipient) return 'INVALID';
-    const [latest] = await tx.query(
-      `SELECT id FROM otp_requests WHERE rule_id = $1 AND record_id = $2 AND (mobile = $3 OR email = $4)
-        ORDER BY (status = 'PENDING') DESC, created_at DESC LIMIT 1`,
-      [rule.id, record.id, recipient.mobile, recipient.email],
-    );
-    if (!latest) return 'INVALID';
-    const result = await this.otps.verifyWithin(tx, latest.id, code);
-    if (result.verified) return 'VERIFIED';
-    return result.reason === ErrorCode.OTP_EXPIRED ? 'EXPIRED' : 'INVALID';
+  async verify(tx: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields, code: string): Promise<RuleOtpCheck> {
+    const latest = await this.latestOtp(tx, ctx, rule, record);
+    if (!latest) return { result: 'INVALID' };
+    // Checked before the code: such a save cannot use this OTP whatever the code, so the code is never looked at.
+    if (latest.pending && latest.intendedFields && !reachesTargets(latest.intendedFields, after)) return { result: 'OTHER_CHANGE', intendedFields: latest.intendedFields };
+    const result = await this.otps.verifyWithin(tx, latest.otpRequestId, code);
+    if (result.verified) return { result: 'VERIFIED' };
+    return { result: result.reason === ErrorCode.OTP_EXPIRED ? 'EXPIRED' : 'INVALID' };
   }
 
   /** Where the rule's OTP goes for this record; `strict` turns a missing or unusable value into a user error. */
@@ -118,25 +137,43 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     };
     if (typeof value !== 'string' || !value.trim()) return fail(`The record has no ${label} to send the OTP to.`);
     if (field?.type === 'email') return { channels: ['EMAIL'], mobile: null, email: value.trim().toLowerCase() };
-    const digits = value.replace(/[\s().-]/g, '');
-    const phone = digits.startsWith('+') ? parsePhoneNumberFromString(digits) : parsePhoneNumberFromString(`+${this.defaultCountryCode}${digits.replace(/^0+/, '')}`);
-    if (!phone?.isPossible()) return fail(`${label} "${value}" is not a phone number an OTP can be sent to.`);
-    return { channels: (rule.channels as OtpChannel[]).filter((c) => c !== 'EMAIL'), mobile: phone.number, email: null };
+    const mobile = phoneToE164(value, this.defaultCountryCode);
+    if (!mobile) return fail(`${label} "${value}" is not a phone number an OTP can be sent to.`);
+    return { channels: (rule.channels as OtpChannel[]).filter((c) => c !== 'EMAIL'), mobile, email: null };
   }
+}
+
+/**
+ * Which OTP requests count for a rule and record (SPEC §10): issued by the rule's own send path (never `sendOtp`),
+ * with a server-generated code, to the recipient the rule names for this record — and, when that is the acting
+ * user's email, sent by that same user.
+ */
+function ruleIssued(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, recipient: Recipient, first: number): { sql: string; params: unknown[] } {
+  const n = (i: number) => `$${first + i}`;
+  const params: unknown[] = [rule.id, record.id, recipient.mobile, recipient.email];
+  let sql = `rule_id = ${n(0)} AND record_id = ${n(1)} AND issued_by = 'RULE' AND NOT code_caller_supplied
+    AND (mobile = ${n(2)} OR email = ${n(3)})`;
+  if (!rule.recipientField) {
+    params.push(ctx.user.id);
+    sql += ` AND user_id = ${n(4)}`;
+  }
+  return { sql, params };
 }
 
 export function ruleSource(rule: { id: number }): string {
   return `otp_rule_${rule.id}`;
 }
 
-function asSystem(ctx: RequestContext): RequestContext {
-  return { ...ctx, user: Object.assign(Object.create(Object.getPrototypeOf(ctx.user)), ctx.user, { role: Role.ADMIN }) };
-}
-
-function toLive(row: Record<string, any>): LiveOtp {
+function toLive(row: Record<string, any>): LiveOtp & { resendMode: string; pending: boolean } {
   return {
     otpRequestId: row.id,
     sentTo: [maskMobile(row.mobile), maskEmail(row.email)].filter((v): v is string => !!v),
     expiresAt: row.expiresAt ?? row.expires_at,
+    maxAttempts: row.maxAttempts ?? row.max_attempts,
+    intendedFields: row.intendedFields ?? row.intended_fields ?? null,
+    resendMode: row.resendMode ?? row.resend_mode,
+    pending: row.pending ?? row.status === 'PENDING',
   };
 }
+
+

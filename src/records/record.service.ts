@@ -73,20 +73,20 @@ export class RecordService {
     const module = this.module(moduleName);
     const { fields: change, reserved } = this.splitReserved(rawFields);
     const check = checkFields(module, change);
-    return this.db.transaction(async (tx) => {
+    return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
       await this.assertValid(tx, check);
-      await this.runGuards(tx, { ctx, module, operation: 'create', before: null, after: check.fields, otp: [], reservedFields: reserved });
+      await this.runGuards(tx, { ctx, module, operation: 'create', before: null, after: check.fields, otp: [], reservedFields: reserved, afterTransaction });
       const [row] = await tx.query(
         `INSERT INTO records (module, label, fields, owner_id) VALUES ($1, $2, $3, $4) RETURNING *`,
         [module.name, labelOf(module, check.fields), check.fields, ctx.user.id],
       );
       return toRecordEntity(row);
-    });
+    }));
   }
 
   async update(ctx: RequestContext, id: string, rawFields: unknown, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity> {
     const { fields: change, reserved } = this.splitReserved(rawFields);
-    return this.db.transaction(async (tx) => {
+    return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
       const before = await this.lockForUpdate(tx, id);
       if (expectedVersion != null && expectedVersion !== before.version) {
         throw UserErrorException.of(ErrorCode.CONFLICT, `The record was changed by someone else (version ${before.version}, expected ${expectedVersion}); reload and try again.`, ['expectedVersion']);
@@ -94,13 +94,23 @@ export class RecordService {
       const module = this.module(before.module);
       const check = checkFields(module, change, before.fields);
       await this.assertValid(tx, check);
-      await this.runGuards(tx, { ctx, module, operation: 'update', before, after: check.fields, otp, reservedFields: reserved });
+      await this.runGuards(tx, { ctx, module, operation: 'update', before, after: check.fields, otp, reservedFields: reserved, afterTransaction });
       const [row] = await queryRows(tx,
         `UPDATE records SET fields = $2, label = $3, version = version + 1, updated_at = now() WHERE id = $1 RETURNING *`,
         [id, check.fields, labelOf(module, check.fields)],
       );
       return toRecordEntity(row);
-    });
+    }));
+  }
+
+  /** Runs `save`, then the work guards asked for once its transaction has ended (committed or rolled back). */
+  private async withAfterTransaction<T>(save: (afterTransaction: (task: () => Promise<void>) => void) => Promise<T>): Promise<T> {
+    const tasks: Array<() => Promise<void>> = [];
+    try {
+      return await save((task) => tasks.push(task));
+    } finally {
+      for (const task of tasks) await task().catch(() => undefined); // a guard reports its own failures; the save's answer stands
+    }
   }
 
   /** Soft delete hides the record (and what hangs off it); hard delete removes it for good. */

@@ -22,6 +22,12 @@ export interface GuardedSave {
   otp: OtpCredential[];
   /** `fields` keys the guards reserved (see `reservedFieldPrefix`), removed before validation and saving. */
   reservedFields: Record<string, unknown>;
+  /**
+   * Work that must happen whether the save commits or is refused (e.g. sending the OTP a refused save asks for). It
+   * runs once the save's transaction has ended and before the answer, so it never waits for a pool connection while
+   * the save holds one.
+   */
+  afterTransaction(task: () => Promise<void>): void;
 }
 
 /**

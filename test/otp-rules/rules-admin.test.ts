@@ -102,8 +102,8 @@ describe('OTP rules administration: failing cases', () => {
   test('an email template must exist and be an EMAIL template', async () => {
     const [{ id }] = (await t.gql('{ otpRules { id } }')).body.data.otpRules;
     const UPDATE = 'mutation($id: Int!, $t: String) { updateOtpRule(id: $id, input: { emailTemplateId: $t }) { otpRule { emailTemplateId } userErrors { field code } } }';
-    for (const template of ['no_such_template', 'otp_sms']) {
-      expect((await t.gql(UPDATE, { id, t: template })).body.data.updateOtpRule).toEqual({ otpRule: null, userErrors: [{ field: ['emailTemplateId'], code: 'NOT_FOUND' }] });
+    for (const [template, code] of [['no_such_template', 'NOT_FOUND'], ['otp_sms', 'INVALID']]) {
+      expect((await t.gql(UPDATE, { id, t: template })).body.data.updateOtpRule).toEqual({ otpRule: null, userErrors: [{ field: ['emailTemplateId'], code }] });
     }
     expect((await t.gql(UPDATE, { id, t: 'otp_email' })).body.data.updateOtpRule).toEqual({ otpRule: { emailTemplateId: 'otp_email' }, userErrors: [] });
   });

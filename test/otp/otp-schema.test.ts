@@ -18,7 +18,7 @@ test('entities match the migrations, and the Otp migration reverts and re-applie
     expect(tables[0].n).toBe(0);
     await runMigrations(dataSource);
     const seeded = await dataSource.query('SELECT id FROM message_templates ORDER BY id');
-    expect(seeded.map((r: { id: string }) => r.id)).toEqual(['otp_email', 'otp_sms', 'otp_whatsapp']);
+    expect(seeded.map((r: { id: string }) => r.id)).toEqual(['otp_email', 'otp_rule_email', 'otp_rule_sms', 'otp_sms', 'otp_whatsapp']); // with the OTP rule defaults
   } finally {
     await dataSource.destroy();
     await database.drop();

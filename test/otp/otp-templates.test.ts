@@ -10,10 +10,11 @@ const UPDATE = `mutation($id: String!, $input: UpdateMessageTemplateInput!) { up
 const DELETE = `mutation($id: String!) { deleteMessageTemplate(id: $id) { messageTemplate { id } userErrors { field message code } } }`;
 
 describe('message templates: successful cases', () => {
-  test('the three defaults are seeded', async () => {
+  test('the three defaults (and the two OTP rule defaults) are seeded', async () => {
     const res = await t.gql(`{ messageTemplates { id channel } }`);
     expect(res.body.data.messageTemplates).toEqual([
-      { id: 'otp_email', channel: 'EMAIL' }, { id: 'otp_sms', channel: 'SMS' }, { id: 'otp_whatsapp', channel: 'WHATSAPP' },
+      { id: 'otp_email', channel: 'EMAIL' }, { id: 'otp_rule_email', channel: 'EMAIL' }, { id: 'otp_rule_sms', channel: 'SMS' },
+      { id: 'otp_sms', channel: 'SMS' }, { id: 'otp_whatsapp', channel: 'WHATSAPP' },
     ]);
   });
 
