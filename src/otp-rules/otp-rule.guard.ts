@@ -3,7 +3,8 @@ import type { Clock } from '../common/clock';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isClosed } from '../records/modules';
 import type { GuardedSave, RecordSaveGuard } from '../records/save-guard';
-import type { RecordEntity } from '../records/record.entity';
+import type { RecordEntity, RecordFields } from '../records/record.entity';
+import { RuleCheckedStates } from './checked-states';
 import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { codeFor, collectRuleCodes } from './rule-credentials';
@@ -23,10 +24,11 @@ export class OtpRuleGuard implements RecordSaveGuard {
     private readonly otps: RuleOtpGateway,
     private readonly failures: RuleValidationFailures,
     private readonly clock: Clock,
+    private readonly checkedStates = new RuleCheckedStates(),
   ) {}
 
   async beforeSave(save: GuardedSave, tx: EntityManager): Promise<void> {
-    const matching = this.matchingRules(await this.cache.activeRules(save.module.name), save);
+    const matching = await this.matchingRules(await this.cache.activeRules(save.module.name), save, tx);
     if (matching.length === 0) return;
     if (save.operation === 'create' || !save.before) {
       throw new UserErrorException(matching.map((rule) => new UserError(
@@ -46,14 +48,33 @@ export class OtpRuleGuard implements RecordSaveGuard {
     if (errors.length) throw new UserErrorException(errors);
   }
 
-  /** Active rules of the module that apply to this user and record and whose conditions the save meets. */
-  private matchingRules(rules: CachedRule[], save: GuardedSave): OtpRuleEntity[] {
-    const before = save.before?.fields ?? {};
-    const closed = save.before !== null && isClosed(save.module, before); // only a record that is already closed
-    return rules
-      .filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile))
-      .filter(({ rule }) => !closed || rule.allowClosedRecords)
-      .filter(({ matches }) => matches(before, save.after))
+  /**
+   * Active rules of the module that apply to this user and record and whose state the save enters. A rule that skips
+   * closed records (`allowClosedRecords: false`) skips only saves that keep the record closed; a save that reopens it
+   * is checked against its state before the save and against the last state the rules checked before it was closed
+   * (see docs/otp-rules.md, "Closed records"), so no change can be made on a detour through the closed state.
+   */
+  private async matchingRules(rules: CachedRule[], save: GuardedSave, tx: EntityManager): Promise<OtpRuleEntity[]> {
+    const applicable = rules.filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile));
+    const { after } = save;
+    if (save.operation === 'create' || !save.before) {
+      return applicable.filter(({ matches }) => matches(null, after)).map(({ rule }) => rule);
+    }
+    const record = save.before;
+    const before = record.fields;
+    if (!isClosed(save.module, before)) {
+      return applicable.filter(({ matches }) => matches(before, after)).map(({ rule }) => rule);
+    }
+    const staysClosed = isClosed(save.module, after);
+    let checked: RecordFields | null = null;
+    if (!staysClosed) checked = await this.checkedStates.takeOnReopen(tx, record.id);
+    else if (rules.some(({ rule }) => !rule.allowClosedRecords)) await this.checkedStates.remember(tx, record.id, before);
+    return applicable
+      .filter(({ rule, matches }) => {
+        if (rule.allowClosedRecords) return matches(before, after);
+        if (staysClosed) return false;
+        return matches(before, after) || (checked !== null && matches(checked, after));
+      })
       .map(({ rule }) => rule);
   }
 
