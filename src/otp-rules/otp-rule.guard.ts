@@ -102,13 +102,18 @@ export class OtpRuleGuard implements RecordSaveGuard {
     if (result === 'EXPIRED') {
       return [new UserError(ErrorCode.OTP_EXPIRED, `The OTP for rule ${rule.id} "${rule.name}" has expired; send a new one.`, ['otp'], { ruleId: rule.id })];
     }
-    const { failures, lockedForSeconds } = await this.failures.record(rule, recordId, this.clock.now());
+    // One attempt model (validation-failures.ts): this count is the only limit; reaching it kills the live OTP.
+    const { attemptsLeft, lockedForSeconds } = await this.failures.record(rule, recordId, this.clock.now());
     if (lockedForSeconds > 0) return [locked(rule, lockedForSeconds)];
-    const attemptsLeft = Math.max(0, rule.maxValidationAttempts - failures);
-    return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
+    return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left before the rule locks for this record.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
   }
 }
 
 function locked(rule: OtpRuleEntity, seconds: number): UserError {
-  return new UserError(ErrorCode.OTP_LOCKED, `Too many wrong OTPs for rule ${rule.id} "${rule.name}" on this record; try again in ${seconds} s.`, ['otp'], { ruleId: rule.id, retryAfterSeconds: seconds });
+  return new UserError(
+    ErrorCode.OTP_LOCKED,
+    `Too many wrong OTPs for rule ${rule.id} "${rule.name}" on this record: locked for ${seconds} s. The OTP sent is no longer valid; send a new one once the lock ends.`,
+    ['otp'],
+    { ruleId: rule.id, retryAfterSeconds: seconds, attemptsLeft: 0 },
+  );
 }

@@ -1,63 +1,17 @@
-import { startTestServer, type TestServer } from '../support/test-server';
+import { ADMIN_CODE, MOBILE, MOBILE_CODE, RuleWorld } from './rule-world';
 
 // Which saves a rule matches: entering a state (never locking a record), one text comparison for every operator, and
-// no detour through a closed state. Fixed codes for these recipients (OTP_TEST_RECIPIENTS) so tests know the code.
-const MOBILE = '+919876543210';
-const MOBILE_CODE = '482913';
-const ADMIN_CODE = '771204';
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer('rule_matching', {
-    OTP_TEST_RECIPIENTS: `${MOBILE}:${MOBILE_CODE},admin@countersign.local:${ADMIN_CODE}`,
-    OTP_SEND_LIMIT_PER_RECIPIENT_15MIN: '10000', OTP_SEND_LIMIT_PER_RECIPIENT_DAY: '10000', OTP_SEND_LIMIT_PER_KEY_MINUTE: '10000',
-    OTP_RULES_LIMIT: '1000',
-  });
-});
-afterAll(() => t.close());
-afterEach(async () => {
-  // Each test defines its own rules; deactivate them so they do not guard the next test's saves.
-  const res = await t.gql('{ otpRules(active: true) { id } }');
-  for (const { id } of res.body.data.otpRules) await t.gql('mutation($id: Int!) { updateOtpRule(id: $id, input: { active: false }) { userErrors { code } } }', { id });
-});
-
-type Rule = { id: number; name: string };
-type Saved = { record: { id: string; version: number; fields: Record<string, unknown> } | null; userErrors: Array<{ code: string; details: any }> };
-
-let ruleNumber = 0;
-async function createRule(input: Record<string, unknown>): Promise<Rule> {
-  ruleNumber += 1;
-  const res = await t.gql('mutation($input: OtpRuleInput!) { createOtpRule(input: $input) { otpRule { id name } userErrors { field message } } }',
-    { input: { name: `Matching ${ruleNumber}`, ...input } });
-  expect(res.body.data.createOtpRule.userErrors).toEqual([]);
-  return res.body.data.createOtpRule.otpRule;
-}
-
-async function create(module: string, fields: Record<string, unknown>): Promise<string> {
-  const res = await t.gql('mutation($m: String!, $f: JSONObject!) { createRecord(module: $m, fields: $f) { record { id } userErrors { code } } }', { m: module, f: fields });
-  expect(res.body.data.createRecord.userErrors).toEqual([]);
-  return res.body.data.createRecord.record.id;
-}
-
-const update = async (id: string, fields: Record<string, unknown>, otp?: Array<{ rule: string; code: string }>): Promise<Saved> =>
-  (await t.gql(`mutation($id: ID!, $fields: JSONObject!, $otp: [OtpInput!]) {
-    updateRecord(id: $id, fields: $fields, otp: $otp) { record { id version fields } userErrors { code details } } }`, { id, fields, otp })).body.data.updateRecord;
-
-const codes = (saved: Saved) => saved.userErrors.map((e) => e.code);
-
-async function sendRuleOtp(rule: Rule, recordId: string): Promise<void> {
-  const res = await t.gql('mutation($r: Int!, $id: ID!) { sendRuleOtp(ruleId: $r, recordId: $id) { otpRequest { id } userErrors { code message } } }', { r: rule.id, id: recordId });
-  expect(res.body.data.sendRuleOtp.userErrors).toEqual([]);
-}
-
-/** A guarded save done properly: send the rule's OTP, then save with it. */
-async function saveWithOtp(rule: Rule, id: string, fields: Record<string, unknown>, code: string): Promise<Saved> {
-  await sendRuleOtp(rule, id);
-  const saved = await update(id, fields, [{ rule: String(rule.id), code }]);
-  expect(saved.userErrors).toEqual([]);
-  return saved;
-}
-
-const fieldsOf = async (id: string) => (await t.sql('SELECT fields FROM records WHERE id = $1', [id]))[0].fields;
+// no detour through a closed state.
+const w = new RuleWorld();
+beforeAll(() => w.start('rule_matching'));
+afterAll(() => w.stop());
+afterEach(() => w.deactivateRules());
+const { codes } = RuleWorld;
+const createRule = (input: Record<string, unknown>) => w.createRule(input);
+const create = (module: string, fields: Record<string, unknown>) => w.create(module, fields);
+const update = (id: string, fields: Record<string, unknown>, otp?: Array<{ rule: string; code: string }>) => w.update(id, fields, otp);
+const saveWithOtp = (rule: { id: number }, id: string, fields: Record<string, unknown>, code: string) => w.saveWithOtp(rule, id, fields, code);
+const fieldsOf = (id: string) => w.fieldsOf(id);
 
 /** Deals above 1,000: the OTP goes to the acting user's email (admin@countersign.local). */
 const bigDeal = (extra: Record<string, unknown> = {}) => ({
@@ -156,8 +110,8 @@ describe('attacker: a detour through a closed state the rule skips (close, chang
     const id = await lead();
     await update(id, { leadStatus: 'Junk' });
     await update(id, { leadSource: 'Partner' });
-    expect((await t.gql('mutation($id: ID!) { deleteRecord(id: $id) { userErrors { code } } }', { id })).body.data.deleteRecord.userErrors).toEqual([]);
-    expect((await t.gql('mutation($id: ID!) { restoreRecord(id: $id) { userErrors { code } } }', { id })).body.data.restoreRecord.userErrors).toEqual([]);
+    expect((await w.t.gql('mutation($id: ID!) { deleteRecord(id: $id) { userErrors { code } } }', { id })).body.data.deleteRecord.userErrors).toEqual([]);
+    expect((await w.t.gql('mutation($id: ID!) { restoreRecord(id: $id) { userErrors { code } } }', { id })).body.data.restoreRecord.userErrors).toEqual([]);
     expect(codes(await update(id, { leadStatus: 'Contacted' }))).toEqual(['OTP_REQUIRED']);
   });
 
@@ -172,7 +126,7 @@ describe('attacker: a detour through a closed state the rule skips (close, chang
 
   test('an imported closed lead counts as checked as imported: reopening it unchanged is free, after a change while closed it is not', async () => {
     await createRule(partnerSource());
-    const imported = await t.gql(`mutation { importRecords(module: "Leads", rows: [
+    const imported = await w.t.gql(`mutation { importRecords(module: "Leads", rows: [
       { lastName: "Imported partner", mobile: "${MOBILE}", leadStatus: "Junk", leadSource: "Partner" },
       { lastName: "Imported web", mobile: "${MOBILE}", leadStatus: "Junk", leadSource: "Web" }]) { importedCount rows { record { id } } } }`);
     expect(imported.body.data.importRecords.importedCount).toBe(2);
@@ -189,7 +143,7 @@ describe('attacker: a detour through a closed state the rule skips (close, chang
     expect((await update(id, { leadStatus: 'Junk' })).userErrors).toEqual([]);
     expect((await update(id, { company: 'Closed Co' })).userErrors).toEqual([]);
     expect((await update(id, { leadStatus: 'Contacted' })).userErrors).toEqual([]);
-    expect(await t.sql('SELECT * FROM otp_rule_checked_states WHERE record_id = $1', [id])).toEqual([]);
+    expect(await w.t.sql('SELECT * FROM otp_rule_checked_states WHERE record_id = $1', [id])).toEqual([]);
   });
 
   test('a rule that guards reopening itself (HAS_CHANGED_FROM a closed state) is not skipped', async () => {
