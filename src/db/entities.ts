@@ -5,7 +5,7 @@ import { ConnectionEntity } from '../connections/connection.entity';
 import { OtpDeliveryEntity } from '../otp/otp-delivery.entity';
 import { OtpRequestEntity } from '../otp/otp-request.entity';
 import { MessageTemplateEntity } from '../otp/templates/message-template.entity';
-import { OtpRuleEntity, OtpRuleValidationFailureEntity } from '../otp-rules/otp-rule.entity';
+import { OtpRuleCheckedStateEntity, OtpRuleEntity, OtpRuleValidationFailureEntity } from '../otp-rules/otp-rule.entity';
 import { RecordEntity } from '../records/record.entity';
 
 /** Every TypeORM entity; features add theirs here. */
@@ -13,5 +13,5 @@ export const entities = [
   UserEntity, ApiKeyEntity, RecordEntity,
   ConnectionTypeEntity, ConnectionEntity,
   OtpRequestEntity, OtpDeliveryEntity, MessageTemplateEntity,
-  OtpRuleEntity, OtpRuleValidationFailureEntity,
+  OtpRuleEntity, OtpRuleValidationFailureEntity, OtpRuleCheckedStateEntity,
 ];

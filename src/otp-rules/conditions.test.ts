@@ -3,46 +3,145 @@ import { checkConditions, compileConditions } from './conditions';
 import type { RuleCondition, RuleConditionGroup } from './otp-rule.entity';
 
 const deals = findModule('Deals')!;
+type Fields = Record<string, unknown>;
 const one = (condition: RuleCondition): RuleConditionGroup[] => [{ match: 'ALL', conditions: [condition] }];
-const matches = (groups: RuleConditionGroup[], before: Record<string, unknown>, after: Record<string, unknown>) => compileConditions(groups)(before, after);
+const enters = (groups: RuleConditionGroup[], before: Fields | null, after: Fields) => compileConditions(groups)(before, after);
 
-describe('condition operators', () => {
+describe('attacker: a save that enters the guarded state by each operator (create: no state before)', () => {
   test.each([
-    [{ field: 'stage', operator: 'EQUALS', value: 'closed won' }, {}, { stage: 'Closed Won' }, true],
-    [{ field: 'stage', operator: 'EQUALS', value: 'Proposal' }, {}, { stage: 'Closed Won' }, false],
-    [{ field: 'stage', operator: 'NOT_EQUALS', value: 'Proposal' }, {}, { stage: 'Closed Won' }, true],
-    [{ field: 'name', operator: 'CONTAINS', value: 'BIG' }, {}, { name: 'A big deal' }, true],
-    [{ field: 'name', operator: 'STARTS_WITH', value: 'big' }, {}, { name: 'A big deal' }, false],
-    [{ field: 'amount', operator: 'GREATER_THAN', value: 1000 }, {}, { amount: 1000.01 }, true],
-    [{ field: 'amount', operator: 'GREATER_THAN', value: 1000 }, {}, {}, false],
-    [{ field: 'amount', operator: 'LESS_THAN', value: 1000 }, {}, { amount: 5 }, true],
-    [{ field: 'closeDate', operator: 'LESS_THAN', value: '2025-01-01' }, {}, { closeDate: '2024-12-31' }, true],
-    [{ field: 'amount', operator: 'IS_EMPTY' }, {}, {}, true],
+    [{ field: 'stage', operator: 'EQUALS', value: 'closed won' }, { stage: 'Closed Won' }, true],
+    [{ field: 'stage', operator: 'EQUALS', value: 'Proposal' }, { stage: 'Closed Won' }, false],
+    [{ field: 'stage', operator: 'NOT_EQUALS', value: 'Proposal' }, { stage: 'Closed Won' }, true],
+    [{ field: 'name', operator: 'CONTAINS', value: 'BIG' }, { name: 'A big deal' }, true],
+    [{ field: 'name', operator: 'STARTS_WITH', value: 'big' }, { name: 'A big deal' }, false],
+    [{ field: 'amount', operator: 'GREATER_THAN', value: 1000 }, { amount: 1000.01 }, true],
+    [{ field: 'amount', operator: 'GREATER_THAN', value: 1000 }, {}, false],
+    [{ field: 'amount', operator: 'LESS_THAN', value: 1000 }, { amount: 5 }, true],
+    [{ field: 'closeDate', operator: 'LESS_THAN', value: '2025-01-01' }, { closeDate: '2024-12-31' }, true],
+    [{ field: 'amount', operator: 'IS_EMPTY' }, {}, true],
+    [{ field: 'amount', operator: 'IS_NOT_EMPTY' }, { amount: 0 }, true],
+    [{ field: 'stage', operator: 'HAS_CHANGED' }, { stage: 'Proposal' }, true],
+    [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }, { stage: 'Closed Won' }, true],
+    [{ field: 'stage', operator: 'HAS_CHANGED_FROM', value: 'Negotiation' }, { stage: 'Closed Won' }, false],
+  ] as Array<[RuleCondition, Fields, boolean]>)('%j creating %j → %p', (condition, after, expected) => {
+    expect(enters(one(condition), null, after)).toBe(expected);
+  });
+});
+
+describe('attacker: rules never lock records — staying in a state is not entering it', () => {
+  // [condition, before, after, enters]: every state operator enters only on false → true; HAS_CHANGED* as before.
+  test.each([
+    [{ field: 'amount', operator: 'GREATER_THAN', value: 1000 }, { amount: 500 }, { amount: 5000 }, true],
+    [{ field: 'amount', operator: 'GREATER_THAN', value: 1000 }, { amount: 2000 }, { amount: 5000 }, false],
+    [{ field: 'amount', operator: 'GREATER_THAN', value: 1000 }, { amount: 2000, name: 'a' }, { amount: 2000, name: 'b' }, false],
+    [{ field: 'amount', operator: 'LESS_THAN', value: 10 }, { amount: 50 }, { amount: 5 }, true],
+    [{ field: 'amount', operator: 'LESS_THAN', value: 10 }, { amount: 5 }, { amount: 1 }, false],
+    [{ field: 'stage', operator: 'EQUALS', value: 'Closed Won' }, { stage: 'Proposal' }, { stage: 'Closed Won' }, true],
+    [{ field: 'stage', operator: 'EQUALS', value: 'Closed Won' }, { stage: 'Closed Won', name: 'a' }, { stage: 'Closed Won', name: 'b' }, false],
+    [{ field: 'stage', operator: 'NOT_EQUALS', value: 'Proposal' }, { stage: 'Proposal' }, { stage: 'Negotiation' }, true],
+    [{ field: 'stage', operator: 'NOT_EQUALS', value: 'Proposal' }, { stage: 'Negotiation' }, { stage: 'Closed Won' }, false],
+    [{ field: 'name', operator: 'CONTAINS', value: 'vip' }, { name: 'Order' }, { name: 'VIP Order' }, true],
+    [{ field: 'name', operator: 'CONTAINS', value: 'vip' }, { name: 'VIP Order' }, { name: 'VIP Order 2' }, false],
+    [{ field: 'name', operator: 'STARTS_WITH', value: 'vip' }, { name: 'Order' }, { name: 'VIP Order' }, true],
+    [{ field: 'name', operator: 'STARTS_WITH', value: 'vip' }, { name: 'VIP a' }, { name: 'VIP b' }, false],
+    [{ field: 'amount', operator: 'IS_EMPTY' }, { amount: 5 }, {}, true],
+    [{ field: 'amount', operator: 'IS_EMPTY' }, { name: 'a' }, { name: 'b' }, false],
     [{ field: 'amount', operator: 'IS_NOT_EMPTY' }, {}, { amount: 0 }, true],
+    [{ field: 'amount', operator: 'IS_NOT_EMPTY' }, { amount: 1 }, { amount: 2 }, false],
     [{ field: 'stage', operator: 'HAS_CHANGED' }, { stage: 'Proposal' }, { stage: 'Proposal' }, false],
     [{ field: 'stage', operator: 'HAS_CHANGED' }, { stage: 'Proposal' }, { stage: 'Negotiation' }, true],
     [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }, { stage: 'Proposal' }, { stage: 'Closed Won' }, true],
     [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }, { stage: 'Closed Won' }, { stage: 'Closed Won' }, false],
     [{ field: 'stage', operator: 'HAS_CHANGED_FROM', value: 'Negotiation' }, { stage: 'Negotiation' }, { stage: 'Closed Lost' }, true],
     [{ field: 'stage', operator: 'HAS_CHANGED_FROM', value: 'Negotiation' }, { stage: 'Proposal' }, { stage: 'Closed Lost' }, false],
-  ] as Array<[RuleCondition, Record<string, unknown>, Record<string, unknown>, boolean]>)('%j on %j → %j is %p', (condition, before, after, expected) => {
-    expect(matches(one(condition), before, after)).toBe(expected);
+  ] as Array<[RuleCondition, Fields, Fields, boolean]>)('%j on %j → %j enters: %p', (condition, before, after, expected) => {
+    expect(enters(one(condition), before, after)).toBe(expected);
   });
 });
 
-test('groups: ALL needs every condition, ANY one of them, and every group must match', () => {
-  const groups: RuleConditionGroup[] = [
-    { match: 'ALL', conditions: [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }, { field: 'amount', operator: 'GREATER_THAN', value: 100 }] },
-    { match: 'ANY', conditions: [{ field: 'probability', operator: 'LESS_THAN', value: 50 }, { field: 'name', operator: 'CONTAINS', value: 'vip' }] },
-  ];
-  const before = { stage: 'Proposal' };
-  expect(matches(groups, before, { stage: 'Closed Won', amount: 500, name: 'VIP order' })).toBe(true);
-  expect(matches(groups, before, { stage: 'Closed Won', amount: 500, probability: 10 })).toBe(true);
-  expect(matches(groups, before, { stage: 'Closed Won', amount: 500, probability: 90 })).toBe(false);
-  expect(matches(groups, before, { stage: 'Closed Won', amount: 50, name: 'VIP' })).toBe(false);
+describe('attacker: mixed case and surrounding spaces never slip past an operator', () => {
+  test.each([
+    ['EQUALS', { field: 'name', operator: 'EQUALS', value: ' Big Deal ' }, { name: 'x' }, { name: 'bIG dEAL' }, true],
+    ['EQUALS on blank text', { field: 'name', operator: 'EQUALS', value: 'big deal' }, { name: 'x' }, { name: '   ' }, false],
+    ['NOT_EQUALS', { field: 'name', operator: 'NOT_EQUALS', value: ' BIG deal' }, { name: 'other' }, { name: 'big DEAL  ' }, false],
+    ['CONTAINS', { field: 'name', operator: 'CONTAINS', value: ' VIP ' }, { name: 'x' }, { name: 'a vip order' }, true],
+    ['STARTS_WITH (value and field trimmed)', { field: 'name', operator: 'STARTS_WITH', value: ' Vip' }, { name: 'x' }, { name: '  vIP order' }, true],
+    ['IS_EMPTY: whitespace-only counts as empty', { field: 'name', operator: 'IS_EMPTY' }, { name: 'x' }, { name: '   ' }, true],
+    ['IS_NOT_EMPTY: whitespace-only is not a value', { field: 'name', operator: 'IS_NOT_EMPTY' }, {}, { name: ' \t ' }, false],
+    ['HAS_CHANGED: "Paid" → " paid " is no change', { field: 'name', operator: 'HAS_CHANGED' }, { name: 'Paid' }, { name: ' paid ' }, false],
+    ['HAS_CHANGED: blank → absent is no change', { field: 'name', operator: 'HAS_CHANGED' }, { name: '  ' }, {}, false],
+    ['HAS_CHANGED_TO', { field: 'name', operator: 'HAS_CHANGED_TO', value: ' closed WON ' }, { name: 'Proposal' }, { name: 'Closed Won' }, true],
+    ['HAS_CHANGED_TO: only a case change', { field: 'name', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }, { name: 'closed won' }, { name: 'Closed Won' }, false],
+    ['HAS_CHANGED_FROM', { field: 'name', operator: 'HAS_CHANGED_FROM', value: 'NEGOTIATION ' }, { name: ' negotiation' }, { name: 'Closed Lost' }, true],
+    ['GREATER_THAN on a date with spaces', { field: 'closeDate', operator: 'GREATER_THAN', value: '2025-01-01' }, {}, { closeDate: ' 2025-02-01 ' }, true],
+  ] as Array<[string, RuleCondition, Fields, Fields, boolean]>)('%s', (_name, condition, before, after, expected) => {
+    expect(enters(one(condition), before, after)).toBe(expected);
+  });
 });
 
-test('checkConditions accepts well-typed conditions and needs at least one', () => {
-  expect(checkConditions(deals, one({ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }))).toEqual([]);
-  expect(checkConditions(deals, [])[0]).toMatchObject({ code: 'REQUIRED', field: ['conditions'] });
+describe('attacker: mixed groups — a change hidden behind a state that already held', () => {
+  const bigOrPaid: RuleConditionGroup[] = [{ match: 'ANY', conditions: [
+    { field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' },
+    { field: 'amount', operator: 'GREATER_THAN', value: 10000 },
+  ] }];
+
+  test('ANY: the HAS_CHANGED_TO alternative still guards a record already in the other alternative', () => {
+    expect(enters(bigOrPaid, { stage: 'Proposal', amount: 20000 }, { stage: 'Closed Won', amount: 20000 })).toBe(true);
+  });
+
+  test('ANY: staying in the state alternative (other fields edited) is not entering', () => {
+    expect(enters(bigOrPaid, { stage: 'Proposal', amount: 20000, name: 'a' }, { stage: 'Proposal', amount: 30000, name: 'b' })).toBe(false);
+  });
+
+  test('ANY of states: moving from one guarded alternative into another enters the new one', () => {
+    const wonOrLost: RuleConditionGroup[] = [{ match: 'ANY', conditions: [
+      { field: 'stage', operator: 'EQUALS', value: 'Closed Won' }, { field: 'stage', operator: 'EQUALS', value: 'Closed Lost' },
+    ] }];
+    expect(enters(wonOrLost, { stage: 'Closed Won' }, { stage: 'Closed Lost' })).toBe(true);
+    expect(enters(wonOrLost, { stage: 'Closed Won', name: 'a' }, { stage: 'Closed Won', name: 'b' })).toBe(false);
+  });
+
+  test('ALL: HAS_CHANGED_TO with a state that already held still matches (closing a big deal)', () => {
+    const bigWin: RuleConditionGroup[] = [{ match: 'ALL', conditions: [
+      { field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }, { field: 'amount', operator: 'GREATER_THAN', value: 100 },
+    ] }];
+    expect(enters(bigWin, { stage: 'Proposal', amount: 500 }, { stage: 'Closed Won', amount: 500 })).toBe(true);
+    expect(enters(bigWin, { stage: 'Proposal', amount: 50 }, { stage: 'Closed Won', amount: 50 })).toBe(false);
+  });
+
+  test('ALL of states: entering the conjunction by its last missing part matches; raising a part already held does not', () => {
+    const wonAndBig: RuleConditionGroup[] = [
+      { match: 'ALL', conditions: [{ field: 'stage', operator: 'EQUALS', value: 'Closed Won' }] },
+      { match: 'ALL', conditions: [{ field: 'amount', operator: 'GREATER_THAN', value: 1000 }] },
+    ];
+    expect(enters(wonAndBig, { stage: 'Closed Won', amount: 500 }, { stage: 'Closed Won', amount: 1500 })).toBe(true);
+    expect(enters(wonAndBig, { stage: 'Closed Won', amount: 1500 }, { stage: 'Closed Won', amount: 2500 })).toBe(false);
+    expect(enters(wonAndBig, { stage: 'Proposal', amount: 1500 }, { stage: 'Proposal', amount: 2500 })).toBe(false);
+  });
+
+  test('every group must hold after the save', () => {
+    const groups: RuleConditionGroup[] = [
+      { match: 'ALL', conditions: [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }, { field: 'amount', operator: 'GREATER_THAN', value: 100 }] },
+      { match: 'ANY', conditions: [{ field: 'probability', operator: 'LESS_THAN', value: 50 }, { field: 'name', operator: 'CONTAINS', value: 'vip' }] },
+    ];
+    const before = { stage: 'Proposal' };
+    expect(enters(groups, before, { stage: 'Closed Won', amount: 500, name: 'VIP order' })).toBe(true);
+    expect(enters(groups, before, { stage: 'Closed Won', amount: 500, probability: 10 })).toBe(true);
+    expect(enters(groups, before, { stage: 'Closed Won', amount: 500, probability: 90 })).toBe(false);
+    expect(enters(groups, before, { stage: 'Closed Won', amount: 50, name: 'VIP' })).toBe(false);
+  });
+});
+
+describe('attacker: rule values that would make a text operator match everything', () => {
+  test('CONTAINS / STARTS_WITH refuse a blank value; picklist values are accepted in any case and spacing', () => {
+    expect(checkConditions(deals, one({ field: 'name', operator: 'CONTAINS', value: '  ' }))[0]).toMatchObject({ code: 'INVALID', field: ['conditions', '0', 'conditions', '0', 'value'] });
+    expect(checkConditions(deals, one({ field: 'name', operator: 'STARTS_WITH', value: '' }))[0]).toMatchObject({ code: 'INVALID' });
+    expect(checkConditions(deals, one({ field: 'stage', operator: 'HAS_CHANGED_TO', value: ' closed won ' }))).toEqual([]);
+    expect(checkConditions(deals, one({ field: 'stage', operator: 'EQUALS', value: 'Closed' }))[0]).toMatchObject({ code: 'INVALID' });
+  });
+
+  test('checkConditions accepts well-typed conditions and needs at least one', () => {
+    expect(checkConditions(deals, one({ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }))).toEqual([]);
+    expect(checkConditions(deals, [])[0]).toMatchObject({ code: 'REQUIRED', field: ['conditions'] });
+  });
 });

@@ -36,44 +36,70 @@ function valueProblem(definition: FieldDefinition, { operator, value }: RuleCond
     return `${operator} applies to number, currency and date fields only.`;
   }
   if (TEXTUAL.includes(operator)) {
-    return typeof value === 'string' && !['number', 'currency', 'boolean'].includes(definition.type) ? null : `${operator} needs a text field and a text value.`;
+    if (typeof value !== 'string' || ['number', 'currency', 'boolean'].includes(definition.type)) return `${operator} needs a text field and a text value.`;
+    return value.trim() ? null : `${operator} needs a value that is not blank (text is compared trimmed).`;
   }
   switch (definition.type) {
     case 'number':
     case 'currency': return typeof value === 'number' ? null : 'the value must be a number.';
     case 'boolean': return typeof value === 'boolean' ? null : 'the value must be true or false.';
     case 'date': return typeof value === 'string' && isIsoDate(value) ? null : 'the value must be a date as YYYY-MM-DD.';
-    case 'picklist': return typeof value === 'string' && definition.values!.includes(value) ? null : `the value must be one of: ${definition.values!.join(', ')}.`;
+    case 'picklist': return typeof value === 'string' && definition.values!.some((v) => normalised(v) === normalised(value)) ? null : `the value must be one of: ${definition.values!.join(', ')}.`;
     default: return typeof value === 'string' ? null : 'the value must be text.';
   }
 }
 
-export type CompiledConditions = (before: RecordFields, after: RecordFields) => boolean;
+/**
+ * "Does this save enter the rule's state?" `before` is null for a create (a record that does not exist yet is in no
+ * state). See docs/otp-rules.md, "Entering a state": every group must hold after the save, and at least one group
+ * must have been entered by it — an ALL group that did not hold for (before, before), or an ANY group with a
+ * condition that holds now and did not hold for (before, before). HAS_CHANGED* never hold for (before, before), so
+ * they keep their meaning; a state condition that already held does not make the save match again.
+ */
+export type CompiledConditions = (before: RecordFields | null, after: RecordFields) => boolean;
 
-const isEmpty = (v: unknown) => v === undefined || v === null || v === '';
-const same = (a: unknown, b: unknown) => (isEmpty(a) && isEmpty(b)) || a === b;
-const text = (v: unknown) => (isEmpty(v) ? '' : String(v).toLowerCase());
+type Test = (before: RecordFields, after: RecordFields) => boolean;
+
+/** Text is compared trimmed and case-insensitively by every operator; blank text counts as empty. */
+export const normalised = (v: unknown): unknown => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+export const isEmpty = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+const same = (a: unknown, b: unknown) => (isEmpty(a) && isEmpty(b)) || (!isEmpty(a) && !isEmpty(b) && normalised(a) === normalised(b));
+const text = (v: unknown) => (isEmpty(v) ? '' : String(v).trim().toLowerCase());
+const ordered = (v: unknown) => (typeof v === 'string' ? v.trim() : v) as number | string;
 
 /** Turns stored conditions into one function, so checking a save costs no parsing. */
 export function compileConditions(groups: RuleConditionGroup[]): CompiledConditions {
-  const compiled = groups.map((group) => {
-    const tests = group.conditions.map(compileCondition);
-    return group.match === 'ALL'
-      ? (before: RecordFields, after: RecordFields) => tests.every((t) => t(before, after))
-      : (before: RecordFields, after: RecordFields) => tests.some((t) => t(before, after));
-  });
-  return (before, after) => compiled.every((g) => g(before, after));
+  const compiled = groups.map((group) => ({ all: group.match === 'ALL', tests: group.conditions.map(compileCondition) }));
+  return (before, after) => {
+    const was = before ?? {};
+    let entered = before === null;
+    for (const { all, tests } of compiled) {
+      if (all) {
+        if (!tests.every((t) => t(was, after))) return false;
+        if (!entered && !tests.every((t) => t(was, was))) entered = true;
+      } else {
+        let holds = false;
+        for (const t of tests) {
+          if (!t(was, after)) continue;
+          holds = true;
+          if (!entered && !t(was, was)) entered = true;
+        }
+        if (!holds) return false;
+      }
+    }
+    return entered;
+  };
 }
 
-function compileCondition({ field, operator, value }: RuleCondition): CompiledConditions {
-  const lowered = text(value);
+function compileCondition({ field, operator, value }: RuleCondition): Test {
+  const wanted = text(value);
   switch (operator) {
-    case 'EQUALS': return (_b, a) => (typeof value === 'string' ? text(a[field]) === lowered : a[field] === value);
-    case 'NOT_EQUALS': return (_b, a) => (typeof value === 'string' ? text(a[field]) !== lowered : a[field] !== value);
-    case 'CONTAINS': return (_b, a) => text(a[field]).includes(lowered);
-    case 'STARTS_WITH': return (_b, a) => text(a[field]).startsWith(lowered);
-    case 'GREATER_THAN': return (_b, a) => !isEmpty(a[field]) && (a[field] as number | string) > (value as number | string);
-    case 'LESS_THAN': return (_b, a) => !isEmpty(a[field]) && (a[field] as number | string) < (value as number | string);
+    case 'EQUALS': return (_b, a) => same(a[field], value);
+    case 'NOT_EQUALS': return (_b, a) => !same(a[field], value);
+    case 'CONTAINS': return (_b, a) => text(a[field]).includes(wanted);
+    case 'STARTS_WITH': return (_b, a) => text(a[field]).startsWith(wanted);
+    case 'GREATER_THAN': return (_b, a) => !isEmpty(a[field]) && ordered(a[field]) > ordered(value);
+    case 'LESS_THAN': return (_b, a) => !isEmpty(a[field]) && ordered(a[field]) < ordered(value);
     case 'IS_EMPTY': return (_b, a) => isEmpty(a[field]);
     case 'IS_NOT_EMPTY': return (_b, a) => !isEmpty(a[field]);
     case 'HAS_CHANGED': return (b, a) => !same(b[field], a[field]);

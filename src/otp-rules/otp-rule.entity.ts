@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToOne, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { RecordEntity } from '../records/record.entity';
 
 export type ConditionOperator =
@@ -107,7 +107,10 @@ export class OtpRuleEntity {
   updatedAt: Date;
 }
 
-/** Failed validations per rule and record, for OTP_LOCKED until the rule's reset window passes. */
+/**
+ * Wrong OTPs per rule and record since the last right one or the end of the last lock; reaching the rule's
+ * `maxValidationAttempts` sets `lockedUntil` (OTP_LOCKED for `resetValidationAfterSeconds`). See validation-failures.ts.
+ */
 @Entity({ name: 'otp_rule_validation_failures' })
 export class OtpRuleValidationFailureEntity {
   @Column({ type: 'integer', name: 'rule_id', primary: true })
@@ -127,6 +130,31 @@ export class OtpRuleValidationFailureEntity {
   @Column({ type: 'integer', default: 0 })
   failures: number;
 
+  /** The first wrong OTP of the current count. */
   @Column({ type: 'timestamptz', name: 'window_started_at' })
   windowStartedAt: Date;
+
+  @Column({ type: 'timestamptz', name: 'locked_until', nullable: true })
+  lockedUntil: Date | null;
+}
+
+/**
+ * A closed record's fields as of the last state the rules checked (taken at its first save while closed), so that
+ * reopening it is checked against that state: rules that skip closed records cannot be defeated by a detour through
+ * the closed state. Removed when the record reopens. See docs/otp-rules.md, "Closed records".
+ */
+@Entity({ name: 'otp_rule_checked_states' })
+export class OtpRuleCheckedStateEntity {
+  @PrimaryColumn({ type: 'uuid', name: 'record_id' })
+  recordId: string;
+
+  @OneToOne(() => RecordEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'record_id' })
+  record?: RecordEntity;
+
+  @Column({ type: 'jsonb' })
+  fields: Record<string, unknown>;
+
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
+  createdAt: Date;
 }

@@ -3,7 +3,8 @@ import type { Clock } from '../common/clock';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isClosed } from '../records/modules';
 import type { GuardedSave, RecordSaveGuard } from '../records/save-guard';
-import type { RecordEntity } from '../records/record.entity';
+import type { RecordEntity, RecordFields } from '../records/record.entity';
+import { RuleCheckedStates } from './checked-states';
 import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { codeFor, collectRuleCodes } from './rule-credentials';
@@ -25,11 +26,12 @@ export class OtpRuleGuard implements RecordSaveGuard {
     private readonly otps: RuleOtpGateway,
     private readonly failures: RuleValidationFailures,
     private readonly clock: Clock,
+    private readonly checkedStates = new RuleCheckedStates(),
   ) {}
 
   async beforeSave(save: GuardedSave, tx: EntityManager): Promise<void> {
     const rules = await this.cache.activeRules(save.module.name);
-    const matching = this.matchingRules(rules, save);
+    const matching = await this.matchingRules(rules, save, tx);
     const recipientGuarded = this.recipientChanges(rules, save).filter((rule) => !matching.includes(rule));
     if (matching.length === 0 && recipientGuarded.length === 0) return;
     if (save.operation === 'create' || !save.before) {
@@ -75,14 +77,33 @@ export class OtpRuleGuard implements RecordSaveGuard {
       .filter((rule) => changesRecipient(rule, before, save.after));
   }
 
-  /** Active rules of the module that apply to this user and record and whose conditions the save meets. */
-  private matchingRules(rules: CachedRule[], save: GuardedSave): OtpRuleEntity[] {
-    const before = save.before?.fields ?? {};
-    const closed = save.before !== null && isClosed(save.module, before); // only a record that is already closed
-    return rules
-      .filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile))
-      .filter(({ rule }) => !closed || rule.allowClosedRecords)
-      .filter(({ matches }) => matches(before, save.after))
+  /**
+   * Active rules of the module that apply to this user and record and whose state the save enters. A rule that skips
+   * closed records (`allowClosedRecords: false`) skips only saves that keep the record closed; a save that reopens it
+   * is checked against its state before the save and against the last state the rules checked before it was closed
+   * (see docs/otp-rules.md, "Closed records"), so no change can be made on a detour through the closed state.
+   */
+  private async matchingRules(rules: CachedRule[], save: GuardedSave, tx: EntityManager): Promise<OtpRuleEntity[]> {
+    const applicable = rules.filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile));
+    const { after } = save;
+    if (save.operation === 'create' || !save.before) {
+      return applicable.filter(({ matches }) => matches(null, after)).map(({ rule }) => rule);
+    }
+    const record = save.before;
+    const before = record.fields;
+    if (!isClosed(save.module, before)) {
+      return applicable.filter(({ matches }) => matches(before, after)).map(({ rule }) => rule);
+    }
+    const staysClosed = isClosed(save.module, after);
+    let checked: RecordFields | null = null;
+    if (!staysClosed) checked = await this.checkedStates.takeOnReopen(tx, record.id);
+    else if (rules.some(({ rule }) => !rule.allowClosedRecords)) await this.checkedStates.remember(tx, record.id, before);
+    return applicable
+      .filter(({ rule, matches }) => {
+        if (rule.allowClosedRecords) return matches(before, after);
+        if (staysClosed) return false;
+        return matches(before, after) || (checked !== null && matches(checked, after));
+      })
       .map(({ rule }) => rule);
   }
 
@@ -136,10 +157,10 @@ export class OtpRuleGuard implements RecordSaveGuard {
         { ruleId: rule.id, reason: 'OTHER_CHANGE', issuedFor },
       )];
     }
-    const { failures, lockedForSeconds } = await this.failures.record(limits, recordId, this.clock.now());
+    // One attempt model (validation-failures.ts): this count is the only limit; reaching it kills the live OTP.
+    const { attemptsLeft, lockedForSeconds } = await this.failures.record(limits, recordId, this.clock.now());
     if (lockedForSeconds > 0) return [locked(rule, lockedForSeconds)];
-    const attemptsLeft = Math.max(0, limits.maxValidationAttempts - failures);
-    return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
+    return [new UserError(ErrorCode.OTP_INVALID, `The OTP for rule ${rule.id} "${rule.name}" is not valid; ${attemptsLeft} attempt(s) left before the rule locks for this record.`, ['otp'], { ruleId: rule.id, attemptsLeft })];
   }
 }
 
@@ -155,5 +176,10 @@ function fieldLabel(save: GuardedSave, rule: OtpRuleEntity): string {
 }
 
 function locked(rule: OtpRuleEntity, seconds: number): UserError {
-  return new UserError(ErrorCode.OTP_LOCKED, `Too many wrong OTPs for rule ${rule.id} "${rule.name}" on this record; try again in ${seconds} s.`, ['otp'], { ruleId: rule.id, retryAfterSeconds: seconds });
+  return new UserError(
+    ErrorCode.OTP_LOCKED,
+    `Too many wrong OTPs for rule ${rule.id} "${rule.name}" on this record: locked for ${seconds} s. The OTP sent is no longer valid; send a new one once the lock ends.`,
+    ['otp'],
+    { ruleId: rule.id, retryAfterSeconds: seconds, attemptsLeft: 0 },
+  );
 }

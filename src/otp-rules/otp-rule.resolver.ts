@@ -8,7 +8,7 @@ import { ADMIN_ROLES } from '../auth/roles';
 import { toPayload } from '../common/errors';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { OtpRuleService } from './otp-rule.service';
-import { DeleteOtpRulePayload, OtpRuleInput, OtpRulePayload, OtpRuleType, SendRuleOtpBulkPayload, SendRuleOtpPayload } from './otp-rule.types';
+import { DeleteOtpRulePayload, OtpRuleInput, OtpRulePayload, OtpRuleRefType, OtpRuleType, SendRuleOtpBulkPayload, SendRuleOtpPayload } from './otp-rule.types';
 import { acceptedKeys, sanitizedRuleKey } from './rule-keys';
 
 @Resolver(() => OtpRuleType)
@@ -78,10 +78,13 @@ export class OtpRuleResolver {
   }
 }
 
-/** `OtpRequest.rule`: the rule an OTP was sent for (the OTP feature itself knows nothing of rules). */
+/**
+ * `OtpRequest.rule`: the rule an OTP was sent for (the OTP feature itself knows nothing of rules), as an `OtpRuleRef`:
+ * whoever may see the request (its sender) learns the rule's id and name, never its conditions, profiles or recipient.
+ */
 @Resolver(() => OtpRequestType)
 export class OtpRequestRuleResolver {
-  @FieldResolver(() => OtpRuleType, { nullable: true })
+  @FieldResolver(() => OtpRuleRefType, { nullable: true, description: 'The rule the OTP was sent for (id and name).' })
   rule(@Root() request: OtpRequestEntity, @Ctx() ctx: RequestContext): Promise<OtpRuleEntity | null> | null {
     return request.ruleId == null ? null : ctx.loaders.otpRules.load(request.ruleId);
   }

@@ -70,6 +70,13 @@ export class OtpRuleType {
   @Field(() => Date) updatedAt: Date;
 }
 
+/** What anyone who can see an OTP request may know of its rule; the rule's settings stay with admins. */
+@ObjectType('OtpRuleRef', { description: 'The rule an OTP was sent for: its id and name only. Admins read the rule itself with otpRule(id).' })
+export class OtpRuleRefType {
+  @Field(() => Int) id: number;
+  @Field(() => String) name: string;
+}
+
 @InputType({ description: 'Fields of an OTP rule; on update, omitted fields keep their value.' })
 export class OtpRuleInput {
   @Field(() => String, { nullable: true }) name?: string | null;

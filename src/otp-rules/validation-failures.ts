@@ -1,29 +1,65 @@
 import type { Queryable } from '../db/sql';
 import type { OtpRuleEntity } from './otp-rule.entity';
 
+export interface CountedFailure {
+  failures: number;
+  /** Wrong codes still allowed before the lock (0 once locked). */
+  attemptsLeft: number;
+  lockedForSeconds: number;
+}
+
 /**
- * Wrong OTPs per rule and record. Counted on the pool (not in the save's transaction, which rolls back when the
- * save is refused) with one atomic upsert, so parallel guesses all count. A window opens at the first failure;
- * reaching `maxValidationAttempts` locks the rule for that record until `resetValidationAfterSeconds` have passed.
+ * The one attempt model of rule OTPs (docs/otp-rules.md, "Wrong OTPs"): wrong OTPs are counted per rule and record
+ * since the last right OTP or the end of the last lock. The count reaching the limit locks the rule for that record
+ * for `resetValidationAfterSeconds` and kills the live OTP in the same statement, so after the lock a new OTP must be
+ * sent and the count starts from zero. The limit is the rule's `maxValidationAttempts`, or the one frozen on the
+ * latest OTP the rule sent for the record if that is lower: that OTP's own cap is then never reached first, and the
+ * attempts left that the guard reports are always true.
+ *
+ * Counted on a pool of its own (the save's transaction rolls back when the save is refused), one atomic statement per
+ * wrong code, so parallel guesses all count. Nothing here waits for a row lock the save may hold: the counter row is
+ * written only here (and deleted on success in the save, which holds the record's lock, as every save of the record
+ * does), and the OTP is killed with SKIP LOCKED.
  */
 export class RuleValidationFailures {
   constructor(private readonly db: Queryable) {}
 
   async lockedForSeconds(rule: OtpRuleEntity, recordId: string, now: Date): Promise<number> {
-    const [row] = await this.db.query('SELECT failures, window_started_at FROM otp_rule_validation_failures WHERE rule_id = $1 AND record_id = $2', [rule.id, recordId]);
-    return row ? lockSeconds(rule, row.failures, row.window_started_at, now) : 0;
+    const [row] = await this.db.query('SELECT locked_until FROM otp_rule_validation_failures WHERE rule_id = $1 AND record_id = $2', [rule.id, recordId]);
+    return secondsUntil(row?.locked_until ?? null, now);
   }
 
-  async record(rule: OtpRuleEntity, recordId: string, now: Date): Promise<{ failures: number; lockedForSeconds: number }> {
+  async record(rule: OtpRuleEntity, recordId: string, now: Date): Promise<CountedFailure> {
     const [row] = await this.db.query(
-      `INSERT INTO otp_rule_validation_failures AS f (rule_id, record_id, failures, window_started_at) VALUES ($1, $2, 1, $3)
-       ON CONFLICT (rule_id, record_id) DO UPDATE SET
-         failures = CASE WHEN f.window_started_at + make_interval(secs => $4) <= $3 THEN 1 ELSE f.failures + 1 END,
-         window_started_at = CASE WHEN f.window_started_at + make_interval(secs => $4) <= $3 THEN $3 ELSE f.window_started_at END
-       RETURNING failures, window_started_at`,
-      [rule.id, recordId, now, rule.resetValidationAfterSeconds],
+      `WITH lim AS (
+         SELECT LEAST($4::int, coalesce((SELECT max_attempts FROM otp_requests
+                                          WHERE rule_id = $1 AND record_id = $2 AND issued_by = 'RULE'
+                                          ORDER BY created_at DESC LIMIT 1), $4::int)) AS n
+       ), counted AS (
+         INSERT INTO otp_rule_validation_failures AS f (rule_id, record_id, failures, window_started_at, locked_until)
+         SELECT $1::int, $2::uuid, 1, $3::timestamptz, CASE WHEN 1 >= lim.n THEN $3::timestamptz + make_interval(secs => $5) END FROM lim
+         ON CONFLICT (rule_id, record_id) DO UPDATE SET
+           failures = CASE WHEN f.locked_until IS NOT NULL THEN 1 ELSE f.failures + 1 END,
+           window_started_at = CASE WHEN f.locked_until IS NOT NULL THEN $3::timestamptz ELSE f.window_started_at END,
+           locked_until = CASE WHEN (CASE WHEN f.locked_until IS NOT NULL THEN 1 ELSE f.failures + 1 END) >= (SELECT n FROM lim)
+                               THEN $3::timestamptz + make_interval(secs => $5) END
+         WHERE f.locked_until IS NULL OR f.locked_until <= $3::timestamptz
+         RETURNING failures, locked_until
+       ), killed AS (
+         UPDATE otp_requests SET status = 'MAX_ATTEMPTS_REACHED', code_sealed = NULL, updated_at = now()
+          WHERE id IN (SELECT id FROM otp_requests WHERE rule_id = $1 AND record_id = $2 AND status = 'PENDING' FOR UPDATE SKIP LOCKED)
+            AND EXISTS (SELECT 1 FROM counted WHERE locked_until IS NOT NULL)
+         RETURNING id
+       )
+       SELECT counted.failures, counted.locked_until, lim.n AS "limit", (SELECT count(*) FROM killed)::int AS killed FROM counted, lim`,
+      [rule.id, recordId, now, rule.maxValidationAttempts, rule.resetValidationAfterSeconds],
     );
-    return { failures: row.failures, lockedForSeconds: lockSeconds(rule, row.failures, row.window_started_at, now) };
+    if (!row) {
+      // locked by a guess that was counted between our lock check and now
+      return { failures: rule.maxValidationAttempts, attemptsLeft: 0, lockedForSeconds: Math.max(1, await this.lockedForSeconds(rule, recordId, now)) };
+    }
+    const lockedForSeconds = secondsUntil(row.locked_until, now);
+    return { failures: row.failures, attemptsLeft: lockedForSeconds > 0 ? 0 : Math.max(0, row.limit - row.failures), lockedForSeconds };
   }
 
   /** After a successful validation, inside the save's transaction. */
@@ -32,8 +68,8 @@ export class RuleValidationFailures {
   }
 }
 
-function lockSeconds(rule: OtpRuleEntity, failures: number, windowStartedAt: Date, now: Date): number {
-  if (failures < rule.maxValidationAttempts) return 0;
-  const until = windowStartedAt.getTime() + rule.resetValidationAfterSeconds * 1000;
-  return until > now.getTime() ? Math.ceil((until - now.getTime()) / 1000) : 0;
+function secondsUntil(until: Date | null, now: Date): number {
+  if (!until) return 0;
+  const ms = new Date(until).getTime() - now.getTime();
+  return ms > 0 ? Math.ceil(ms / 1000) : 0;
 }

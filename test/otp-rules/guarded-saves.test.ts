@@ -257,7 +257,8 @@ describe('guarded saves: failing cases', () => {
   });
 
   test('two concurrent saves carrying one OTP: exactly one succeeds', async () => {
-    const rule = await createRule({ ...deactivation(), conditions: [{ match: 'ALL', conditions: [{ field: 'title', operator: 'STARTS_WITH', value: 'VP' }] }] });
+    // HAS_CHANGED: the save that runs second still enters the guarded state (a state rule would not match it again)
+    const rule = await createRule({ ...deactivation(), conditions: [{ match: 'ALL', conditions: [{ field: 'title', operator: 'HAS_CHANGED' }] }] });
     const { id } = await contact();
     await sendRuleOtp(rule.id, id);
     const results = await Promise.all(['VP Sales', 'VP Ops'].map((title) => update(id, { title }, { otp: [{ rule: String(rule.id), code: MOBILE_CODE }] })));
