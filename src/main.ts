@@ -7,9 +7,10 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
   const app = await startApp(config, log);
+  // handlers first: whoever reads the banner may signal at once
+  stopOnSignals(log, 'in-flight requests', config.SHUTDOWN_TIMEOUT_MS, () => app.stop());
   log.info({ url: app.graphqlUrl, embeddedDatabase: app.db.embedded }, 'countersign is listening');
   printBanner(app.graphqlUrl, app.db.embedded, app.firstAdminKey);
-  stopOnSignals(log, 'in-flight requests', config.SHUTDOWN_TIMEOUT_MS, () => app.stop());
 }
 
 /** Human-readable lines for the person who ran `npm start`; the first admin key appears here once and never in the JSON log. */
