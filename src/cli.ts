@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from './app/config';
+import { loadConfigOrExit } from './app/process-lifecycle';
 import { createLogger } from './app/logger';
 import { openDatabase, type Database } from './db/database';
 import { ApiKeyService } from './auth/api-key.service';
@@ -10,7 +10,7 @@ import { UserErrorException } from './common/errors';
 
 /** Opens the configured database (embedded when DATABASE_URL is unset), runs the command, closes it. */
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const db = await openDatabase({
     url: config.DATABASE_URL, dataDir: config.DATA_DIR, embeddedPort: config.EMBEDDED_PG_PORT,
     poolSize: 2, runMigrations: config.MIGRATIONS_RUN, log: createLogger('warn'),

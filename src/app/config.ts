@@ -34,6 +34,8 @@ const schema = z.object({
   JWKS_URL: z.string().url('must be a URL').optional(),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  /** Oldest JWT accepted, by its `iat` (required when this is above 0); `exp` is required regardless. */
+  JWT_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(86400),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: z.string().default(''),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
@@ -104,6 +106,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (value.NODE_ENV === 'production' && !value.SECRET_KEY) {
     throw new ConfigError('Invalid configuration: SECRET_KEY is required when NODE_ENV=production');
+  }
+  // A key generated into each instance's own DATA_DIR would make codes sent through one instance fail on another.
+  if (value.DATABASE_URL && !value.SECRET_KEY) {
+    throw new ConfigError('Invalid configuration: SECRET_KEY is required when DATABASE_URL is set (every instance on that database must use the same key)');
   }
   const missing = missingProviderSettings(value);
   if (missing.length) throw new ConfigError(missing.map((line) => `Invalid configuration: ${line}`).join('\n'));

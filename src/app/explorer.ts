@@ -52,7 +52,7 @@ export function explorerRouter(endpoint = '/graphql'): Router {
   const router = express.Router();
   const html = explorerHtml(endpoint);
   const sendPage: express.RequestHandler = (_req, res) => {
-    res.set('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'");
+    res.set('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'");
     res.type('html').send(html);
   };
   router.get('/explorer/assets/:name', (req, res) => {

@@ -1,5 +1,9 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { Request, RequestHandler } from 'express';
+
+/** Where Apollo is mounted: a middleware, not a route, so it has no `req.route`. */
+const GRAPHQL_MOUNT = '/graphql';
 
 /** One registry per server instance, so several instances in one process (tests) never share counters. */
 export class Metrics {
@@ -15,7 +19,7 @@ export class Metrics {
 
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by route and status code.',
+    help: 'Time to answer an HTTP request, by route pattern (`unmatched` for any path no route knows) and status code.',
     labelNames: ['route', 'status'] as const,
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
@@ -47,6 +51,16 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Times every HTTP request; the label is read when the response ends, once routing has picked a route. */
+  httpMiddleware(): RequestHandler {
+    const histogram = this.httpDuration;
+    return (req, res, next) => {
+      const end = histogram.startTimer();
+      res.on('finish', () => end({ route: routeLabel(req), status: String(res.statusCode) }));
+      next();
+    };
+  }
+
   graphqlPlugin(): ApolloServerPlugin {
     const histogram = this.graphqlDuration;
     return {
@@ -62,4 +76,14 @@ export class Metrics {
       },
     };
   }
+}
+
+/**
+ * The route pattern that answered (`/api/send-otp`, `/explorer/assets/:name`), never the path itself: a label per
+ * client-chosen path would let anyone grow /metrics and the process without bound.
+ */
+export function routeLabel(req: Request): string {
+  if (req.baseUrl === GRAPHQL_MOUNT) return GRAPHQL_MOUNT; // before req.route: the explorer's GET route may have passed it on
+  const pattern: unknown = req.route?.path;
+  return typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : 'unmatched';
 }

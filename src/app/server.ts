@@ -76,7 +76,7 @@ async function serve(config: AppConfig, log: Logger, db: Database, secretKey: st
 
 async function listen(config: AppConfig, log: Logger, db: Database, services: Services, metrics: Metrics): Promise<RunningApp> {
   const dataSource = db.dataSource;
-  const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY);
+  const firstAdminKey = await ensureAdminKey(services.apiKeys, config.ADMIN_API_KEY, log);
   const authenticator = services.authenticator;
   const contextFor = async (req: express.Request): Promise<RequestContext> => {
     const principal = await authenticator.authenticate(req.headers.authorization).catch((error) => {
@@ -135,11 +135,8 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     },
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
   }));
-  app.use((req, res, next) => {
-    const end = metrics.httpDuration.startTimer({ route: routeLabel(req.path) });
-    res.on('finish', () => end({ status: String(res.statusCode) }));
-    next();
-  });
+  app.use(metrics.httpMiddleware());
+  app.use(frameDenied);
 
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
@@ -198,12 +195,13 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
   };
 }
 
-function routeLabel(path: string): string {
-  if (path.startsWith('/graphql')) return '/graphql';
-  if (path.startsWith('/explorer')) return '/explorer';
-  if (path.startsWith('/api/') || path.startsWith('/webhooks/')) return path.split('/').slice(0, 3).join('/');
-  return ['/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
-}
+/** No page of this server may be framed by another site (clickjacking the explorer, which keeps the key in local storage). */
+const frameDenied: express.RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  next();
+};
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;

@@ -71,7 +71,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   counters.on('error', (error) => log.warn({ err: error }, 'counter pool connection lost'));
   const clock = new Clock();
   const notifications = new Notifications(databaseUrl(db), log);
-  const authenticator = new Authenticator(db, { publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, notifications);
+  const authenticator = new Authenticator(db, { publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxAgeSeconds: config.JWT_MAX_AGE_SECONDS }, notifications);
   const users = new UserService(db, () => authenticator.forgetAll());
   const apiKeys = new ApiKeyService(db, () => authenticator.forgetAll());
   const records = new RecordService(db);

@@ -41,20 +41,25 @@ export class ApiKeyService {
     return { apiKey, key };
   }
 
-  /** Registers a key chosen by the operator (ADMIN_API_KEY) for a user, once. */
-  async ensureKey(userId: string, name: string, key: string): Promise<void> {
+  /**
+   * Registers a key chosen by the operator (ADMIN_API_KEY) for a user, once. A revoked key stays revoked: a restart
+   * with the old setting must never undo a revocation, so the caller is told and says so in the log.
+   */
+  async ensureKey(userId: string, name: string, key: string): Promise<{ state: 'registered' | 'present' } | { state: 'revoked'; apiKey: ApiKeyEntity }> {
     const existing = await this.db.getRepository(ApiKeyEntity).findOneBy({ keyHash: hashApiKey(key) });
-    if (existing) {
-      if (existing.revokedAt || existing.userId !== userId) {
-        await this.db.transaction(async (tx) => {
-          await tx.getRepository(ApiKeyEntity).update(existing.id, { revokedAt: null, userId });
-          await Authenticator.announceChange(tx);
-        });
-        this.onAuthChange();
-      }
-      return;
+    if (!existing) {
+      await this.create({ userId, name, key });
+      return { state: 'registered' };
     }
-    await this.create({ userId, name, key });
+    if (existing.revokedAt) return { state: 'revoked', apiKey: existing };
+    if (existing.userId !== userId) {
+      await this.db.transaction(async (tx) => {
+        await tx.getRepository(ApiKeyEntity).update(existing.id, { userId });
+        await Authenticator.announceChange(tx);
+      });
+      this.onAuthChange();
+    }
+    return { state: 'present' };
   }
 
   async revoke(id: string): Promise<ApiKeyEntity> {

@@ -13,7 +13,12 @@ export interface JwtOptions {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** Oldest accepted `iat`, in seconds; 0 turns the age check off (then `iat` is optional). `exp` is always required. */
+  maxAgeSeconds: number;
 }
+
+/** Leeway for clocks of the token issuer and this server that disagree a little (exp, nbf, iat). */
+export const JWT_CLOCK_TOLERANCE_SECONDS = 30;
 
 export interface Principal {
   user: UserEntity;
@@ -92,9 +97,14 @@ export class Authenticator {
     let subject: string | undefined;
     let expiresAt: number | null = null;
     try {
-      const { payload } = await jwtVerify(token, this.jwtKey as KeyObject, { issuer: this.jwt.issuer, audience: this.jwt.audience });
+      const maxAge = this.jwt.maxAgeSeconds || undefined;
+      const { payload } = await jwtVerify(token, this.jwtKey as KeyObject, {
+        issuer: this.jwt.issuer, audience: this.jwt.audience, requiredClaims: ['exp'], maxTokenAge: maxAge, clockTolerance: JWT_CLOCK_TOLERANCE_SECONDS,
+      });
       subject = payload.sub;
-      expiresAt = payload.exp ? payload.exp * 1000 : null;
+      // remembered no longer than the token is good for: its expiry, or the end of its allowed age
+      const ends = [payload.exp!, maxAge !== undefined ? payload.iat! + maxAge : Infinity];
+      expiresAt = (Math.min(...ends) + JWT_CLOCK_TOLERANCE_SECONDS) * 1000;
     } catch (error) {
       throw new AuthenticationFailed(`The JWT was rejected: ${(error as Error).message}`);
     }

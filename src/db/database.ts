@@ -38,8 +38,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       onLog: (line) => options.log.debug({ postgres: line }, 'embedded postgres'),
     });
     stopEmbedded = embedded.stop;
+    if (embedded.notice) options.log.warn({ pgdata: embedded.pgdata }, embedded.notice);
     url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE);
-    options.log.info({ port: options.embeddedPort, ms: Date.now() - started }, 'embedded postgres started');
+    options.log.info({ port: options.embeddedPort, ms: Date.now() - started, pgdata: embedded.pgdata, binaries: embedded.binaries }, 'embedded postgres started');
   }
   const dataSource = createDataSource({ url, poolSize: options.poolSize, statementTimeoutMs: options.statementTimeoutMs });
   try {

@@ -5,18 +5,19 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadConfig } from '../app/config';
+import { loadConfigOrExit } from '../app/process-lifecycle';
 import { ensureDatabase } from './database';
-import { startEmbeddedPostgres } from './embedded-postgres';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from './embedded-postgres';
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   let url = config.DATABASE_URL;
   let stop: (() => Promise<void>) | null = null;
   if (!url) {
     const embedded = await startEmbeddedPostgres({ dir: join(config.DATA_DIR, 'postgres'), port: config.EMBEDDED_PG_PORT });
     stop = embedded.stop;
+    if (embedded.notice) process.stderr.write(`${embedded.notice}\n`);
     url = await ensureDatabase(embedded.url, 'countersign');
   }
   const args = command === 'migration:generate'
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  pino().error({ err: error }, 'migration command failed');
+  if (error instanceof EmbeddedPostgresError) process.stderr.write(`${error.message}\n`); // says what to do, in one line
+  else pino().error({ err: error }, 'migration command failed');
   process.exit(1);
 });

@@ -78,6 +78,11 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       code: null,
       ruleId: rule.id,
       recordId: record.id,
+      issuedBy: 'RULE',
+      intendedFields: null,
+      smsTemplateId: null,
+      whatsappTemplateId: null,
+      messageVariables: {},
     }, {
       validitySeconds: rule.validForSeconds,
       maxAttempts: rule.maxValidationAttempts,

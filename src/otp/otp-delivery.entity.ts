@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { OtpRequestEntity, type OtpChannel } from './otp-request.entity';
+import type { DeliveryErrorCategory } from './delivery/delivery-errors';
 
 export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'FAILED';
 
@@ -35,8 +36,13 @@ export class OtpDeliveryEntity {
   @Column({ type: 'varchar', length: 255, name: 'provider_message_id', nullable: true })
   providerMessageId: string | null;
 
+  /** The full reason of the last failure (addresses, provider answers): for operators, never sent to clients. */
   @Column({ type: 'text', nullable: true })
   error: string | null;
+
+  /** What clients see of the last failure. */
+  @Column({ type: 'varchar', length: 32, name: 'error_category', nullable: true })
+  errorCategory: DeliveryErrorCategory | null;
 
   @Column({ type: 'integer', default: 0 })
   attempts: number;
@@ -64,7 +70,7 @@ export class OtpDeliveryEntity {
 export function toOtpDeliveryEntity(row: Record<string, any>): OtpDeliveryEntity {
   return Object.assign(new OtpDeliveryEntity(), {
     id: row.id, otpRequestId: row.otp_request_id, channel: row.channel, recipient: row.recipient, status: row.status,
-    provider: row.provider, providerMessageId: row.provider_message_id, error: row.error, attempts: row.attempts,
+    provider: row.provider, providerMessageId: row.provider_message_id, error: row.error, errorCategory: row.error_category ?? null, attempts: row.attempts,
     codeSealed: row.code_sealed, createdAt: row.created_at, updatedAt: row.updated_at, sentAt: row.sent_at,
     deliveredAt: row.delivered_at, failedAt: row.failed_at,
   });

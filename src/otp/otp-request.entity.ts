@@ -7,6 +7,8 @@ export type OtpChannel = 'SMS' | 'WHATSAPP' | 'EMAIL';
 export type OtpCodeType = 'NUMERIC' | 'ALPHABETIC' | 'ALPHANUMERIC';
 export type OtpStatus = 'PENDING' | 'VERIFIED' | 'EXPIRED' | 'CANCELED' | 'MAX_ATTEMPTS_REACHED';
 export type ResendMode = 'NEW_CODE' | 'SAME_CODE_IF_VALID';
+/** Who issued an OTP: the public send path (`API`) or an OTP rule's send path (`RULE`, the only kind a guard accepts). */
+export type OtpIssuer = 'API' | 'RULE';
 
 /** One OTP sent to one person: the code lives here only as an HMAC. */
 @Entity({ name: 'otp_requests' })
@@ -108,6 +110,23 @@ export class OtpRequestEntity {
   @JoinColumn({ name: 'record_id' })
   record?: RecordEntity;
 
+  @Column({ type: 'varchar', length: 8, name: 'issued_by', default: 'API' })
+  issuedBy: OtpIssuer;
+
+  /** For rule OTPs sent for a known change: the target values of the rule's condition fields. */
+  @Column({ type: 'jsonb', name: 'intended_fields', nullable: true })
+  intendedFields: Record<string, unknown> | null;
+
+  @Column({ type: 'varchar', length: 64, name: 'sms_template_id', nullable: true })
+  smsTemplateId: string | null;
+
+  @Column({ type: 'varchar', length: 64, name: 'whatsapp_template_id', nullable: true })
+  whatsappTemplateId: string | null;
+
+  /** Server-supplied variables for every channel's template (record, rule, change). */
+  @Column({ type: 'jsonb', name: 'message_variables', default: () => "'{}'" })
+  messageVariables: Record<string, unknown>;
+
   @Column({ type: 'uuid', name: 'user_id' })
   userId: string;
 
@@ -143,7 +162,9 @@ export function toOtpRequestEntity(row: Record<string, any>): OtpRequestEntity {
     codeSealed: row.code_sealed, codeCallerSupplied: row.code_caller_supplied, testRecipient: row.test_recipient, status,
     expiresAt, attempts: row.attempts, maxAttempts: row.max_attempts, sendCount: row.send_count, maxResends: row.max_resends,
     resendCooldownSeconds: row.resend_cooldown_seconds, resendMode: row.resend_mode, validitySeconds: row.validity_seconds,
-    lastSentAt: row.last_sent_at, ruleId: row.rule_id, recordId: row.record_id, userId: row.user_id, apiKeyId: row.api_key_id,
+    lastSentAt: row.last_sent_at, ruleId: row.rule_id, recordId: row.record_id, issuedBy: row.issued_by,
+    intendedFields: row.intended_fields, smsTemplateId: row.sms_template_id, whatsappTemplateId: row.whatsapp_template_id,
+    messageVariables: row.message_variables, userId: row.user_id, apiKeyId: row.api_key_id,
     createdAt: row.created_at, updatedAt: row.updated_at, verifiedAt: row.verified_at,
   });
 }

@@ -5,6 +5,7 @@ import { toPayload, UserError, UserErrorException } from '../common/errors';
 import { makePage, PageArgs } from '../common/pagination';
 import type { RecordEntity } from '../records/record.entity';
 import { RecordType } from '../records/record.types';
+import { clientFailure } from './delivery/delivery-errors';
 import type { OtpDeliveryEntity } from './otp-delivery.entity';
 import type { OtpRequestEntity } from './otp-request.entity';
 import { sendInputToPartnerShape, verifyInputToPartnerShape } from './otp.input';
@@ -79,8 +80,9 @@ export class OtpResolver {
   }
 
   @FieldResolver(() => [OtpDeliveryType], { description: 'One per channel and send, oldest first.' })
-  deliveries(@Root() request: OtpRequestEntity, @Ctx() ctx: RequestContext): Promise<OtpDeliveryEntity[]> {
-    return ctx.loaders.otpDeliveries.load(request.id);
+  async deliveries(@Root() request: OtpRequestEntity, @Ctx() ctx: RequestContext): Promise<OtpDeliveryEntity[]> {
+    const deliveries = await ctx.loaders.otpDeliveries.load(request.id);
+    return deliveries.map((delivery) => ({ ...delivery, ...clientFailure(delivery) })); // the full reason stays on the server
   }
 
   @FieldResolver(() => RecordType, { nullable: true, description: 'The record this OTP is bound to, if any.' })

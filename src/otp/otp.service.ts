@@ -93,15 +93,18 @@ export class OtpService {
       const [row] = await tx.query(
         `INSERT INTO otp_requests (id, channels, mobile, email, email_from_name, email_subject, email_template_id, email_template_attributes,
            source, type, code_length, code_type, code_hash, code_sealed, code_caller_supplied, test_recipient, expires_at, max_attempts,
-           max_resends, resend_cooldown_seconds, resend_mode, validity_seconds, rule_id, record_id, user_id, api_key_id)
+           max_resends, resend_cooldown_seconds, resend_mode, validity_seconds, rule_id, record_id, user_id, api_key_id,
+           issued_by, intended_fields, sms_template_id, whatsapp_template_id, message_variables)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now() + make_interval(secs => $17), $18,
-           $19, $20, $21, $17, $22, $23, $24, $25)
+           $19, $20, $21, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30)
          RETURNING *`,
         [id, command.channels, command.mobile, command.email, command.emailFromName, command.emailSubject, command.emailTemplateId,
           command.emailTemplateAttributes, command.source, command.type, testCode ? testCode.length : command.codeLength,
           testCode ? codeTypeOf(testCode) : command.codeType, this.deps.hasher.hash(id, code), keepSealed ? this.deps.hasher.seal(code) : null,
           command.code !== null && !testCode, testCode !== null, policy.validitySeconds, policy.maxAttempts, policy.maxResends,
-          policy.resendCooldownSeconds, policy.resendMode, command.ruleId, command.recordId, ctx.user.id, ctx.apiKeyId],
+          policy.resendCooldownSeconds, policy.resendMode, command.ruleId, command.recordId, ctx.user.id, ctx.apiKeyId,
+          command.issuedBy, command.intendedFields === null ? null : JSON.stringify(command.intendedFields), command.smsTemplateId,
+          command.whatsappTemplateId, JSON.stringify(command.messageVariables)],
       );
       if (!testCode) await this.queueDeliveries(tx, row, command.channels, code);
       return toOtpRequestEntity(row);

@@ -21,6 +21,25 @@ registerEnumType(DeliveryStatusEnum, {
   valuesConfig: { SENDING: { description: 'The provider is being called (never repeated: a call cut by a crash ends FAILED).' } },
 });
 
+export enum DeliveryErrorCategoryEnum {
+  PROVIDER_UNREACHABLE = 'PROVIDER_UNREACHABLE', PROVIDER_REJECTED = 'PROVIDER_REJECTED', TIMEOUT = 'TIMEOUT', UNDELIVERED = 'UNDELIVERED',
+  INTERRUPTED = 'INTERRUPTED', REQUEST_CLOSED = 'REQUEST_CLOSED', TEMPLATE_ERROR = 'TEMPLATE_ERROR', INTERNAL = 'INTERNAL',
+}
+registerEnumType(DeliveryErrorCategoryEnum, {
+  name: 'DeliveryErrorCategory',
+  description: 'Why the last delivery attempt failed. The full reason is in the server log, for operators.',
+  valuesConfig: {
+    PROVIDER_UNREACHABLE: { description: 'The provider could not be reached (connection refused, DNS, network).' },
+    PROVIDER_REJECTED: { description: 'The provider answered with an error (refused credentials, recipient or message, or failed on its side).' },
+    TIMEOUT: { description: 'The provider did not answer within OTP_PROVIDER_TIMEOUT_MS.' },
+    UNDELIVERED: { description: 'The provider took the message, then reported (by webhook) that it could not be delivered.' },
+    INTERRUPTED: { description: 'The server stopped during the provider call; the message was not sent again.' },
+    REQUEST_CLOSED: { description: 'The OTP was verified, canceled or expired before its message was due.' },
+    TEMPLATE_ERROR: { description: 'The message template is missing or could not be rendered.' },
+    INTERNAL: { description: 'Any other failure on the server side.' },
+  },
+});
+
 @ObjectType('OtpDelivery', { simpleResolvers: true, description: 'One message of an OTP on one channel.' })
 export class OtpDeliveryType {
   @Field(() => ID) id: string;
@@ -28,7 +47,8 @@ export class OtpDeliveryType {
   @Field(() => DeliveryStatusEnum) status: DeliveryStatusEnum;
   @Field(() => String, { description: 'log, smtp, twilio or meta.' }) provider: string;
   @Field(() => String, { nullable: true }) providerMessageId: string | null;
-  @Field(() => String, { nullable: true, description: 'Why the last attempt failed.' }) error: string | null;
+  @Field(() => String, { nullable: true, description: 'Why the last attempt failed, in general words (one fixed message per errorCategory).' }) error: string | null;
+  @Field(() => DeliveryErrorCategoryEnum, { nullable: true, description: 'Why the last attempt failed; null when none failed.' }) errorCategory: DeliveryErrorCategoryEnum | null;
   @Field(() => Int, { description: 'Provider calls made so far.' }) attempts: number;
   @Field(() => Date) createdAt: Date;
   @Field(() => Date, { nullable: true }) sentAt: Date | null;

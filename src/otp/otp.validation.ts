@@ -1,6 +1,6 @@
 import { ErrorCode } from '../common/errors';
 import { isUuid } from '../common/ids';
-import type { OtpChannel, OtpCodeType } from './otp-request.entity';
+import type { OtpChannel, OtpCodeType, OtpIssuer } from './otp-request.entity';
 import { codeTypeOf, normaliseCode } from './codes';
 import { toE164 } from './recipients';
 import { isEmailAddress } from '../common/email';
@@ -40,6 +40,15 @@ export interface SendOtpCommand {
   code: string | null;
   ruleId: number | null;
   recordId: string | null;
+  /** `API` for sendOtp/REST; `RULE` only for the OTP rules' send path. Only RULE OTPs can satisfy a guarded save. */
+  issuedBy: OtpIssuer;
+  /** Rule sends that know the intended change: the target values of the rule's condition fields (purpose binding). */
+  intendedFields: Record<string, unknown> | null;
+  /** Per-channel message templates (null: the channel's default); email's is `emailTemplateId`. */
+  smsTemplateId: string | null;
+  whatsappTemplateId: string | null;
+  /** Server-supplied template variables for every channel (e.g. `record`, `rule`, `change`); never from a caller. */
+  messageVariables: Record<string, unknown>;
 }
 
 export type VerifyOtpCommand =
@@ -224,6 +233,7 @@ export function validateSendOtp(raw: Record<string, unknown>, defaultCountryCode
       codeLength: code ? code.length : codeLength,
       codeType: code ? codeTypeOf(code) : codeType,
       code, ruleId, recordId,
+      issuedBy: 'API', intendedFields: null, smsTemplateId: null, whatsappTemplateId: null, messageVariables: {},
     },
     errors: [],
   };

@@ -32,6 +32,14 @@ test('production requires SECRET_KEY; JWT_PUBLIC_KEY and JWKS_URL exclude each o
   expect(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
 });
 
+test('DATABASE_URL requires SECRET_KEY, so every instance on one database keys OTP codes alike; the embedded default does not', () => {
+  expect(() => loadConfig({ DATABASE_URL: 'postgres://db.example/countersign' })).toThrow(
+    new ConfigError('Invalid configuration: SECRET_KEY is required when DATABASE_URL is set (every instance on that database must use the same key)'),
+  );
+  expect(loadConfig({ DATABASE_URL: 'postgres://db.example/countersign', SECRET_KEY: 'k'.repeat(32) }).SECRET_KEY).toBe('k'.repeat(32));
+  expect(loadConfig({}).SECRET_KEY).toBeUndefined();
+});
+
 test('.env.example lists every variable the server reads', () => {
   const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
   const listed = new Set(example.split('\n').filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l)).map((l) => l.split('=')[0]));

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -59,4 +61,26 @@ test('a person opens the explorer offline, pastes an API key into the header edi
   expect(blocked).toEqual([]);
   expect(pageErrors).toEqual([]);
   await context.close();
+});
+
+describe('attacker: frames the explorer (which keeps the pasted key in local storage) inside their own page', () => {
+  test('the browser refuses to show the explorer in a frame of another site', async () => {
+    // another origin on the same machine (a public origin would be stopped by Chromium's private-network rules anyway)
+    const attacker = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><title>Win a prize</title><iframe src="${t.app.url}/explorer" width="800" height="600"></iframe>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`, { waitUntil: 'load' }); // 'load' waits for the iframe too
+      const framed = page.frames().find((frame) => frame !== page.mainFrame())!;
+      expect(framed.url()).not.toContain('/explorer');
+      expect(await framed.locator('#explorer').count()).toBe(0);
+    } finally {
+      await context.close();
+      await new Promise((resolve) => attacker.close(resolve));
+    }
+  });
 });

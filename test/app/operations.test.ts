@@ -81,6 +81,45 @@ test('/metrics exposes Prometheus metrics including GraphQL request duration', a
   expect(text).toContain('process_resident_memory_bytes');
 });
 
+describe('attacker: grows /metrics with paths of their own choosing, without a token', () => {
+  test('hundreds of distinct long paths under /api/, /webhooks/ and elsewhere share one `unmatched` label; /metrics stays small', async () => {
+    const prefixes = ['/api/', '/webhooks/', '/explorer/', '/', '/api/send-otp/'];
+    const paths = Array.from({ length: 300 }, (_, i) => `${prefixes[i % prefixes.length]}${randomBytes(600).toString('hex')}`);
+    for (let i = 0; i < paths.length; i += 25) {
+      await Promise.all(paths.slice(i, i + 25).map(async (path) => { await (await fetch(`${app.url}${path}`, { method: i % 50 ? 'GET' : 'POST' })).arrayBuffer(); }));
+    }
+    await fetch(`${app.url}/explorer/assets/not-an-asset-${randomBytes(8).toString('hex')}.js`);
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const routes = new Set([...text.matchAll(/^http_request_duration_seconds_count\{route="([^"]*)"/gm)].map((m) => m[1]));
+    expect(routes.has('unmatched')).toBe(true);
+    for (const route of routes) {
+      expect(['unmatched', '/graphql', '/healthz', '/readyz', '/metrics', '/explorer', '/explorer/assets/:name', '/api/send-otp', '/api/verify-otp', '/webhooks/twilio', '/webhooks/whatsapp']).toContain(route);
+    }
+    expect(text).not.toContain(paths[0].slice(-40));
+    expect(text.length).toBeLessThan(100_000);
+  });
+
+  test('a known route is labelled by its pattern, not by the path that reached it', async () => {
+    await fetch(`${app.url}/explorer/assets/no-such-${randomBytes(8).toString('hex')}.css`);
+    await fetch(`${app.url}/api/send-otp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    expect(text).toMatch(/http_request_duration_seconds_count\{route="\/explorer\/assets\/:name",status="404"\} [1-9]/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{route="\/api\/send-otp",status="401"\} [1-9]/);
+  });
+});
+
+describe('attacker: frames a page of this server inside their own site', () => {
+  test('every response forbids framing (X-Frame-Options DENY and CSP frame-ancestors none)', async () => {
+    for (const [path, init] of [['/healthz', {}], ['/graphql', { headers: { accept: 'text/html' } }], ['/explorer', {}], ['/nope', {}], ['/api/verify-otp', { method: 'POST' }]] as Array<[string, RequestInit]>) {
+      const res = await fetch(`${app.url}${path}`, init);
+      expect([path, res.headers.get('x-frame-options')]).toEqual([path, 'DENY']);
+      expect([path, res.headers.get('content-security-policy')]).toEqual([path, expect.stringContaining("frame-ancestors 'none'")]);
+    }
+    const graphql = await gql('{ me { email } }');
+    expect(graphql.headers.get('x-frame-options')).toBe('DENY');
+  });
+});
+
 test('logs are JSON lines with a request id, echoed in x-request-id, and never contain the API key', async () => {
   const res = await gql('{ me { email } }', { 'x-request-id': 'trace-abc-123' });
   expect(res.headers.get('x-request-id')).toBe('trace-abc-123');

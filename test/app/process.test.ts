@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,13 +40,18 @@ test('with no DATABASE_URL it starts on the embedded Postgres, prints the URLs a
   second.child.kill('SIGTERM');
   expect(await second.exited).toEqual({ code: 0, signal: null });
   expect(existsSync(pidFile)).toBe(false); // the embedded Postgres was stopped with the server
+  // mkdtemp made DATA_DIR 0700: as root the postgres user cannot enter it, and its mode is left alone (SPEC §10);
+  // the cluster then lives in a folder that user can reach, linked as DATA_DIR/postgres/pgdata.
+  expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+  rmSync(realpathSync(join(dataDir, 'postgres', 'pgdata')), { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
 }, 120_000);
 
 test('SIGTERM lets an in-flight request finish, refuses new ones, and exits 0', async () => {
   const db = await createTestDatabase('sigterm');
   const port = await freePort();
   const key = `cs_admin_${'k'.repeat(40)}`;
-  const server = spawnServer({ DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: key, DATA_DIR: mkdtempSync(join(tmpdir(), 'cs-')) });
+  const server = spawnServer({ DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: key, SECRET_KEY: 'ab'.repeat(32), DATA_DIR: mkdtempSync(join(tmpdir(), 'cs-')) });
   try {
     await server.waitFor(/GraphQL endpoint/);
     const body = JSON.stringify({ query: 'mutation { createRecord(module: "Contacts", fields: { lastName: "InFlight" }) { record { id } } }' });
@@ -84,4 +89,35 @@ test('a bad configuration value stops the server with one clear line naming the 
   expect(code).toBe(78);
   expect(server.output().trim()).toBe('Invalid configuration: PORT must be a port number');
   expect(readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8')).toMatch(/^PORT=4000$/m);
+});
+
+describe('operator: instances on one database, each left to generate its own SECRET_KEY', () => {
+  // Each instance would generate a different HMAC key into its own DATA_DIR: a code sent through one could never be
+  // verified through another. Every entry point refuses that configuration with one line and exit 78.
+  test('the server, the worker, the CLI and the migration CLI refuse to start; with SECRET_KEY the server starts', async () => {
+    const db = await createTestDatabase('no_secret_key');
+    const line = 'Invalid configuration: SECRET_KEY is required when DATABASE_URL is set (every instance on that database must use the same key)';
+    try {
+      const dataDir = mkdtempSync(join(tmpdir(), 'cs-no-secret-'));
+      const env = { DATABASE_URL: db.url, PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir };
+      for (const entry of [['src/main.ts'], ['src/worker.ts'], ['src/cli.ts', 'apikey', 'list', '--user', 'admin@countersign.local'], ['src/db/migration-cli.ts', 'migration:show']]) {
+        const refused = spawnServer(env, entry);
+        expect({ entry: entry[0], ...(await refused.exited) }).toEqual({ entry: entry[0], code: 78, signal: null });
+        expect(refused.output().trim()).toBe(line);
+      }
+      expect(existsSync(join(dataDir, 'secret-key'))).toBe(false); // no per-instance key was generated
+
+      const server = spawnServer({ ...env, SECRET_KEY: 'cd'.repeat(32) });
+      try {
+        await server.waitFor(/GraphQL endpoint/);
+        server.child.kill('SIGTERM');
+        expect(await server.exited).toEqual({ code: 0, signal: null });
+        expect(existsSync(join(dataDir, 'secret-key'))).toBe(false);
+      } finally {
+        if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      }
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
 });

@@ -1,5 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import pino from 'pino';
+import { loadConfig } from '../../src/app/config';
+import { startApp } from '../../src/app/server';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const ME = '{ me { email role } }';
@@ -121,12 +129,114 @@ describe('JWT bearer tokens', () => {
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const t = await startTestServer('jwks', { JWKS_URL: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/.well-known/jwks.json` });
     try {
-      const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('admin@countersign.local').setExpirationTime('5m').sign(privateKey);
+      const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('admin@countersign.local').setIssuedAt().setExpirationTime('5m').sign(privateKey);
       expect((await t.gql(ME, {}, { key: token })).body.data.me.email).toBe('admin@countersign.local');
       expect(fetches).toBeGreaterThanOrEqual(1);
     } finally {
       await t.close();
       jwks.close();
+    }
+  });
+});
+
+describe('attacker: a JWT that never expires, or was issued long ago', () => {
+  let t: TestServer;
+  let privateKey: KeyLike;
+  const now = () => Math.floor(Date.now() / 1000);
+  const token = (claims: { iat?: number; exp?: number }) => {
+    const jwt = new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setSubject('admin@countersign.local');
+    if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+    if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
+    return jwt.sign(privateKey);
+  };
+  const refused = async (jwt: string, why: RegExp) => {
+    const res = await t.gql(ME, {}, { key: jwt });
+    expect(res.status).toBe(401);
+    expect(res.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(res.body.errors[0].message).toMatch(why);
+    expect(res.body.data).toBeUndefined();
+  };
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    t = await startTestServer('jwt_age', { JWT_PUBLIC_KEY: await exportSPKI(pair.publicKey), JWT_MAX_AGE_SECONDS: '3600' });
+  });
+  afterAll(() => t.close());
+
+  test('a token without exp is refused, even when freshly issued', async () => {
+    await refused(await token({ iat: now() }), /"exp"/);
+  });
+
+  test('a token issued longer ago than JWT_MAX_AGE_SECONDS is refused although its exp is far ahead', async () => {
+    await refused(await token({ iat: now() - 3600 - 120, exp: now() + 86400 * 365 }), /"iat"/);
+  });
+
+  test('a token without iat is refused while a max age is set; one issued in the future is refused too', async () => {
+    await refused(await token({ exp: now() + 300 }), /"iat"/);
+    await refused(await token({ iat: now() + 3600, exp: now() + 7200 }), /"iat"/);
+  });
+
+  test('an expired token is refused', async () => {
+    await refused(await token({ iat: now() - 600, exp: now() - 300 }), /"exp"/);
+  });
+
+  test('a token with exp and a recent iat is accepted', async () => {
+    const res = await t.gql(ME, {}, { key: await token({ iat: now() - 60, exp: now() + 300 }) });
+    expect(res.status).toBe(200);
+    expect(res.body.data.me).toEqual({ email: 'admin@countersign.local', role: 'ADMIN' });
+  });
+
+  test('JWT_MAX_AGE_SECONDS=0 turns the age check off, but exp is still required', async () => {
+    const pair = await generateKeyPair('ES256');
+    const u = await startTestServer('jwt_no_age', { JWT_PUBLIC_KEY: await exportSPKI(pair.publicKey), JWT_MAX_AGE_SECONDS: '0' });
+    try {
+      const sign = (exp?: number) => {
+        const jwt = new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setSubject('admin@countersign.local');
+        return (exp ? jwt.setExpirationTime(exp) : jwt).sign(pair.privateKey);
+      };
+      expect((await u.gql(ME, {}, { key: await sign(now() + 300) })).body.data.me.role).toBe('ADMIN');
+      expect((await u.gql(ME, {}, { key: await sign() })).status).toBe(401);
+    } finally {
+      await u.close();
+    }
+  });
+});
+
+describe('attacker: a revoked ADMIN_API_KEY left in the configuration, hoping a restart brings it back', () => {
+  test('after revocation and a restart with the same ADMIN_API_KEY the key is refused (401) and one warning says why', async () => {
+    const t = await startTestServer('admin_key_revoked');
+    try {
+      const other = await t.keyFor('ADMIN');
+      const keys = await t.gql('query($u: ID!) { apiKeys(userId: $u) { id name } }', { u: '00000000-0000-4000-8000-000000000001' }, { key: other.key });
+      const configured = keys.body.data.apiKeys.find((k: { name: string }) => k.name === 'ADMIN_API_KEY');
+      const revoked = await t.gql('mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } userErrors { code } } }', { id: configured.id }, { key: other.key });
+      expect(revoked.body.data.revokeApiKey.userErrors).toEqual([]);
+      expect((await t.gql(ME)).status).toBe(401);
+      await t.app.stop();
+
+      const lines: string[] = [];
+      const sink = new Writable({ write(chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+      const restarted = await startApp(loadConfig({
+        NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: t.databaseUrl, ADMIN_API_KEY: t.adminKey, LOG_LEVEL: 'info',
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'countersign-test-data-')), SECRET_KEY: randomBytes(32).toString('hex'),
+      }), pino({ level: 'info' }, sink));
+      try {
+        const ask = (key: string) => fetch(restarted.graphqlUrl, {
+          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query: ME }),
+        });
+        const res = await ask(t.adminKey);
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+        expect((await ask(other.key)).status).toBe(200);
+        expect(await t.sql('SELECT revoked_at IS NOT NULL AS revoked FROM api_keys WHERE id = $1', [configured.id])).toEqual([{ revoked: true }]);
+        const warnings = lines.map((line) => JSON.parse(line)).filter((l) => /ADMIN_API_KEY/.test(l.msg));
+        expect(warnings).toEqual([expect.objectContaining({ level: 40, apiKeyId: configured.id, msg: expect.stringMatching(/revoked/) })]);
+        expect(lines.join('\n')).not.toContain(t.adminKey);
+      } finally {
+        await restarted.stop();
+      }
+    } finally {
+      await t.close();
     }
   });
 });

@@ -36,7 +36,7 @@ test(`SIGTERM with ${CONCURRENT} requests in flight: all complete, new connectio
   const db = await createTestDatabase('drain');
   const port = await freePort();
   const key = `cs_admin_${'d'.repeat(40)}`;
-  const server = spawnServer({ DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: key, DATA_DIR: mkdtempSync(join(tmpdir(), 'cs-drain-')), SHUTDOWN_TIMEOUT_MS: '10000' });
+  const server = spawnServer({ DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: key, SECRET_KEY: 'ab'.repeat(32), DATA_DIR: mkdtempSync(join(tmpdir(), 'cs-drain-')), SHUTDOWN_TIMEOUT_MS: '10000' });
   const client = new Client({ connectionString: db.url });
   try {
     await server.waitFor(/GraphQL endpoint/);

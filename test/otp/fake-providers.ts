@@ -10,7 +10,7 @@ export interface ReceivedRequest {
   body: string;
 }
 
-export type FakeMode = 'ok' | 'fail' | 'hang';
+export type FakeMode = 'ok' | 'fail' | 'reject' | 'hang';
 
 /** A local HTTP server playing a provider API: records every request and answers per `mode`. */
 export class FakeHttpProvider {
@@ -27,6 +27,11 @@ export class FakeHttpProvider {
         this.received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
         if (this.mode === 'hang') return; // never answers
         this.counter += 1;
+        if (this.mode === 'reject') { // a 4xx whose text names the provider's own internals
+          const message = 'Recipient not allowed by policy gw-7 (upstream 10.20.30.40:8443)';
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ message, error: { message } }));
+          return;
+        }
         if (this.mode === 'fail') {
           res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal failure at the provider' }));
           return;

@@ -1,4 +1,15 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Client } from 'pg';
+import pino from 'pino';
+import { loadConfig } from '../../src/app/config';
+import { startApp, type RunningApp } from '../../src/app/server';
+import { freePort } from '../support/global-setup';
+import { until } from '../support/poll';
+import { createTestDatabase } from '../support/test-database';
 import { twilioSignature } from '../../src/otp/delivery/webhooks';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { FakeHttpProvider, FakeSmtpServer } from './fake-providers';
@@ -128,7 +139,9 @@ describe('delivery through real providers: successful cases', () => {
     const read = await t.gql(GET, { id: sms.id });
     const byChannel = Object.fromEntries(read.body.data.otpRequest.deliveries.map((d: any) => [d.channel, d]));
     expect(byChannel.SMS).toMatchObject({ status: 'DELIVERED', deliveredAt: expect.any(String) });
-    expect(byChannel.WHATSAPP).toMatchObject({ status: 'FAILED', error: 'WhatsApp reported failed: Message undeliverable.', failedAt: expect.any(String) });
+    expect(byChannel.WHATSAPP).toMatchObject({ status: 'FAILED', failedAt: expect.any(String) });
+    const [failed] = await t.sql("SELECT error, error_category FROM otp_deliveries WHERE provider_message_id = $1", [waId]);
+    expect(failed).toEqual({ error: 'WhatsApp reported failed: Message undeliverable.', error_category: 'UNDELIVERED' });
   });
 
   test('webhooks: the WhatsApp subscription handshake echoes the challenge only for the right verify token', async () => {
@@ -163,5 +176,86 @@ describe('delivery through real providers: failing cases', () => {
     const request = await send({ mobileNo: freshMobile(), channels: ['WHATSAPP'] });
     const [delivery] = await deliveriesSettled(request.id);
     expect(delivery).toMatchObject({ status: 'FAILED', attempts: 3, error: 'The provider did not answer in time (timeout).' });
+  });
+});
+
+describe('attacker: reads delivery errors to learn internal addresses and provider answers', () => {
+  const READ = `query($id: ID!) { otpRequest(id: $id) { deliveries { channel status error errorCategory attempts } } }`;
+  const logLines: string[] = [];
+  const meta = new FakeHttpProvider((n) => ({ messages: [{ id: `wamid.LEAK${n}` }] }));
+  const adminKey = `cs_admin_${randomBytes(24).toString('base64url')}`;
+  let app: RunningApp;
+  let database: { url: string; drop(): Promise<void> };
+  let client: Client;
+  let closedPort: number;
+
+  beforeAll(async () => {
+    closedPort = await freePort(); // nothing listens there: connection refused
+    const metaUrl = await meta.start();
+    database = await createTestDatabase('otp_delivery_leaks');
+    const sink = new Writable({ write(chunk, _encoding, done) { logLines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+    app = await startApp(loadConfig({
+      NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, ADMIN_API_KEY: adminKey, LOG_LEVEL: 'info',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'countersign-test-data-')), SECRET_KEY: randomBytes(32).toString('hex'),
+      SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: TWILIO_SID, TWILIO_AUTH_TOKEN: TWILIO_TOKEN, TWILIO_FROM: '+15005550006', TWILIO_BASE_URL: `http://127.0.0.1:${closedPort}`,
+      WHATSAPP_PROVIDER: 'meta', WHATSAPP_TOKEN: 'meta-token', WHATSAPP_PHONE_NUMBER_ID: '1234567890', WHATSAPP_BASE_URL: `${metaUrl}/v21.0`,
+      EMAIL_PROVIDER: 'smtp', SMTP_URL: `smtp://mailer:mail-secret@127.0.0.1:${closedPort}`,
+      OTP_DELIVERY_RETRY_LIMIT: '0', OTP_PROVIDER_TIMEOUT_MS: '300',
+    }), pino({ level: 'info' }, sink));
+    client = new Client({ connectionString: database.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.end();
+    await app.stop();
+    await database.drop();
+    await meta.stop();
+  });
+
+  const gql = async (query: string, variables: Record<string, unknown>) => {
+    const res = await fetch(app.graphqlUrl, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` }, body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as any;
+  };
+  async function failedDeliveries(channels: string[]): Promise<Record<string, { status: string; error: string; errorCategory: string }>> {
+    const mobileNo = freshMobile();
+    const sent = await gql(SEND, { input: { source: 'leak_test', type: 'simple_otp', channels, mobileNo, email: `leak-${mobileNo}@example.com`,
+      ...(channels.includes('EMAIL') ? { emailFromName: 'Leak test', emailSubject: 'Code', emailTemplateId: 'otp_email' } : {}) } });
+    expect(sent.data.sendOtp.userErrors).toEqual([]);
+    const id = sent.data.sendOtp.otpRequest.id;
+    const deliveries = await until('the deliveries to fail', async () => {
+      const read = (await gql(READ, { id })).data.otpRequest.deliveries;
+      return read.length === channels.length && read.every((d: { status: string }) => d.status === 'FAILED') && read;
+    }, 20_000);
+    return Object.fromEntries(deliveries.map((d: { channel: string }) => [d.channel, d]));
+  }
+  const internals = () => [new RegExp(String(closedPort)), /127\.0\.0\.1/, /10\.20\.30\.40/, /ECONN|ESOCKET/, /gw-7/, /\bat .+:\d+/];
+
+  test('a provider that refuses connections, and one that answers 400, show a category and a general message only', async () => {
+    meta.mode = 'reject';
+    const byChannel = await failedDeliveries(['SMS', 'WHATSAPP', 'EMAIL']);
+    expect(byChannel.SMS).toMatchObject({ errorCategory: 'PROVIDER_UNREACHABLE', error: 'The message provider could not be reached.' });
+    expect(byChannel.EMAIL).toMatchObject({ errorCategory: 'PROVIDER_UNREACHABLE', error: 'The message provider could not be reached.' });
+    expect(byChannel.WHATSAPP).toMatchObject({ errorCategory: 'PROVIDER_REJECTED', error: expect.stringMatching(/answered with an error/) });
+    for (const pattern of internals()) expect(JSON.stringify(byChannel)).not.toMatch(pattern);
+
+    // operators keep the full reason: in the log line of the attempt, and on the delivery row
+    const rows = (await client.query("SELECT channel, error FROM otp_deliveries WHERE status = 'FAILED'")).rows;
+    expect(rows.find((r) => r.channel === 'EMAIL').error).toBe(`connect ECONNREFUSED 127.0.0.1:${closedPort}`);
+    expect(rows.find((r) => r.channel === 'WHATSAPP').error).toMatch(/WhatsApp Cloud answered 400: .*10\.20\.30\.40:8443/);
+    const logged = logLines.map((line) => JSON.parse(line)).filter((l) => l.msg === 'OTP delivery attempt failed');
+    expect(logged).toEqual(expect.arrayContaining([
+      expect.objectContaining({ channel: 'EMAIL', errorCategory: 'PROVIDER_UNREACHABLE', reason: `connect ECONNREFUSED 127.0.0.1:${closedPort}` }),
+      expect.objectContaining({ channel: 'SMS', errorCategory: 'PROVIDER_UNREACHABLE', detail: `connect ECONNREFUSED 127.0.0.1:${closedPort}` }),
+      expect.objectContaining({ channel: 'WHATSAPP', errorCategory: 'PROVIDER_REJECTED', reason: expect.stringMatching(/10\.20\.30\.40/) }),
+    ]));
+  });
+
+  test('a provider that never answers shows TIMEOUT', async () => {
+    meta.mode = 'hang';
+    const byChannel = await failedDeliveries(['WHATSAPP']);
+    expect(byChannel.WHATSAPP).toMatchObject({ errorCategory: 'TIMEOUT', error: 'The message provider did not answer in time.' });
+    for (const pattern of internals()) expect(JSON.stringify(byChannel)).not.toMatch(pattern);
   });
 });

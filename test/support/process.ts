@@ -11,9 +11,13 @@ export interface ServerProcess {
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Runs `src/main.ts` as its own process (as `npm start` does, without the build step). */
-export function spawnServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
+/**
+ * Runs `src/main.ts` as its own process (as `npm start` does, without the build step); `entry` names another entry
+ * point with its arguments instead (e.g. `['src/worker.ts']`, `['src/cli.ts', 'apikey', 'list', …]`).
+ */
+export function spawnServer(env: Record<string, string>, entry: string[] = ['src/main.ts']): ServerProcess {
+  const [script, ...args] = entry;
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NODE_ENV: 'development', LOG_LEVEL: 'info', ...env },
   });

@@ -1,4 +1,4 @@
-/** Starts an embedded Postgres in its own process (jest's VM cannot import ESM), prints its URL, stops on SIGTERM. */
+/** Starts an embedded Postgres in its own process (as the server runs it), prints its URL, stops on SIGTERM. */
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 
 const [dir, port] = process.argv.slice(2);

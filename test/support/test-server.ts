@@ -18,6 +18,8 @@ export interface TestServer {
   url: string;
   databaseUrl: string;
   adminKey: string;
+  /** The SECRET_KEY this instance runs with (instances sharing a database share it, as they must in production). */
+  secretKey: string;
   /** POSTs a GraphQL operation as the admin unless `key` says otherwise (null: no Authorization header). */
   gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string | null; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
   /** Runs SQL directly against this test's database, to check what was (not) written. */
@@ -34,13 +36,14 @@ export interface TestServer {
 export async function startTestServer(label: string, env: Record<string, string> = {}, shareWith?: TestServer): Promise<TestServer> {
   const database = shareWith ? { url: shareWith.databaseUrl, drop: async () => undefined } : await createTestDatabase(label);
   const adminKey = shareWith?.adminKey ?? `cs_admin_${randomBytes(24).toString('base64url')}`;
+  const secretKey = shareWith?.secretKey ?? randomBytes(32).toString('hex');
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: database.url,
     DATA_DIR: mkdtempSync(join(tmpdir(), 'countersign-test-data-')),
-    SECRET_KEY: randomBytes(32).toString('hex'),
+    SECRET_KEY: secretKey,
     ADMIN_API_KEY: adminKey,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DB_POOL_SIZE: '20',
@@ -66,6 +69,7 @@ export async function startTestServer(label: string, env: Record<string, string>
     url: app.url,
     databaseUrl: database.url,
     adminKey,
+    secretKey: config.SECRET_KEY ?? secretKey,
     gql,
     sql: async (text, params) => (await client.query(text, params as unknown[])).rows,
     async keyFor(role, profile = 'Standard') {

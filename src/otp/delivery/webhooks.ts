@@ -64,6 +64,7 @@ async function recordProviderStatus(db: DataSource, provider: string, messageId:
   await queryRows(db,
     `UPDATE otp_deliveries
         SET status = $3::varchar, error = COALESCE($4::text, error), updated_at = now(),
+            error_category = CASE WHEN $4::text IS NULL THEN error_category ELSE 'UNDELIVERED' END,
             delivered_at = CASE WHEN $3::varchar = 'DELIVERED' THEN now() ELSE delivered_at END,
             failed_at = CASE WHEN $3::varchar = 'FAILED' THEN now() ELSE failed_at END
       WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT' RETURNING id`,

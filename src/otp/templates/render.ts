@@ -43,11 +43,11 @@ function visitTemplate(text: string, visit: (node: unknown) => void): void {
 }
 
 /** Plain text (SMS, WhatsApp, subjects, text bodies): values are inserted as they are. */
-export function renderText(template: string, variables: Record<string, string>): string {
+export function renderText(template: string, variables: Record<string, unknown>): string {
   return Handlebars.compile(template, { noEscape: true, strict: false })(variables);
 }
 
 /** HTML bodies: every value is HTML-escaped. */
-export function renderHtml(template: string, variables: Record<string, string>): string {
+export function renderHtml(template: string, variables: Record<string, unknown>): string {
   return Handlebars.compile(template, { strict: false })(variables);
 }
