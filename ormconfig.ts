@@ -8,6 +8,8 @@ export interface DataSourceOptions {
   poolSize?: number;
   applicationName?: string;
   logging?: LoggerOptions;
+  /** Postgres `statement_timeout` of every pool connection, in ms (unset or 0: none). */
+  statementTimeoutMs?: number;
 }
 
 /** The one TypeORM DataSource definition, used by the app, the tests and the TypeORM CLI. Schema changes go through migrations only. */
@@ -26,6 +28,8 @@ export function createDataSource(options: DataSourceOptions): DataSource {
       max: options.poolSize ?? 10,
       application_name: options.applicationName ?? 'countersign',
       connectionTimeoutMillis: 5000,
+      // sent at connection start, so it holds for every statement on every connection of the pool
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     },
   });
 }

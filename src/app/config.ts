@@ -26,6 +26,8 @@ const schema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
   MIGRATIONS_RUN: booleanFlag.default('true'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Postgres `statement_timeout` of the server's pool connections: no statement of a request runs longer. 0 = none. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PUBLIC_KEY: optionalText,

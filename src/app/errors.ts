@@ -2,9 +2,12 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { isDatabaseUnavailable } from '../db/sql';
+import { isDatabaseUnavailable, isDataException, isStatementTimeout } from '../db/sql';
 
 const CONTEXT_PREFIX = 'Context creation failed: ';
+
+export const STATEMENT_TIMEOUT_MESSAGE = 'The database stopped this request because it ran longer than the server allows for one statement. '
+  + 'Ask for less (fewer or narrower filters, smaller pages, fewer aliases) or try again later.';
 
 /**
  * The one place where thrown errors become top-level GraphQL errors: codes normalised, class-validator details
@@ -24,6 +27,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   if (isDatabaseUnavailable(original) || isDatabaseUnavailable(error)) {
     log.warn({ err: original ?? error }, 'database unavailable while answering a GraphQL request');
     return { message: 'The database is unreachable right now; nothing was changed. Try again shortly.', locations: formatted.locations, path: formatted.path, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+  }
+  if (isStatementTimeout(original) || isStatementTimeout(error)) {
+    log.warn({ err: original ?? error }, 'a database statement ran past DB_STATEMENT_TIMEOUT_MS and was stopped');
+    return { message: STATEMENT_TIMEOUT_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: 'TIMEOUT' } };
+  }
+  if (isDataException(original) || isDataException(error)) {
+    // Input checks should stop every such value first; this net keeps Postgres' words from the client if one is missed.
+    log.error({ err: original ?? error }, 'Postgres refused a value that input validation let through');
+    return { message: 'A value in the request cannot be stored or compared (for example a malformed date or an out-of-range number).', locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
   }
   if (!extensions.code || extensions.code === 'INTERNAL_SERVER_ERROR') {
     log.error({ err: original ?? error }, 'unexpected error while answering a GraphQL request');

@@ -1,8 +1,10 @@
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
+import { FORBIDDEN_CHARACTERS_RULE } from '../common/text';
 import type { AppConfig } from './config';
+import { analyseOperation } from './operation-analysis';
 
 // Report through the validation context (→ 400 GRAPHQL_VALIDATION_FAILED) instead of throwing (→ 500 under Apollo).
 const report = {
@@ -11,12 +13,45 @@ const report = {
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, '')))],
 };
 
-/** Rejects too-deep, too-aliased and too-costly operations before they execute. */
-export function queryLimitRules(config: Pick<AppConfig, 'GRAPHQL_MAX_DEPTH' | 'GRAPHQL_MAX_ALIASES' | 'GRAPHQL_MAX_COST'>): ValidationRule[] {
+/** Rejects too-deep and too-aliased operations before they execute (the cost needs the variables: see below). */
+export function queryLimitRules(config: Pick<AppConfig, 'GRAPHQL_MAX_DEPTH' | 'GRAPHQL_MAX_ALIASES'>): ValidationRule[] {
   return [
     maxDepthRule({ n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true, ...report }),
     maxAliasesRule({ n: config.GRAPHQL_MAX_ALIASES, ...report }),
-    // Linear cost (depth factor 1), list fields multiplied by their `first`: roughly the number of values returned.
-    costLimitRule({ maxCost: config.GRAPHQL_MAX_COST, depthCostFactor: 1, objectCost: 2, scalarCost: 1, ignoreIntrospection: true, ...report }),
   ] as ValidationRule[];
+}
+
+/**
+ * Once the operation and its variables are known, and before anything runs: refuses an operation costing more than
+ * GRAPHQL_MAX_COST (400 GRAPHQL_VALIDATION_FAILED, as a validation rule would) and text arguments holding control
+ * characters (400 BAD_USER_INPUT naming every such argument). See operation-analysis.ts for the cost model.
+ */
+export function operationLimits(config: Pick<AppConfig, 'GRAPHQL_MAX_COST'>): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          if (!operation) return;
+          const analysis = analyseOperation(schema, document, operation, request.variables ?? {});
+          if (!analysis) return;
+          if (analysis.cost > config.GRAPHQL_MAX_COST) {
+            throw new GraphQLError(`Query Cost limit of ${config.GRAPHQL_MAX_COST} exceeded, found ${analysis.cost}.`, {
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+            });
+          }
+          if (analysis.badTexts.length) {
+            const list = analysis.badTexts.map((b) => `${b.field}(${b.argument}) holds ${b.character}`).join('; ');
+            throw new GraphQLError(`Text may not contain ${FORBIDDEN_CHARACTERS_RULE}: ${list}. Nothing was run.`, {
+              extensions: {
+                code: 'BAD_USER_INPUT',
+                argumentName: analysis.badTexts[0].argument.split(/[.[ ]/)[0],
+                invalidArguments: analysis.badTexts,
+                http: { status: 400 },
+              },
+            });
+          }
+        },
+      };
+    },
+  };
 }

@@ -19,7 +19,7 @@ import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
 import { createLoaders } from './loaders';
 import { formatError, serviceUnavailableStatus } from './errors';
-import { queryLimitRules } from './limits';
+import { operationLimits, queryLimitRules } from './limits';
 import { openDatabase, type Database } from '../db/database';
 import { isDatabaseUnavailable } from '../db/sql';
 import { GraphQLError } from 'graphql';
@@ -49,6 +49,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger(con
     dataDir: config.DATA_DIR,
     embeddedPort: config.EMBEDDED_PG_PORT,
     poolSize: config.DB_POOL_SIZE,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     runMigrations: config.MIGRATIONS_RUN,
     log,
   });
@@ -113,6 +114,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       ApolloServerPluginCacheControlDisabled(),
       metrics.graphqlPlugin(),
       serviceUnavailableStatus,
+      operationLimits(config),
     ],
   });
   await apollo.start();

@@ -1,6 +1,9 @@
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { Max, Min } from 'class-validator';
 import { GraphQLError } from 'graphql';
+import { isUuid } from './ids';
+import { forbiddenCharacter } from './text';
+import { parseTimestamp } from './timestamps';
 
 @ArgsType()
 export class PageArgs {
@@ -81,13 +84,32 @@ export function encodeCursor(parts: unknown[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
-/** Decodes a cursor made by {@link encodeCursor}; anything else is a client error. */
-export function decodeCursor(cursor: string, length: number): unknown[] {
+/** What one part of a cursor must be: a UUID, a date-time (see {@link parseTimestamp}), text, or a check of its own. */
+export type CursorPart = 'uuid' | 'timestamp' | 'text' | ((value: unknown) => boolean);
+
+const CURSOR_CHECKS: Record<Exclude<CursorPart, Function>, (value: unknown) => boolean> = {
+  uuid: isUuid,
+  timestamp: (value) => parseTimestamp(value) !== null,
+  text: (value) => typeof value === 'string' && forbiddenCharacter(value) === null,
+};
+
+/**
+ * Decodes a cursor made by {@link encodeCursor} and checks every part, so that nothing a client made up reaches
+ * Postgres (where a bad date or a NUL would be a 500); anything else is a client error naming `after`.
+ */
+export function decodeCursor(cursor: string, parts: CursorPart[]): unknown[] {
   try {
-    const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parts) && parts.length === length) return parts;
+    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && decoded.length === parts.length
+      && parts.every((part, i) => (typeof part === 'function' ? part : CURSOR_CHECKS[part])(decoded[i]))) {
+      return decoded;
+    }
   } catch {
     // fall through to the error below
   }
-  throw new GraphQLError('The `after` cursor is not one this API issued.', { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
+  throw badCursor();
+}
+
+export function badCursor(): GraphQLError {
+  return new GraphQLError('The `after` cursor is not one this API issued.', { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
 }

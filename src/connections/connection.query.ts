@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { decodeCursor, encodeCursor } from '../common/pagination';
+import { parseTimestamp } from '../common/timestamps';
 import { isUuid } from '../common/ids';
 import type { Queryable } from '../db/sql';
 import { findModule } from '../records/modules';
@@ -54,11 +55,8 @@ export function encodeConnectionCursor(createdAt: string, id: string): string {
 /** The (created_at, id) position after which a page starts. */
 export function decodeConnectionCursor(after: string | null | undefined): [string, string] | null {
   if (!after) return null;
-  const [at, id] = decodeCursor(after, 2);
-  if (typeof at !== 'string' || !CURSOR_TIME.test(at) || !isUuid(id)) {
-    throw new GraphQLError('The `after` cursor is not one this API issued.', { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
-  }
-  return [at, id];
+  const [at, id] = decodeCursor(after, [(v) => typeof v === 'string' && CURSOR_TIME.test(v) && parseTimestamp(v) !== null, 'uuid']);
+  return [at as string, id as string];
 }
 
 /** Conditions of a record-side filter, for a query where `v.viewer_id` is the viewing record and `o` the other one. */

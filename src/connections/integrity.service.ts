@@ -1,5 +1,4 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { GraphQLError } from 'graphql';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../common/pagination';
@@ -52,10 +51,7 @@ export class IntegrityService {
     const params: unknown[] = [null, kinds?.length ? kinds : null];
     let cursor = '';
     if (after) {
-      const [connectionId, kind] = decodeCursor(after, 2);
-      if (!isUuid(connectionId) || !KINDS.includes(kind as IntegrityIssueKind)) {
-        throw new GraphQLError('The `after` cursor is not one this API issued.', { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
-      }
+      const [connectionId, kind] = decodeCursor(after, ['uuid', (k) => KINDS.includes(k as IntegrityIssueKind)]);
       params.push(connectionId, kind);
       cursor = 'WHERE (x.id, x.kind) > ($3::uuid, $4::text)';
     }

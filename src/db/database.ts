@@ -10,6 +10,8 @@ export interface DatabaseOptions {
   dataDir: string;
   embeddedPort: number;
   poolSize: number;
+  /** Postgres `statement_timeout` of the pool's connections (ms; 0 or unset: none). Migrations are not bound by it. */
+  statementTimeoutMs?: number;
   runMigrations: boolean;
   log: Logger;
 }
@@ -40,10 +42,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE);
     options.log.info({ port: options.embeddedPort, ms: Date.now() - started, pgdata: embedded.pgdata, binaries: embedded.binaries }, 'embedded postgres started');
   }
-  const dataSource = createDataSource({ url, poolSize: options.poolSize });
+  const dataSource = createDataSource({ url, poolSize: options.poolSize, statementTimeoutMs: options.statementTimeoutMs });
   try {
+    if (options.runMigrations) await migrate(url, options.log);
     await dataSource.initialize();
-    if (options.runMigrations) await runMigrations(dataSource, options.log);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     if (stopEmbedded) await stopEmbedded();
@@ -58,6 +60,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       if (stopEmbedded) await stopEmbedded();
     },
   };
+}
+
+/**
+ * Migrations run on connections of their own, without the pool's statement timeout: a migration may rightly take
+ * long, and waiting for another instance's migration lock must not time out.
+ */
+async function migrate(url: string, log: Logger): Promise<void> {
+  const migrations = createDataSource({ url, poolSize: 2, applicationName: 'countersign-migrations' });
+  await migrations.initialize();
+  try {
+    await runMigrations(migrations, log);
+  } finally {
+    await migrations.destroy();
+  }
 }
 
 export async function runMigrations(dataSource: DataSource, log?: Logger): Promise<void> {

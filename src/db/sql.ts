@@ -34,3 +34,21 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function rowsOf(pool: { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }> }): Queryable {
   return { query: (sql, params) => pool.query(sql, params).then((result) => result.rows) };
 }
+
+/** The SQLSTATE of a Postgres error however it is wrapped (TypeORM, GraphQL), or null. */
+export function sqlState(error: unknown): string | null {
+  for (let current = error as any, depth = 0; current && depth < 5; current = current.driverError ?? current.thrownValue ?? current.cause ?? current.originalError, depth += 1) {
+    if (typeof current.code === 'string' && /^[0-9A-Z]{5}$/.test(current.code)) return current.code;
+  }
+  return null;
+}
+
+/** Postgres stopped the statement: `statement_timeout` (DB_STATEMENT_TIMEOUT_MS) ran out, or it was cancelled. */
+export function isStatementTimeout(error: unknown): boolean {
+  return sqlState(error) === '57014';
+}
+
+/** Postgres refused a value (SQLSTATE class 22: bad date, number out of range, NUL in text…). */
+export function isDataException(error: unknown): boolean {
+  return sqlState(error)?.startsWith('22') ?? false;
+}

@@ -373,8 +373,7 @@ export class OtpService {
     const countWhere = [...where];
     const countParams = [...params];
     if (after) {
-      const [createdAt, id] = decodeCursor(after, 2) as [string, string];
-      if (!isUuid(id) || Number.isNaN(Date.parse(createdAt))) decodeCursor('', 2);
+      const [createdAt, id] = decodeCursor(after, ['timestamp', 'uuid']) as [string, string];
       params.push(createdAt, id);
       where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }

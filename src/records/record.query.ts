@@ -1,8 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { decodeCursor, encodeCursor } from '../common/pagination';
-import { isIsoDate } from './record.validation';
-import { isUuid } from '../common/ids';
+import { forbiddenCharacter } from '../common/text';
+import { parseTimestamp } from '../common/timestamps';
 import type { FieldType, ModuleDefinition } from './modules';
+import { isIsoDate } from './record.validation';
+
+/** Most conditions one `records(where:)` may hold; each also adds {@link FILTER_COST} to the operation's cost. */
+export const MAX_FILTERS = 50;
+/** Longest text value (in characters) one filter may compare with. */
+export const MAX_FILTER_VALUE_LENGTH = 1000;
 
 export type FilterOperator =
   | 'EQUALS' | 'NOT_EQUALS' | 'CONTAINS' | 'STARTS_WITH' | 'GREATER_THAN' | 'LESS_THAN' | 'IS_EMPTY' | 'IS_NOT_EMPTY';
@@ -26,6 +32,8 @@ interface Column {
   /** SQL for the raw value, for filters. */
   valueSql: string;
   kind: SortKind;
+  /** A `date` field: text in the form YYYY-MM-DD, so comparisons need a value of that form to mean anything. */
+  date?: boolean;
 }
 
 const BUILT_IN: Record<string, Column> = {
@@ -52,7 +60,7 @@ function columnFor(module: ModuleDefinition, field: string, argumentName: string
   switch (kind) {
     case 'numeric': return { sortSql: `COALESCE((${key})::numeric, '-Infinity'::numeric)`, valueSql: `(${key})::numeric`, kind };
     case 'boolean': return { sortSql: `COALESCE((${key})::boolean::int, -1)`, valueSql: `(${key})::boolean`, kind };
-    default: return { sortSql: `COALESCE(${key}, '')`, valueSql: key, kind: 'text' };
+    default: return { sortSql: `COALESCE(${key}, '')`, valueSql: key, kind: 'text', date: definition.type === 'date' };
   }
 }
 
@@ -65,7 +73,20 @@ export class RecordQuery {
   constructor(private readonly module: ModuleDefinition, filters: RecordFilter[], private readonly orderBy: RecordOrder, includeDeleted: boolean) {
     this.conditions.push(`r.module = ${this.param(module.name)}`);
     if (!includeDeleted) this.conditions.push('r.deleted_at IS NULL');
-    filters.forEach((filter) => this.conditions.push(this.filterSql(filter)));
+    if (filters.length > MAX_FILTERS) {
+      throw badInput(`where has ${filters.length} filters; at most ${MAX_FILTERS} are allowed.`, 'where');
+    }
+    // Every bad filter is reported at once, and nothing reaches Postgres unless all are good.
+    const problems: string[] = [];
+    filters.forEach((filter, index) => {
+      try {
+        this.conditions.push(this.filterSql(filter, index));
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        problems.push(error.message);
+      }
+    });
+    if (problems.length) throw badInput(problems.join(' '), 'where');
     this.order = columnFor(module, orderBy.field, 'orderBy');
   }
 
@@ -83,8 +104,7 @@ export class RecordQuery {
     const conditions = [this.whereSql()];
     const comparison = this.orderBy.direction === 'ASC' ? '>' : '<';
     if (after) {
-      const [value, id] = decodeCursor(after, 2);
-      if (!isUuid(id) || !this.isSortValue(value)) throw badInput('The `after` cursor is not one this API issued.', 'after');
+      const [value, id] = decodeCursor(after, [(v) => this.isSortValue(v), 'uuid']);
       conditions.push(`(${this.order.sortSql}, r.id) ${comparison} (${this.param(value)}${this.cast()}, ${this.param(id)}::uuid)`);
     }
     const direction = this.orderBy.direction;
@@ -101,13 +121,14 @@ export class RecordQuery {
     return encodeCursor([row.sort_value, row.id]);
   }
 
+  /** Whether a cursor's sort value is one Postgres can compare with the sort column (it wrote such values itself). */
   private isSortValue(value: unknown): value is string {
     if (typeof value !== 'string') return false;
     switch (this.order.kind) {
-      case 'numeric': return /^-?(Infinity|\d+(\.\d+)?)$/.test(value);
+      case 'numeric': return /^-?(Infinity|\d{1,400}(\.\d{1,400})?)$/.test(value);
       case 'boolean': return /^-?[01]$/.test(value);
-      case 'timestamp': return /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?$/.test(value);
-      default: return true;
+      case 'timestamp': return parseTimestamp(value) !== null;
+      default: return forbiddenCharacter(value) === null;
     }
   }
 
@@ -115,9 +136,14 @@ export class RecordQuery {
     return { text: '::text', numeric: '::numeric', boolean: '::int', timestamp: '::timestamptz' }[this.order.kind];
   }
 
-  private filterSql(filter: RecordFilter): string {
+  private filterSql(filter: RecordFilter, index: number): string {
     const column = columnFor(this.module, filter.field, 'where');
     const sql = column.valueSql;
+    if (typeof filter.value === 'string' && filter.value.length > MAX_FILTER_VALUE_LENGTH) {
+      throw badInput(`where[${index}].value (on "${filter.field}") is ${filter.value.length} characters long; at most ${MAX_FILTER_VALUE_LENGTH} are allowed.`, 'where');
+    }
+    const forbidden = typeof filter.value === 'string' ? forbiddenCharacter(filter.value) : null;
+    if (forbidden) throw badInput(`where[${index}].value (on "${filter.field}") holds the control character ${forbidden}.`, 'where');
     switch (filter.operator) {
       case 'IS_EMPTY': return column.kind === 'text' ? `COALESCE(${sql}, '') = ''` : `${sql} IS NULL`;
       case 'IS_NOT_EMPTY': return column.kind === 'text' ? `COALESCE(${sql}, '') <> ''` : `${sql} IS NOT NULL`;
@@ -138,12 +164,18 @@ export class RecordQuery {
 
   private comparable(column: Column, filter: RecordFilter): unknown {
     const value = filter.value;
+    if (column.kind === 'timestamp') {
+      const timestamp = parseTimestamp(value);
+      if (timestamp === null) {
+        throw badInput(`${filter.operator} on "${filter.field}" needs a date-time value such as "2024-05-01" or "2024-05-01T10:00:00Z" (ISO 8601; UTC unless an offset is given).`, 'where');
+      }
+      return timestamp;
+    }
     const ok =
       (column.kind === 'numeric' && typeof value === 'number' && Number.isFinite(value)) ||
       (column.kind === 'boolean' && typeof value === 'boolean') ||
-      (column.kind === 'text' && typeof value === 'string') ||
-      (column.kind === 'timestamp' && typeof value === 'string' && (isIsoDate(value) || !Number.isNaN(Date.parse(value))));
-    if (!ok) throw badInput(`${filter.operator} on "${filter.field}" needs a ${column.kind === 'timestamp' ? 'date-time' : column.kind} value.`, 'where');
+      (column.kind === 'text' && typeof value === 'string' && (!column.date || isIsoDate(value)));
+    if (!ok) throw badInput(`${filter.operator} on "${filter.field}" needs ${column.date ? 'a date as YYYY-MM-DD' : `a ${column.kind} value`}.`, 'where');
     return value;
   }
 }
