@@ -84,7 +84,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, config.OTP_RULES_LIMIT);
   // sendOtp's ruleId is a plain reference (such OTPs never satisfy a guard), but it must name a rule that exists
   otp.registerReferenceCheck('rule_id', async (id) => (await otpRules.get(id)) !== null);
-  records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(rowsOf(counters)), clock));
+  records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(rowsOf(counters), otp), clock));
   const connectionTypes = new ConnectionTypeService(db);
   const connections = new ConnectionService(db);
   const connectionIntegrity = new IntegrityService(db);

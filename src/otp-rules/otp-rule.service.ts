@@ -10,7 +10,7 @@ import { OtpRuleCache } from './otp-rule.cache';
 import { OtpRuleEntity, type RuleConditionGroup } from './otp-rule.entity';
 import type { OtpRuleInput } from './otp-rule.types';
 import type { RequestContext } from '../app/context';
-import { toOtpRequestEntity, type OtpRequestEntity } from '../otp/otp-request.entity';
+import type { OtpRequestEntity } from '../otp/otp-request.entity';
 import type { RuleOtpGateway } from './rule-otp.gateway';
 
 /** sendRuleOtpBulk takes at most this many records. */
@@ -50,9 +50,7 @@ export class OtpRuleService {
       const enters = cached?.matches ?? compileConditions(rule.conditions);
       after = applyIntendedChange(findModule(rule.module)!, rule, record.fields, intendedFields, enters);
     }
-    const live = await this.otps.send(ctx, rule, record, after);
-    const [row] = await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [live.otpRequestId]);
-    return toOtpRequestEntity(row);
+    return (await this.otps.send(ctx, rule, record, after)).request;
   }
 
   /** The bulk "Send OTP" action: each record is sent to (or refused) on its own. */

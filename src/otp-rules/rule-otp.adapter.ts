@@ -3,8 +3,8 @@ import type { RequestContext } from '../app/context';
 import type { UserEntity } from '../auth/user.entity';
 import { ErrorCode, UserErrorException } from '../common/errors';
 import type { Queryable } from '../db/sql';
-import type { OtpChannel, OtpCodeType, ResendMode } from '../otp/otp-request.entity';
-import type { OtpService } from '../otp/otp.service';
+import type { OtpChannel, OtpCodeType, OtpRequestEntity, ResendMode } from '../otp/otp-request.entity';
+import type { OtpService, RuleOtpBinding } from '../otp/otp.service';
 import { maskEmail, maskMobile, phoneToE164 } from '../otp/recipients';
 import { isUuid } from '../common/ids';
 import { findModule } from '../records/modules';
@@ -13,7 +13,7 @@ import { describeChange, intendedTargets, reachesTargets } from './rule-purpose'
 import { ruleMessageVariables, ruleTemplateIds } from './rule-templates';
 import { toRecordEntity } from '../records/record.service';
 import type { OtpRuleEntity } from './otp-rule.entity';
-import type { LiveOtp, RuleOtpCheck, RuleOtpGateway } from './rule-otp.gateway';
+import type { LiveOtp, RuleOtpCheck, RuleOtpGateway, SentRuleOtp } from './rule-otp.gateway';
 
 interface Recipient {
   channels: OtpChannel[];
@@ -35,29 +35,16 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     private readonly fromName: string,
   ) {}
 
-  async liveOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<ReturnType<typeof toLive> | null> {
-    const recipient = this.recipient(ctx.user, rule, record, false);
-    if (!recipient) return null;
-    const issued = ruleIssued(ctx, rule, record, recipient, 1);
-    const [row] = await q.query(
-      `SELECT id, mobile, email, expires_at, max_attempts, intended_fields, resend_mode, (status = 'PENDING' AND expires_at > now()) AS pending FROM otp_requests
-        WHERE ${issued.sql} AND status = 'PENDING' AND expires_at > now()
-        ORDER BY created_at DESC LIMIT 1`,
-      issued.params,
-    );
-    return row ? toLive(row) : null;
+  async liveOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<RuleLiveOtp | null> {
+    const binding = this.binding(ctx, rule, record);
+    const live = binding && await this.otps.liveRuleOtp(q, binding);
+    return live ? toLive(live) : null;
   }
 
-  async latestOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<ReturnType<typeof toLive> | null> {
-    const recipient = this.recipient(ctx.user, rule, record, false);
-    if (!recipient) return null;
-    const issued = ruleIssued(ctx, rule, record, recipient, 1);
-    const [row] = await q.query(
-      `SELECT id, mobile, email, expires_at, max_attempts, intended_fields, resend_mode, (status = 'PENDING' AND expires_at > now()) AS pending FROM otp_requests
-        WHERE ${issued.sql} ORDER BY (status = 'PENDING') DESC, created_at DESC LIMIT 1`,
-      issued.params,
-    );
-    return row ? toLive(row) : null;
+  async latestOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<RuleLiveOtp | null> {
+    const binding = this.binding(ctx, rule, record);
+    const latest = binding && await this.otps.latestRuleOtp(q, binding);
+    return latest ? toLive(latest) : null;
   }
 
   async record(rule: OtpRuleEntity, recordId: string): Promise<RecordEntity> {
@@ -72,13 +59,9 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
    * message) or superseded, in the transaction that creates the new one and only once every limit accepted it, so a
    * refused send leaves the live code valid.
    */
-  async send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<LiveOtp> {
+  async send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<SentRuleOtp> {
     const recipient = this.recipient(ctx.user, rule, record, true)!;
-    const [{ sends }] = await this.db.query(
-      `SELECT coalesce(sum(send_count), 0)::int AS sends FROM otp_requests
-        WHERE rule_id = $1 AND record_id = $2 AND source = $3 AND issued_by = 'RULE' AND created_at > now() - make_interval(secs => $4)`,
-      [rule.id, record.id, ruleSource(rule), rule.resetResendAfterSeconds],
-    );
+    const sends = await this.otps.ruleSendsSince(rule.id, record.id, ruleSource(rule), rule.resetResendAfterSeconds);
     if (sends > rule.maxResendAttempts) {
       throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId'], );
     }
@@ -112,7 +95,7 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       maxResends: rule.maxResendAttempts,
       resendMode: rule.resendMode as ResendMode,
     });
-    return toLive(request);
+    return { ...toLive(request), request };
   }
 
   async verify(tx: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields, code: string): Promise<RuleOtpCheck> {
@@ -123,6 +106,17 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     const result = await this.otps.verifyWithin(tx, latest.otpRequestId, code);
     if (result.verified) return { result: 'VERIFIED' };
     return { result: result.reason === ErrorCode.OTP_EXPIRED ? 'EXPIRED' : 'INVALID' };
+  }
+
+  /**
+   * Which OTP requests count for a rule and record: issued by the rule's own send path (never `sendOtp`), with a
+   * server-generated code, to the recipient the rule names for this record — and, when that is the acting user's
+   * email, sent by that same user. Null when the record has no usable recipient (then none counts).
+   */
+  private binding(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): RuleOtpBinding | null {
+    const recipient = this.recipient(ctx.user, rule, record, false);
+    if (!recipient) return null;
+    return { ruleId: rule.id, recordId: record.id, mobile: recipient.mobile, email: recipient.email, sentBy: rule.recipientField ? null : ctx.user.id };
   }
 
   /** Where the rule's OTP goes for this record; `strict` turns a missing or unusable value into a user error. */
@@ -143,36 +137,20 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
   }
 }
 
-/**
- * Which OTP requests count for a rule and record (SPEC §10): issued by the rule's own send path (never `sendOtp`),
- * with a server-generated code, to the recipient the rule names for this record — and, when that is the acting
- * user's email, sent by that same user.
- */
-function ruleIssued(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, recipient: Recipient, first: number): { sql: string; params: unknown[] } {
-  const n = (i: number) => `$${first + i}`;
-  const params: unknown[] = [rule.id, record.id, recipient.mobile, recipient.email];
-  let sql = `rule_id = ${n(0)} AND record_id = ${n(1)} AND issued_by = 'RULE' AND NOT code_caller_supplied
-    AND (mobile = ${n(2)} OR email = ${n(3)})`;
-  if (!rule.recipientField) {
-    params.push(ctx.user.id);
-    sql += ` AND user_id = ${n(4)}`;
-  }
-  return { sql, params };
-}
-
 export function ruleSource(rule: { id: number }): string {
   return `otp_rule_${rule.id}`;
 }
 
-function toLive(row: Record<string, any>): LiveOtp & { resendMode: string; pending: boolean } {
+type RuleLiveOtp = LiveOtp & { pending: boolean };
+
+function toLive(request: OtpRequestEntity): RuleLiveOtp {
   return {
-    otpRequestId: row.id,
-    sentTo: [maskMobile(row.mobile), maskEmail(row.email)].filter((v): v is string => !!v),
-    expiresAt: row.expiresAt ?? row.expires_at,
-    maxAttempts: row.maxAttempts ?? row.max_attempts,
-    intendedFields: row.intendedFields ?? row.intended_fields ?? null,
-    resendMode: row.resendMode ?? row.resend_mode,
-    pending: row.pending ?? row.status === 'PENDING',
+    otpRequestId: request.id,
+    sentTo: [maskMobile(request.mobile), maskEmail(request.email)].filter((v): v is string => !!v),
+    expiresAt: request.expiresAt,
+    maxAttempts: request.maxAttempts,
+    intendedFields: request.intendedFields ?? null,
+    pending: request.status === 'PENDING',
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/sql';
+import type { OtpRequestEntity } from '../otp/otp-request.entity';
 import type { RequestContext } from '../app/context';
 import type { RecordEntity, RecordFields } from '../records/record.entity';
 import type { OtpRuleEntity } from './otp-rule.entity';
@@ -12,6 +13,11 @@ export interface LiveOtp {
   maxAttempts: number;
   /** Purpose binding: the target values of the rule's condition fields, when the send knew the change. */
   intendedFields: Record<string, unknown> | null;
+}
+
+/** A rule OTP just sent (or sent again), with its request. */
+export interface SentRuleOtp extends LiveOtp {
+  request: OtpRequestEntity;
 }
 
 export type RuleOtpCheck =
@@ -28,7 +34,7 @@ export interface RuleOtpGateway {
   /** The live record of the rule's module with this id, or NOT_FOUND. */
   record(rule: OtpRuleEntity, recordId: string): Promise<RecordEntity>;
   /** Sends the rule's OTP for `record`; `after` (the record's fields after the intended save) binds it to that change. */
-  send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<LiveOtp>;
+  send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<SentRuleOtp>;
   /** Checks the code against the rule's OTP for this record and a save reaching `after`; when right, marks it used inside `tx`. */
   verify(tx: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields, code: string): Promise<RuleOtpCheck>;
 }

@@ -1,8 +1,8 @@
 import { ErrorCode } from '../common/errors';
-import { queryRows, type Queryable } from '../db/sql';
 import type { CodeHasher } from './codes';
 import type { VerifyFailureReason } from './otp.errors';
-import { toOtpRequestEntity, type OtpRequestEntity } from './otp-request.entity';
+import type { OtpRequestEntity } from './otp-request.entity';
+import type { OtpRequestRepository } from './otp-request.repository';
 
 export interface VerifyResult {
   verified: boolean;
@@ -20,51 +20,34 @@ export interface VerifyResult {
  */
 export class OtpVerifier {
   /**
-   * `db` takes the statements made outside the caller's transaction (counting wrong codes): a pool of its own, so
+   * `counted` takes the statements made outside the caller's transaction (counting wrong codes): a pool of its own, so
    * that many saves holding pool connections in their transactions can never starve it.
    */
-  constructor(private readonly db: Queryable, private readonly hasher: CodeHasher) {}
+  constructor(private readonly counted: OtpRequestRepository, private readonly hasher: CodeHasher) {}
 
-  /** A right code is consumed through `successDb` (the caller's transaction, or the pool); wrong ones are counted on the pool. */
-  async check(successDb: Queryable, row: Record<string, any>, code: string): Promise<VerifyResult> {
-    const state = toOtpRequestEntity(row);
-    if (state.status !== 'PENDING') return this.notPending(row);
-    if (this.hasher.matches(row.id, code, row.code_hash)) {
-      const [verified] = await queryRows(successDb,
-        `UPDATE otp_requests SET status = 'VERIFIED', verified_at = now(), code_sealed = NULL, updated_at = now()
-          WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND code_hash = $2 RETURNING *`,
-        [row.id, row.code_hash],
-      );
-      if (verified) return { verified: true, otpRequest: toOtpRequestEntity(verified), reason: null, attemptsLeft: null, message: 'OTP verified.' };
-      return this.notPending(await this.reload(row.id));
+  /** A right code is consumed through `consumeOn` (the caller's transaction, or the pool); wrong ones are counted on the pool. */
+  async check(consumeOn: OtpRequestRepository, request: OtpRequestEntity, code: string): Promise<VerifyResult> {
+    if (request.status !== 'PENDING') return this.notPending(request);
+    if (this.hasher.matches(request.id, code, request.codeHash)) {
+      const verified = await consumeOn.markVerified(request.id, request.codeHash);
+      if (verified) return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
+      return this.notPending((await this.counted.findById(request.id))!);
     }
-    const [counted] = await queryRows(this.db,
-      `UPDATE otp_requests
-          SET attempts = attempts + 1, updated_at = now(),
-              status = CASE WHEN attempts + 1 >= max_attempts THEN 'MAX_ATTEMPTS_REACHED' ELSE status END,
-              code_sealed = CASE WHEN attempts + 1 >= max_attempts THEN NULL ELSE code_sealed END
-        WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING attempts, max_attempts`,
-      [row.id],
-    );
-    if (counted) return invalid(counted.max_attempts - counted.attempts);
-    return this.notPending(await this.reload(row.id));
+    const counted = await this.counted.countWrongCode(request.id);
+    if (counted) return invalid(counted.maxAttempts - counted.attempts);
+    return this.notPending((await this.counted.findById(request.id))!);
   }
 
-  private async notPending(row: Record<string, any>): Promise<VerifyResult> {
-    const status = toOtpRequestEntity(row).status;
+  private async notPending(request: OtpRequestEntity): Promise<VerifyResult> {
+    const status = request.status;
     if (status === 'EXPIRED') {
-      await this.db.query(`UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now() WHERE id = $1 AND status = 'PENDING' AND expires_at <= now()`, [row.id]);
+      await this.counted.settleExpired(request.id);
       return failure(ErrorCode.OTP_EXPIRED, 'This OTP has expired; request a new one.');
     }
     if (status === 'MAX_ATTEMPTS_REACHED') return locked();
     if (status === 'CANCELED') return failure(ErrorCode.OTP_EXPIRED, 'This OTP was canceled; request a new one.');
     if (status === 'VERIFIED') return failure(ErrorCode.OTP_INVALID, 'This OTP has already been used.', 0);
     return failure(ErrorCode.OTP_INVALID, 'The code is not valid.', null);
-  }
-
-  private async reload(id: string): Promise<Record<string, any>> {
-    const [row] = await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [id]);
-    return row;
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../app/config';
 import type { RequestContext } from '../app/context';
@@ -7,18 +7,20 @@ import type { Metrics } from '../app/metrics';
 import { Role } from '../auth/roles';
 import { ErrorCode, UserErrorException } from '../common/errors';
 import { isUuid } from '../common/ids';
-import { decodeCursor, encodeCursor, type PageSource } from '../common/pagination';
-import { isUniqueViolation, queryRows, type Queryable } from '../db/sql';
+import type { PageSource } from '../common/pagination';
+import { isUniqueViolation, type Queryable } from '../db/sql';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
 import { OtpValidationException } from './otp.errors';
 import { OtpVerifier, invalid, locked, type VerifyResult } from './otp-verification';
 import { RateLimitedException, type OtpLimits } from './otp-limits';
-import { toOtpRequestEntity, type OtpChannel, type OtpRequestEntity, type OtpStatus, type ResendMode } from './otp-request.entity';
+import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
+import { OtpRequestRepository, purposeOf, type OtpRequestFilter, type RuleOtpBinding, type SentBy } from './otp-request.repository';
 import { validateSendOtp, validateVerifyOtp, type FieldError, type SendOtpCommand, type VerifyOtpCommand } from './otp.validation';
 import { INJECTED_VARIABLES, templateProblem, templateVariables } from './templates/render';
 
 export type { VerifyResult } from './otp-verification';
+export type { OtpRequestFilter, RuleOtpBinding } from './otp-request.repository';
 
 /** Per-send policy; a later OTP rule passes its own values, everything else uses the configured defaults. */
 export interface OtpPolicy {
@@ -35,12 +37,6 @@ export type SendOptions = Partial<OtpPolicy>;
 export type ReferenceKey = 'rule_id';
 /** True when the referenced thing exists. */
 export type ReferenceCheck = (value: number) => Promise<boolean>;
-
-export interface OtpRequestFilter {
-  status?: OtpStatus | null;
-  source?: string | null;
-  recordId?: string | null;
-}
 
 export interface OtpServiceDeps {
   config: AppConfig;
@@ -59,11 +55,16 @@ const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
 export class OtpService {
   private readonly config: AppConfig;
   private readonly verifier: OtpVerifier;
+  private readonly requests: OtpRequestRepository;
+  /** The same table on the counters pool: statements that must never wait behind a caller's transaction. */
+  private readonly counted: OtpRequestRepository;
   private readonly referenceChecks = new Map<ReferenceKey, ReferenceCheck>();
 
   constructor(private readonly db: DataSource, private readonly deps: OtpServiceDeps) {
     this.config = deps.config;
-    this.verifier = new OtpVerifier(deps.counters ?? db, deps.hasher);
+    this.requests = new OtpRequestRepository(db);
+    this.counted = new OtpRequestRepository(deps.counters ?? db);
+    this.verifier = new OtpVerifier(this.counted, deps.hasher);
   }
 
   get defaultPolicy(): OtpPolicy {
@@ -131,54 +132,37 @@ export class OtpService {
     }
   }
 
-  private async issueWithin(tx: EntityManager, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+  private async issueWithin(tx: Queryable, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+    const requests = this.requests.with(tx);
     const purpose = purposeOf(command, ctx.user.id);
-    for (const key of purpose.lockKeys) await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
-    // a PENDING row past its expiry still holds the unique index: settle it first
-    await tx.query(`UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now()
-                     WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at <= now()`, purpose.params);
-    const live: Array<Record<string, any>> = await tx.query(
-      `SELECT * FROM otp_requests WHERE ${purpose.sql} AND status = 'PENDING' ORDER BY created_at DESC FOR UPDATE`, purpose.params);
+    await requests.lockPurpose(purpose);
+    const live = await requests.livePending(purpose);
 
     if (policy.resendMode === 'SAME_CODE_IF_VALID' && live.length === 1) {
       const again = this.sameSendAgain(live[0], command);
       if (again) return this.sendAgainWithin(tx, live[0], command.channels, again);
     }
-    const superseded = live.map((row) => row.id as string);
-    if (superseded.length) {
-      await tx.query(
-        `UPDATE otp_requests SET status = 'CANCELED', cancel_reason = 'SUPERSEDED', code_sealed = NULL, updated_at = now() WHERE id = ANY($1::uuid[])`,
-        [superseded]);
-    }
+    const superseded = live.map((request) => request.id);
+    if (superseded.length) await requests.cancel(superseded, 'SUPERSEDED');
     const code = testCode ?? command.code ?? generateCode(command.codeLength, command.codeType);
     const id = randomUUID();
     const keepSealed = policy.resendMode === 'SAME_CODE_IF_VALID' || command.code !== null;
-    const [row] = await tx.query(
-      `INSERT INTO otp_requests (id, channels, mobile, email, email_from_name, email_subject, email_template_id, email_template_attributes,
-         source, type, code_length, code_type, code_hash, code_sealed, code_caller_supplied, test_recipient, expires_at, max_attempts,
-         max_resends, resend_cooldown_seconds, resend_mode, validity_seconds, rule_id, record_id, user_id, api_key_id,
-         issued_by, intended_fields, sms_template_id, whatsapp_template_id, message_variables)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now() + make_interval(secs => $17), $18,
-         $19, $20, $21, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30)
-       RETURNING *`,
-      [id, command.channels, command.mobile, command.email, command.emailFromName, command.emailSubject, command.emailTemplateId,
-        command.emailTemplateAttributes, command.source, command.type, testCode ? testCode.length : command.codeLength,
-        testCode ? codeTypeOf(testCode) : command.codeType, this.deps.hasher.hash(id, code), keepSealed ? this.deps.hasher.seal(code) : null,
-        command.code !== null && !testCode, testCode !== null, policy.validitySeconds, policy.maxAttempts, policy.maxResends,
-        policy.resendCooldownSeconds, policy.resendMode, command.ruleId, command.recordId, ctx.user.id, ctx.apiKeyId,
-        command.issuedBy, command.intendedFields === null ? null : JSON.stringify(command.intendedFields), command.smsTemplateId,
-        command.whatsappTemplateId, JSON.stringify(command.messageVariables)],
-    );
-    if (!testCode) await this.queueDeliveries(tx, row, command.channels, code);
-    return { request: toOtpRequestEntity(row), channels: command.channels, superseded, delivered: !testCode };
+    const request = await requests.insert({
+      ...command, id, codeLength: testCode ? testCode.length : command.codeLength, codeType: testCode ? codeTypeOf(testCode) : command.codeType,
+      codeHash: this.deps.hasher.hash(id, code), codeSealed: keepSealed ? this.deps.hasher.seal(code) : null,
+      codeCallerSupplied: command.code !== null && !testCode, testRecipient: testCode !== null, validitySeconds: policy.validitySeconds,
+      maxAttempts: policy.maxAttempts, maxResends: policy.maxResends, resendCooldownSeconds: policy.resendCooldownSeconds,
+      resendMode: policy.resendMode, userId: ctx.user.id, apiKeyId: ctx.apiKeyId,
+    });
+    if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
+    return { request, channels: command.channels, superseded, delivered: !testCode };
   }
 
   /**
    * The live request's code when `command` is the same send again (same recipients and message, channels among the
    * live one's, the same caller code if any) and it may still be resent; null when a new OTP should replace it.
    */
-  private sameSendAgain(row: Record<string, any>, command: SendOtpCommand): string | null {
-    const live = toOtpRequestEntity(row);
+  private sameSendAgain(live: OtpRequestEntity, command: SendOtpCommand): string | null {
     const sameMessage = live.mobile === command.mobile && live.email === command.email
       && command.channels.every((c) => live.channels.includes(c))
       && live.emailFromName === command.emailFromName && live.emailSubject === command.emailSubject
@@ -200,28 +184,14 @@ export class OtpService {
   }
 
   /** Sends the live request's same code again inside the purpose transaction; the resend cooldown applies. */
-  private async sendAgainWithin(tx: Queryable, row: Record<string, any>, channels: OtpChannel[], code: string): Promise<Issued> {
-    const updated = await this.markResent(tx, row.id, code, true);
+  private async sendAgainWithin(tx: Queryable, live: OtpRequestEntity, channels: OtpChannel[], code: string): Promise<Issued> {
+    const updated = await this.requests.with(tx).markResent(live.id, this.deps.hasher.hash(live.id, code), true);
     if (!updated) {
-      const wait = Math.max(1, Math.ceil((row.last_sent_at.getTime() + row.resend_cooldown_seconds * 1000 - Date.now()) / 1000));
+      const wait = Math.max(1, Math.ceil((live.lastSentAt.getTime() + live.resendCooldownSeconds * 1000 - Date.now()) / 1000));
       throw new RateLimitedException(wait, 'This OTP was sent moments ago; the same code stays valid.');
     }
-    if (!row.test_recipient) await this.queueDeliveries(tx, updated, channels, code);
-    return { request: toOtpRequestEntity(updated), channels, superseded: [], delivered: !row.test_recipient };
-  }
-
-  /** One more send of a pending request (the new code's hash; same code: the expiry stays), if its cooldown has passed. */
-  private async markResent(tx: Queryable, id: string, code: string, sameCode: boolean): Promise<Record<string, any> | null> {
-    const [row] = await queryRows(tx,
-      `UPDATE otp_requests
-          SET send_count = send_count + 1, last_sent_at = now(), updated_at = now(), code_hash = $2,
-              expires_at = CASE WHEN $3 THEN expires_at ELSE now() + make_interval(secs => validity_seconds) END
-        WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND send_count <= max_resends
-          AND last_sent_at <= now() - make_interval(secs => resend_cooldown_seconds)
-        RETURNING *`,
-      [id, this.deps.hasher.hash(id, code), sameCode],
-    );
-    return row ?? null;
+    if (!live.testRecipient) await this.queueDeliveries(tx, updated, channels, code);
+    return { request: updated, channels, superseded: [], delivered: !live.testRecipient };
   }
 
   /** GraphQL/REST verification from partner-shaped input. */
@@ -234,24 +204,17 @@ export class OtpService {
   }
 
   private async verifyCommand(ctx: RequestContext, command: VerifyOtpCommand): Promise<VerifyResult> {
-    let row: Record<string, any> | undefined;
+    let request: OtpRequestEntity | null;
     let recipients: string[];
     let phantomKey: string;
     if (command.otpRequestId !== null) {
-      const visible = this.visibility(ctx, 2);
-      [row] = await this.db.query(`SELECT * FROM otp_requests WHERE id = $1 AND ${visible.sql}`, [command.otpRequestId, ...visible.params]);
-      recipients = row ? [row.mobile, row.email].filter(Boolean) : [];
+      request = await this.requests.findVisible(command.otpRequestId, sentBy(ctx));
+      recipients = request ? [request.mobile, request.email].filter((r): r is string => !!r) : [];
       phantomKey = `id:${command.otpRequestId}`;
     } else {
       recipients = [command.mobile, command.email].filter((r): r is string => !!r);
-      const visible = this.visibility(ctx, 4);
       // only the newest request for the recipient and source counts: a superseded or older one never answers
-      [row] = await this.db.query(
-        `SELECT * FROM otp_requests
-          WHERE (mobile = $1 OR email = $2) AND source = $3 AND ${visible.sql} AND created_at > now() - interval '1 day'
-          ORDER BY created_at DESC, id DESC LIMIT 1`,
-        [command.mobile, command.email, command.source, ...visible.params],
-      );
+      request = await this.requests.findNewestForRecipient(command.mobile, command.email, command.source, sentBy(ctx));
       phantomKey = `${recipients.join('|')}:${command.source}`;
     }
     try {
@@ -260,13 +223,13 @@ export class OtpService {
       if (error instanceof RateLimitedException) this.deps.metrics.otpVerify.inc({ result: 'RATE_LIMITED' });
       throw error;
     }
-    if (!row) {
+    if (!request) {
       const left = await this.deps.limits.phantomAttempt(phantomKey);
       return left < 0 ? locked() : invalid(left);
     }
     let result: VerifyResult;
     try {
-      result = await this.verifier.check(this.db, row, command.code);
+      result = await this.verifier.check(this.requests, request, command.code);
     } catch (error) {
       await this.deps.limits.refundVerifyFailure(recipients);
       throw error;
@@ -280,9 +243,10 @@ export class OtpService {
    * consumed only if `tx` commits; a wrong one is counted at once, outside `tx`, so a rolled-back save still spends it.
    */
   async verifyWithin(tx: Queryable, otpRequestId: string, code: string): Promise<VerifyResult> {
-    const [row] = isUuid(otpRequestId) ? await tx.query('SELECT * FROM otp_requests WHERE id = $1', [otpRequestId]) : [];
-    if (!row) return invalid(null);
-    const result = await this.verifier.check(tx, row, code);
+    const requests = this.requests.with(tx);
+    const request = await requests.findById(otpRequestId);
+    if (!request) return invalid(null);
+    const result = await this.verifier.check(requests, request, code);
     this.deps.metrics.otpVerify.inc({ result: result.verified ? 'VERIFIED' : result.reason! });
     return result;
   }
@@ -310,10 +274,9 @@ export class OtpService {
     let updated: OtpRequestEntity | null;
     try {
       updated = await this.db.transaction(async (tx) => {
-        const row = await this.markResent(tx, current.id, code, sameCode !== null);
-        if (!row) return null;
-        if (!current.testRecipient) await this.queueDeliveries(tx, row, chosen, code);
-        return toOtpRequestEntity(row);
+        const resent = await this.requests.with(tx).markResent(current.id, this.deps.hasher.hash(current.id, code), sameCode !== null);
+        if (resent && !current.testRecipient) await this.queueDeliveries(tx, resent, chosen, code);
+        return resent;
       });
     } catch (error) {
       await this.deps.limits.refundSend(caller, recipients);
@@ -330,63 +293,49 @@ export class OtpService {
   async cancel(ctx: RequestContext, id: string): Promise<OtpRequestEntity> {
     const current = await this.get(ctx, id);
     if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
-    const [row] = await queryRows(this.db,
-      `UPDATE otp_requests SET status = 'CANCELED', cancel_reason = 'CANCELED_BY_USER', code_sealed = NULL, updated_at = now()
-        WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING *`,
-      [current.id],
-    );
-    if (row) return toOtpRequestEntity(row);
-    const [fresh] = await this.db.query('SELECT * FROM otp_requests WHERE id = $1', [current.id]);
-    this.assertPending(toOtpRequestEntity(fresh), 'canceled');
+    const [canceled] = await this.requests.cancel([current.id], 'CANCELED_BY_USER');
+    if (canceled) return canceled;
+    this.assertPending((await this.requests.findById(current.id))!, 'canceled');
     throw UserErrorException.of(ErrorCode.OTP_EXPIRED, 'Only a pending OTP can be canceled; this one has just expired.', ['otpRequestId']);
   }
 
   /** A request the caller may see (admins: all; others: those they sent), or null. */
-  async get(ctx: RequestContext, id: string): Promise<OtpRequestEntity | null> {
-    if (!isUuid(id)) return null;
-    const visible = this.visibility(ctx, 2);
-    const [row] = await this.db.query(`SELECT * FROM otp_requests WHERE id = $1 AND ${visible.sql}`, [id, ...visible.params]);
-    return row ? toOtpRequestEntity(row) : null;
+  get(ctx: RequestContext, id: string): Promise<OtpRequestEntity | null> {
+    return this.requests.findVisible(id, sentBy(ctx));
   }
 
-  async page(ctx: RequestContext, filter: OtpRequestFilter, first: number, after?: string | null): Promise<PageSource<OtpRequestEntity>> {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    const visible = this.visibility(ctx, 1);
-    where.push(visible.sql);
-    params.push(...visible.params);
-    if (filter.status) {
-      params.push(filter.status);
-      where.push(`(CASE WHEN status = 'PENDING' AND expires_at <= now() THEN 'EXPIRED' ELSE status END) = $${params.length}`);
-    }
-    if (filter.source) {
-      params.push(filter.source);
-      where.push(`source = $${params.length}`);
-    }
-    if (filter.recordId) {
-      if (!isUuid(filter.recordId)) where.push('false');
-      else {
-        params.push(filter.recordId);
-        where.push(`record_id = $${params.length}`);
-      }
-    }
-    const countWhere = [...where];
-    const countParams = [...params];
-    if (after) {
-      const [createdAt, id] = decodeCursor(after, ['timestamp', 'uuid']) as [string, string];
-      params.push(createdAt, id);
-      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    params.push(first + 1);
-    const rows: Array<Record<string, any>> = await this.db.query(
-      `SELECT * FROM otp_requests WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params,
-    );
-    return {
-      rows: rows.map(toOtpRequestEntity),
-      first,
-      cursorOf: (r) => encodeCursor([r.createdAt.toISOString(), r.id]),
-      count: async () => (await this.db.query(`SELECT count(*)::int AS n FROM otp_requests WHERE ${countWhere.join(' AND ')}`, countParams))[0].n,
-    };
+  page(ctx: RequestContext, filter: OtpRequestFilter, first: number, after?: string | null): Promise<PageSource<OtpRequestEntity>> {
+    return this.requests.page(filter, sentBy(ctx), first, after);
+  }
+
+  /** Any request by id, whoever sent it (for features above otp that already know it is theirs). */
+  findById(id: string): Promise<OtpRequestEntity | null> {
+    return this.requests.findById(id);
+  }
+
+  /** The live OTP a rule may use for a record, read through `q` (a guarded save's transaction). */
+  liveRuleOtp(q: Queryable, binding: RuleOtpBinding): Promise<OtpRequestEntity | null> {
+    return this.requests.with(q).liveForRule(binding);
+  }
+
+  /** The newest OTP a rule may use for a record, whatever its state, read through `q`. */
+  latestRuleOtp(q: Queryable, binding: RuleOtpBinding): Promise<OtpRequestEntity | null> {
+    return this.requests.with(q).latestForRule(binding);
+  }
+
+  /** How many times the rule's OTP was sent for the record from `source` in the last `windowSeconds`. */
+  ruleSendsSince(ruleId: number, recordId: string, source: string, windowSeconds: number): Promise<number> {
+    return this.requests.ruleSendsSince(ruleId, recordId, source, windowSeconds);
+  }
+
+  /** The attempt cap frozen on the newest OTP the rule sent for the record (null if none); on the counters pool. */
+  ruleAttemptCap(ruleId: number, recordId: string): Promise<number | null> {
+    return this.counted.latestRuleAttemptCap(ruleId, recordId);
+  }
+
+  /** The rule locked the record: its live OTPs die. On the counters pool, never waiting for a lock a save holds. */
+  lockOutRuleOtps(ruleId: number, recordId: string): Promise<void> {
+    return this.counted.lockOutForRule(ruleId, recordId);
   }
 
   private assertPending(request: OtpRequestEntity, verb: string): void {
@@ -395,12 +344,7 @@ export class OtpService {
     throw UserErrorException.of(code, `Only a pending OTP can be ${verb}; this one is ${request.status}.`, ['otpRequestId']);
   }
 
-  private visibility(ctx: RequestContext, index: number): { sql: string; params: unknown[] } {
-    if (ctx.user.role === Role.ADMIN) return { sql: 'true', params: [] };
-    return { sql: `user_id = $${index}`, params: [ctx.user.id] };
-  }
-
-  private async queueDeliveries(tx: Queryable, request: Record<string, any>, channels: OtpChannel[], code: string): Promise<void> {
+  private async queueDeliveries(tx: Queryable, request: OtpRequestEntity, channels: OtpChannel[], code: string): Promise<void> {
     const sealed = this.deps.hasher.seal(code);
     const rows: Array<{ id: string }> = await tx.query(
       `INSERT INTO otp_deliveries (otp_request_id, channel, recipient, provider, code_sealed)
@@ -467,37 +411,6 @@ interface Issued {
   delivered: boolean;
 }
 
-interface Purpose {
-  /** Advisory lock keys, sorted so two sends never wait on each other in opposite orders. */
-  lockKeys: string[];
-  /** The live-OTP unique indexes' key columns for this send, as a WHERE clause over `params`. */
-  sql: string;
-  params: unknown[];
-}
-
-/**
- * What one live OTP is kept for: a rule OTP's rule and record; otherwise each stored recipient with the source and the
- * sending key's owner (the partial unique indexes of otp_requests say the same).
- */
-function purposeOf(command: SendOtpCommand, userId: string): Purpose {
-  if (command.issuedBy === 'RULE') {
-    return {
-      lockKeys: [`otp-live:rule:${command.ruleId}:${command.recordId}`],
-      sql: `issued_by = 'RULE' AND rule_id = $1 AND record_id = $2`,
-      params: [command.ruleId, command.recordId],
-    };
-  }
-  const keys = [
-    command.mobile && `otp-live:mobile:${command.mobile}:${command.source}:${userId}`,
-    command.email && `otp-live:email:${command.email}:${command.source}:${userId}`,
-  ].filter((k): k is string => !!k).sort();
-  return {
-    lockKeys: keys,
-    sql: `issued_by = 'API' AND source = $3 AND user_id = $4 AND (mobile = $1 OR email = $2)`,
-    params: [command.mobile, command.email, command.source, userId],
-  };
-}
-
 /** A positive 32-bit integer as the validator accepts it (a number or a string of digits); null otherwise. */
 function integerOf(value: unknown): number | null {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
@@ -519,6 +432,11 @@ function recipientsOf(channels: OtpChannel[], mobile: string | null, email: stri
   if (mobile && channels.some((c) => MOBILE_CHANNELS.includes(c))) list.push(mobile);
   if (email && channels.includes('EMAIL')) list.push(email);
   return list;
+}
+
+/** Whose requests the caller may see: admins all, others those they sent. */
+function sentBy(ctx: RequestContext): SentBy {
+  return ctx.user.role === Role.ADMIN ? null : ctx.user.id;
 }
 
 /** The API key (or, for JWT callers, the user) that per-caller limits count against. */
