@@ -103,7 +103,7 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     if (!latest) return { result: 'INVALID' };
     // Checked before the code: such a save cannot use this OTP whatever the code, so the code is never looked at.
     if (latest.pending && latest.intendedFields && !reachesTargets(latest.intendedFields, after)) return { result: 'OTHER_CHANGE', intendedFields: latest.intendedFields };
-    const result = await this.otps.verifyWithin(tx, latest.otpRequestId, code);
+    const result = await this.otps.checkRuleCode(tx, latest.otpRequestId, code);
     if (result.verified) return { result: 'VERIFIED' };
     return { result: result.reason === ErrorCode.OTP_EXPIRED ? 'EXPIRED' : 'INVALID' };
   }

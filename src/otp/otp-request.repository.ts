@@ -122,12 +122,15 @@ export class OtpRequestRepository {
     return row ? toOtpRequestEntity(row) : null;
   }
 
-  /** The newest request of the last day for the recipient and source that the caller may see: only it answers a verify. */
-  async findNewestForRecipient(mobile: string | null, email: string | null, source: string, sentBy: SentBy): Promise<OtpRequestEntity | null> {
+  /**
+   * The newest sendOtp request of the last day for the recipient and source that the caller may see: only it answers a
+   * verify (a superseded or older one never does, and rule OTPs are used only by the saves they guard).
+   */
+  async findNewestSentTo(mobile: string | null, email: string | null, source: string, sentBy: SentBy): Promise<OtpRequestEntity | null> {
     const visible = visibility(sentBy, 4);
     const [row] = await this.db.query(
       `SELECT * FROM otp_requests
-        WHERE (mobile = $1 OR email = $2) AND source = $3 AND ${visible.sql} AND created_at > now() - interval '1 day'
+        WHERE (mobile = $1 OR email = $2) AND source = $3 AND issued_by = 'API' AND ${visible.sql} AND created_at > now() - interval '1 day'
         ORDER BY created_at DESC, id DESC LIMIT 1`,
       [mobile, email, source, ...visible.params],
     );

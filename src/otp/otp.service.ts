@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../app/config';
@@ -8,30 +7,21 @@ import { Role } from '../auth/roles';
 import { ErrorCode, UserErrorException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import type { PageSource } from '../common/pagination';
-import { isUniqueViolation, type Queryable } from '../db/sql';
-import { CodeHasher, codeTypeOf, generateCode } from './codes';
+import type { Queryable } from '../db/sql';
+import type { CodeHasher } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
+import type { OtpLimits } from './otp-limits';
+import type { OtpChannel, OtpRequestEntity } from './otp-request.entity';
+import { OtpRequestRepository, type OtpRequestFilter, type RuleOtpBinding, type SentBy } from './otp-request.repository';
+import { OtpSender, type SendOptions } from './otp-sender';
+import { OtpVerifier, type VerifyResult } from './otp-verifier';
 import { OtpValidationException } from './otp.errors';
-import { OtpVerifier, invalid, locked, type VerifyResult } from './otp-verification';
-import { RateLimitedException, type OtpLimits } from './otp-limits';
-import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
-import { OtpRequestRepository, purposeOf, type OtpRequestFilter, type RuleOtpBinding, type SentBy } from './otp-request.repository';
-import { validateSendOtp, validateVerifyOtp, type FieldError, type SendOtpCommand, type VerifyOtpCommand } from './otp.validation';
+import { validateSendOtp, validateVerifyOtp, type FieldError, type SendOtpCommand } from './otp.validation';
 import { INJECTED_VARIABLES, templateProblem, templateVariables } from './templates/render';
 
-export type { VerifyResult } from './otp-verification';
+export type { VerifyResult } from './otp-verifier';
+export type { OtpPolicy, SendOptions } from './otp-sender';
 export type { OtpRequestFilter, RuleOtpBinding } from './otp-request.repository';
-
-/** Per-send policy; a later OTP rule passes its own values, everything else uses the configured defaults. */
-export interface OtpPolicy {
-  validitySeconds: number;
-  maxAttempts: number;
-  maxResends: number;
-  resendCooldownSeconds: number;
-  resendMode: ResendMode;
-}
-
-export type SendOptions = Partial<OtpPolicy>;
 
 /** A reference a send may carry that only a feature above `otp` can vouch for (the arrows point from otp-rules to otp). */
 export type ReferenceKey = 'rule_id';
@@ -49,30 +39,23 @@ export interface OtpServiceDeps {
   counters?: Queryable;
 }
 
-const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
-
-/** Sends, verifies, resends and cancels OTPs. GraphQL, REST and (later) OTP rules all go through here. */
+/**
+ * The OTP feature's one entry point for GraphQL, REST and OTP rules: finds requests (with who may see them) and hands
+ * sends to the {@link OtpSender} and codes to the {@link OtpVerifier}.
+ */
 export class OtpService {
-  private readonly config: AppConfig;
-  private readonly verifier: OtpVerifier;
   private readonly requests: OtpRequestRepository;
   /** The same table on the counters pool: statements that must never wait behind a caller's transaction. */
   private readonly counted: OtpRequestRepository;
+  private readonly sender: OtpSender;
+  private readonly verifier: OtpVerifier;
   private readonly referenceChecks = new Map<ReferenceKey, ReferenceCheck>();
 
   constructor(private readonly db: DataSource, private readonly deps: OtpServiceDeps) {
-    this.config = deps.config;
     this.requests = new OtpRequestRepository(db);
     this.counted = new OtpRequestRepository(deps.counters ?? db);
-    this.verifier = new OtpVerifier(this.counted, deps.hasher);
-  }
-
-  get defaultPolicy(): OtpPolicy {
-    const c = this.config;
-    return {
-      validitySeconds: c.OTP_VALIDITY_SECONDS, maxAttempts: c.OTP_MAX_ATTEMPTS, maxResends: c.OTP_MAX_RESENDS,
-      resendCooldownSeconds: c.OTP_RESEND_COOLDOWN_SECONDS, resendMode: c.OTP_RESEND_MODE,
-    };
+    this.sender = new OtpSender(db, this.requests, deps);
+    this.verifier = new OtpVerifier(this.requests, this.counted, deps);
   }
 
   /**
@@ -85,218 +68,35 @@ export class OtpService {
 
   /** Validates the partner-shaped (snake_case) input, then sends; every failing field is reported at once. */
   async send(ctx: RequestContext, raw: Record<string, unknown>, options: SendOptions = {}): Promise<OtpRequestEntity> {
-    const { value, errors } = validateSendOtp(raw, this.config.DEFAULT_COUNTRY_CODE);
+    const { value, errors } = validateSendOtp(raw, this.deps.config.DEFAULT_COUNTRY_CODE);
     const all = [...errors, ...(await this.referenceErrors(raw))];
     if (all.length || !value) throw new OtpValidationException(all);
-    return this.sendValidated(ctx, value, options);
+    return this.sender.send(ctx, value, options);
   }
 
-  /**
-   * Sends an already-validated command: writes the request and one delivery job per channel in one transaction.
-   * The code is returned to nobody; it exists only as an HMAC (and sealed inside the queued deliveries).
-   *
-   * One live OTP per purpose (API sends: recipient + source + sender; RULE sends: rule + record): in the same
-   * transaction, and only after every rate limit accepted the send, a live OTP for the purpose is either sent again
-   * (SAME_CODE_IF_VALID, when this is the same send again) or SUPERSEDED by the new one. A refused send changes nothing.
-   */
-  async sendValidated(ctx: RequestContext, command: SendOtpCommand, options: SendOptions = {}): Promise<OtpRequestEntity> {
-    const policy = { ...this.defaultPolicy, ...options };
-    const recipients = recipientsOf(command.channels, command.mobile, command.email);
-    const testCode = recipients.map((r) => this.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
-    const caller = callerKey(ctx);
-    await this.deps.limits.consumeSend(caller, recipients);
-    let issued: Issued;
-    try {
-      issued = await this.issueOnce(ctx, command, policy, testCode);
-    } catch (error) {
-      await this.deps.limits.refundSend(caller, recipients); // nothing was sent
-      throw error;
-    }
-    const { request, channels, superseded, delivered } = issued;
-    if (delivered) this.countSent(channels);
-    ctx.log.info({ otpRequestId: request.id, channels, source: request.source, testRecipient: request.testRecipient, superseded, sendCount: request.sendCount }, 'OTP sent');
-    return request;
-  }
-
-  /** Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried once. */
-  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode));
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        if (attempt >= 2) {
-          throw UserErrorException.of(ErrorCode.CONFLICT, 'Another OTP for the same purpose was being sent at the same moment; try again.');
-        }
-      }
-    }
-  }
-
-  private async issueWithin(tx: Queryable, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
-    const requests = this.requests.with(tx);
-    const purpose = purposeOf(command, ctx.user.id);
-    await requests.lockPurpose(purpose);
-    const live = await requests.livePending(purpose);
-
-    if (policy.resendMode === 'SAME_CODE_IF_VALID' && live.length === 1) {
-      const again = this.sameSendAgain(live[0], command);
-      if (again) return this.sendAgainWithin(tx, live[0], command.channels, again);
-    }
-    const superseded = live.map((request) => request.id);
-    if (superseded.length) await requests.cancel(superseded, 'SUPERSEDED');
-    const code = testCode ?? command.code ?? generateCode(command.codeLength, command.codeType);
-    const id = randomUUID();
-    const keepSealed = policy.resendMode === 'SAME_CODE_IF_VALID' || command.code !== null;
-    const request = await requests.insert({
-      ...command, id, codeLength: testCode ? testCode.length : command.codeLength, codeType: testCode ? codeTypeOf(testCode) : command.codeType,
-      codeHash: this.deps.hasher.hash(id, code), codeSealed: keepSealed ? this.deps.hasher.seal(code) : null,
-      codeCallerSupplied: command.code !== null && !testCode, testRecipient: testCode !== null, validitySeconds: policy.validitySeconds,
-      maxAttempts: policy.maxAttempts, maxResends: policy.maxResends, resendCooldownSeconds: policy.resendCooldownSeconds,
-      resendMode: policy.resendMode, userId: ctx.user.id, apiKeyId: ctx.apiKeyId,
-    });
-    if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
-    return { request, channels: command.channels, superseded, delivered: !testCode };
-  }
-
-  /**
-   * The live request's code when `command` is the same send again (same recipients and message, channels among the
-   * live one's, the same caller code if any) and it may still be resent; null when a new OTP should replace it.
-   */
-  private sameSendAgain(live: OtpRequestEntity, command: SendOtpCommand): string | null {
-    const sameMessage = live.mobile === command.mobile && live.email === command.email
-      && command.channels.every((c) => live.channels.includes(c))
-      && live.emailFromName === command.emailFromName && live.emailSubject === command.emailSubject
-      && live.emailTemplateId === command.emailTemplateId && live.smsTemplateId === command.smsTemplateId
-      && live.whatsappTemplateId === command.whatsappTemplateId && live.ruleId === command.ruleId && live.recordId === command.recordId
-      && sameJson(live.emailTemplateAttributes, command.emailTemplateAttributes) && sameJson(live.messageVariables, command.messageVariables)
-      && sameJson(live.intendedFields, command.intendedFields);
-    if (!sameMessage || live.sendCount - 1 >= live.maxResends) return null;
-    const code = this.currentCode(live);
-    if (code === null) return null;
-    if (command.code !== null && !this.deps.hasher.matches(live.id, command.code, live.codeHash)) return null;
-    return code;
-  }
-
-  /** The code of a pending request, when it can be sent again as it is (a test recipient's, or a sealed one). */
-  private currentCode(request: OtpRequestEntity): string | null {
-    if (request.testRecipient) return [request.mobile, request.email].map((r) => r && this.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
-    return request.codeSealed ? this.deps.hasher.unseal(request.codeSealed) : null;
-  }
-
-  /** Sends the live request's same code again inside the purpose transaction; the resend cooldown applies. */
-  private async sendAgainWithin(tx: Queryable, live: OtpRequestEntity, channels: OtpChannel[], code: string): Promise<Issued> {
-    const updated = await this.requests.with(tx).markResent(live.id, this.deps.hasher.hash(live.id, code), true);
-    if (!updated) {
-      const wait = Math.max(1, Math.ceil((live.lastSentAt.getTime() + live.resendCooldownSeconds * 1000 - Date.now()) / 1000));
-      throw new RateLimitedException(wait, 'This OTP was sent moments ago; the same code stays valid.');
-    }
-    if (!live.testRecipient) await this.queueDeliveries(tx, updated, channels, code);
-    return { request: updated, channels, superseded: [], delivered: !live.testRecipient };
+  /** Sends an already-validated command (OTP rules build theirs); see {@link OtpSender.send}. */
+  sendValidated(ctx: RequestContext, command: SendOtpCommand, options: SendOptions = {}): Promise<OtpRequestEntity> {
+    return this.sender.send(ctx, command, options);
   }
 
   /** GraphQL/REST verification from partner-shaped input. */
   async verify(ctx: RequestContext, raw: Record<string, unknown>): Promise<VerifyResult> {
-    const { value, errors } = validateVerifyOtp(raw, this.config.DEFAULT_COUNTRY_CODE);
+    const { value, errors } = validateVerifyOtp(raw, this.deps.config.DEFAULT_COUNTRY_CODE);
     if (errors.length || !value) throw new OtpValidationException(errors);
-    const result = await this.verifyCommand(ctx, value);
-    this.deps.metrics.otpVerify.inc({ result: result.verified ? 'VERIFIED' : result.reason! });
-    return result;
+    return this.verifier.verify(value, sentBy(ctx));
   }
 
-  private async verifyCommand(ctx: RequestContext, command: VerifyOtpCommand): Promise<VerifyResult> {
-    let request: OtpRequestEntity | null;
-    let recipients: string[];
-    let phantomKey: string;
-    if (command.otpRequestId !== null) {
-      request = await this.requests.findVisible(command.otpRequestId, sentBy(ctx));
-      recipients = request ? [request.mobile, request.email].filter((r): r is string => !!r) : [];
-      phantomKey = `id:${command.otpRequestId}`;
-    } else {
-      recipients = [command.mobile, command.email].filter((r): r is string => !!r);
-      // only the newest request for the recipient and source counts: a superseded or older one never answers
-      request = await this.requests.findNewestForRecipient(command.mobile, command.email, command.source, sentBy(ctx));
-      phantomKey = `${recipients.join('|')}:${command.source}`;
-    }
-    try {
-      await this.deps.limits.reserveVerifyFailure(recipients);
-    } catch (error) {
-      if (error instanceof RateLimitedException) this.deps.metrics.otpVerify.inc({ result: 'RATE_LIMITED' });
-      throw error;
-    }
-    if (!request) {
-      const left = await this.deps.limits.phantomAttempt(phantomKey);
-      return left < 0 ? locked() : invalid(left);
-    }
-    let result: VerifyResult;
-    try {
-      result = await this.verifier.check(this.requests, request, command.code);
-    } catch (error) {
-      await this.deps.limits.refundVerifyFailure(recipients);
-      throw error;
-    }
-    if (result.verified || result.reason !== ErrorCode.OTP_INVALID) await this.deps.limits.refundVerifyFailure(recipients);
-    return result;
+  /** A rule OTP's code inside a guarded save's transaction; see {@link OtpVerifier.checkRuleCode}. */
+  checkRuleCode(tx: Queryable, otpRequestId: string, code: string): Promise<VerifyResult> {
+    return this.verifier.checkRuleCode(tx, otpRequestId, code);
   }
 
-  /**
-   * Verifies `code` for `otpRequestId` as part of the caller's transaction (e.g. a guarded record save): a right code is
-   * consumed only if `tx` commits; a wrong one is counted at once, outside `tx`, so a rolled-back save still spends it.
-   */
-  async verifyWithin(tx: Queryable, otpRequestId: string, code: string): Promise<VerifyResult> {
-    const requests = this.requests.with(tx);
-    const request = await requests.findById(otpRequestId);
-    if (!request) return invalid(null);
-    const result = await this.verifier.check(requests, request, code);
-    this.deps.metrics.otpVerify.inc({ result: result.verified ? 'VERIFIED' : result.reason! });
-    return result;
-  }
-
-  /** Sends again on the same (or fewer) channels: a new code, or the same one under SAME_CODE_IF_VALID. */
   async resend(ctx: RequestContext, id: string, channels?: OtpChannel[] | null): Promise<OtpRequestEntity> {
-    const current = await this.get(ctx, id);
-    if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
-    this.assertPending(current, 'resent');
-    const chosen = channels?.length ? [...new Set(channels)] : current.channels;
-    const foreign = chosen.filter((c) => !current.channels.includes(c));
-    if (foreign.length) throw UserErrorException.of(ErrorCode.INVALID, `This OTP was not sent on ${foreign.join(', ')}.`, ['channels']);
-    if (current.sendCount - 1 >= current.maxResends) {
-      throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `This OTP was already resent ${current.maxResends} times, the maximum; send a new one.`, ['otpRequestId']);
-    }
-    const wait = Math.ceil((current.lastSentAt.getTime() + current.resendCooldownSeconds * 1000 - Date.now()) / 1000);
-    if (wait > 0) throw new RateLimitedException(wait, 'This OTP was sent moments ago.');
-    const caller = callerKey(ctx);
-    const recipients = recipientsOf(chosen, current.mobile, current.email);
-    await this.deps.limits.consumeSend(caller, recipients);
-
-    // a test recipient keeps its fixed code, but (like any NEW_CODE resend) gets a fresh validity
-    const sameCode = current.resendMode === 'SAME_CODE_IF_VALID' || current.codeCallerSupplied ? this.currentCode(current) : null;
-    const code = sameCode ?? (current.testRecipient ? this.currentCode(current) : null) ?? generateCode(current.codeLength, current.codeType);
-    let updated: OtpRequestEntity | null;
-    try {
-      updated = await this.db.transaction(async (tx) => {
-        const resent = await this.requests.with(tx).markResent(current.id, this.deps.hasher.hash(current.id, code), sameCode !== null);
-        if (resent && !current.testRecipient) await this.queueDeliveries(tx, resent, chosen, code);
-        return resent;
-      });
-    } catch (error) {
-      await this.deps.limits.refundSend(caller, recipients);
-      throw error;
-    }
-    if (!updated) {
-      await this.deps.limits.refundSend(caller, recipients);
-      throw new RateLimitedException(Math.max(1, current.resendCooldownSeconds), 'This OTP was resent moments ago.');
-    }
-    if (!current.testRecipient) this.countSent(chosen);
-    return updated;
+    return this.sender.resend(ctx, await this.found(ctx, id), channels);
   }
 
   async cancel(ctx: RequestContext, id: string): Promise<OtpRequestEntity> {
-    const current = await this.get(ctx, id);
-    if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
-    const [canceled] = await this.requests.cancel([current.id], 'CANCELED_BY_USER');
-    if (canceled) return canceled;
-    this.assertPending((await this.requests.findById(current.id))!, 'canceled');
-    throw UserErrorException.of(ErrorCode.OTP_EXPIRED, 'Only a pending OTP can be canceled; this one has just expired.', ['otpRequestId']);
+    return this.sender.cancel(await this.found(ctx, id));
   }
 
   /** A request the caller may see (admins: all; others: those they sent), or null. */
@@ -306,11 +106,6 @@ export class OtpService {
 
   page(ctx: RequestContext, filter: OtpRequestFilter, first: number, after?: string | null): Promise<PageSource<OtpRequestEntity>> {
     return this.requests.page(filter, sentBy(ctx), first, after);
-  }
-
-  /** Any request by id, whoever sent it (for features above otp that already know it is theirs). */
-  findById(id: string): Promise<OtpRequestEntity | null> {
-    return this.requests.findById(id);
   }
 
   /** The live OTP a rule may use for a record, read through `q` (a guarded save's transaction). */
@@ -338,32 +133,10 @@ export class OtpService {
     return this.counted.lockOutForRule(ruleId, recordId);
   }
 
-  private assertPending(request: OtpRequestEntity, verb: string): void {
-    if (request.status === 'PENDING') return;
-    const code = request.status === 'EXPIRED' ? ErrorCode.OTP_EXPIRED : request.status === 'MAX_ATTEMPTS_REACHED' ? ErrorCode.OTP_LOCKED : ErrorCode.INVALID;
-    throw UserErrorException.of(code, `Only a pending OTP can be ${verb}; this one is ${request.status}.`, ['otpRequestId']);
-  }
-
-  private async queueDeliveries(tx: Queryable, request: OtpRequestEntity, channels: OtpChannel[], code: string): Promise<void> {
-    const sealed = this.deps.hasher.seal(code);
-    const rows: Array<{ id: string }> = await tx.query(
-      `INSERT INTO otp_deliveries (otp_request_id, channel, recipient, provider, code_sealed)
-       SELECT $1, c.channel, c.recipient, c.provider, $2 FROM jsonb_to_recordset($3::jsonb) AS c(channel text, recipient text, provider text)
-       RETURNING id`,
-      [request.id, sealed, JSON.stringify(channels.map((channel) => ({
-        channel, recipient: MOBILE_CHANNELS.includes(channel) ? request.mobile : request.email, provider: this.providerName(channel),
-      })))],
-    );
-    await this.deps.queue.enqueue(tx, rows.map((r) => r.id));
-  }
-
-  /** Counted once the transaction that queued the messages has committed. */
-  private countSent(channels: OtpChannel[]): void {
-    for (const channel of channels) this.deps.metrics.otpSent.inc({ channel });
-  }
-
-  private providerName(channel: OtpChannel): string {
-    return channel === 'EMAIL' ? this.config.EMAIL_PROVIDER : channel === 'SMS' ? this.config.SMS_PROVIDER : this.config.WHATSAPP_PROVIDER;
+  private async found(ctx: RequestContext, id: string): Promise<OtpRequestEntity> {
+    const request = await this.get(ctx, id);
+    if (!request) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
+    return request;
   }
 
   /** Checks needing the database, run even when other fields failed so every error comes back at once. */
@@ -403,43 +176,13 @@ export class OtpService {
   }
 }
 
-interface Issued {
-  request: OtpRequestEntity;
-  /** The channels this send queued (or would have, for a test recipient). */
-  channels: OtpChannel[];
-  superseded: string[];
-  delivered: boolean;
-}
-
 /** A positive 32-bit integer as the validator accepts it (a number or a string of digits); null otherwise. */
 function integerOf(value: unknown): number | null {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   return Number.isInteger(n) && n >= 1 && n <= 2_147_483_647 ? n : null;
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b ?? null));
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
-  return value;
-}
-
-function recipientsOf(channels: OtpChannel[], mobile: string | null, email: string | null): string[] {
-  const list: string[] = [];
-  if (mobile && channels.some((c) => MOBILE_CHANNELS.includes(c))) list.push(mobile);
-  if (email && channels.includes('EMAIL')) list.push(email);
-  return list;
-}
-
 /** Whose requests the caller may see: admins all, others those they sent. */
 function sentBy(ctx: RequestContext): SentBy {
   return ctx.user.role === Role.ADMIN ? null : ctx.user.id;
-}
-
-/** The API key (or, for JWT callers, the user) that per-caller limits count against. */
-function callerKey(ctx: RequestContext): string {
-  return ctx.apiKeyId ? `key:${ctx.apiKeyId}` : `user:${ctx.user.id}`;
 }

@@ -253,7 +253,8 @@ describe('guarded saves: failing cases', () => {
     expect(codes.filter((c) => c === 'OTP_INVALID')).toHaveLength(4);
     expect(codes.filter((c) => c === 'OTP_LOCKED')).toHaveLength(16);
     expect((await t.sql('SELECT failures FROM otp_rule_validation_failures WHERE rule_id = $1', [rule.id]))[0].failures).toBe(5);
-    expect((await t.sql('SELECT status, attempts FROM otp_requests WHERE rule_id = $1', [rule.id]))[0]).toEqual({ status: 'MAX_ATTEMPTS_REACHED', attempts: 5 });
+    // one counter: the rule's count locked the rule and killed the OTP; the OTP's own attempts are not counted as well
+    expect((await t.sql('SELECT status, attempts FROM otp_requests WHERE rule_id = $1', [rule.id]))[0]).toEqual({ status: 'MAX_ATTEMPTS_REACHED', attempts: 0 });
   });
 
   test('two concurrent saves carrying one OTP: exactly one succeeds', async () => {

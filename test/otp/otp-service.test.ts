@@ -7,33 +7,42 @@ afterAll(() => t.close());
 
 class RolledBack extends Error {}
 
-/** verifyWithin is what a guarded record save (OTP rules) will call inside its own transaction. */
-describe('otpService.verifyWithin', () => {
+/** checkRuleCode is what a guarded record save (OTP rules) calls inside its own transaction. */
+describe('otpService.checkRuleCode', () => {
   test('a right code is consumed only when the caller\'s transaction commits', async () => {
-    const sent = await sendSms(t, { otpCode: '3141' });
+    const sent = await sendRuleOtp('3141');
     const otp = t.app.services.otp;
     const db = t.app.db.dataSource;
     await expect(db.transaction(async (tx) => {
-      const result = await otp.verifyWithin(tx, sent.otpRequest.id, '3141');
+      const result = await otp.checkRuleCode(tx, sent.id, '3141');
       expect(result.verified).toBe(true);
       throw new RolledBack(); // the save failed for another reason
     })).rejects.toBeInstanceOf(RolledBack);
-    expect((await t.sql('SELECT status FROM otp_requests WHERE id = $1', [sent.otpRequest.id]))[0].status).toBe('PENDING');
-    const committed = await db.transaction((tx) => otp.verifyWithin(tx, sent.otpRequest.id, '3141'));
-    expect(committed).toMatchObject({ verified: true, otpRequest: { id: sent.otpRequest.id, status: 'VERIFIED' } });
+    expect((await t.sql('SELECT status FROM otp_requests WHERE id = $1', [sent.id]))[0].status).toBe('PENDING');
+    const committed = await db.transaction((tx) => otp.checkRuleCode(tx, sent.id, '3141'));
+    expect(committed).toMatchObject({ verified: true, otpRequest: { id: sent.id, status: 'VERIFIED' } });
   });
 
-  test('a wrong code counts even when the caller\'s transaction rolls back', async () => {
-    const sent = await sendSms(t, { otpCode: '2718' });
+  test('a wrong code is not counted on the OTP: the rule counts it, once', async () => {
+    const sent = await sendRuleOtp('2718');
     const otp = t.app.services.otp;
     await expect(t.app.db.dataSource.transaction(async (tx) => {
-      const result = await otp.verifyWithin(tx, sent.otpRequest.id, '0000');
-      expect(result).toMatchObject({ verified: false, reason: 'OTP_INVALID', attemptsLeft: 4 });
+      const result = await otp.checkRuleCode(tx, sent.id, '0000');
+      expect(result).toMatchObject({ verified: false, reason: 'OTP_INVALID' });
       throw new RolledBack();
     })).rejects.toBeInstanceOf(RolledBack);
-    expect((await t.sql('SELECT attempts FROM otp_requests WHERE id = $1', [sent.otpRequest.id]))[0].attempts).toBe(1);
+    expect((await t.sql('SELECT status, attempts FROM otp_requests WHERE id = $1', [sent.id]))[0]).toEqual({ status: 'PENDING', attempts: 0 });
   });
 
+  test('attacker: an OTP from sendOtp (a code they chose) never passes as a rule OTP', async () => {
+    const sent = await sendSms(t, { otpCode: '1618' });
+    const result = await t.app.db.dataSource.transaction((tx) => t.app.services.otp.checkRuleCode(tx, sent.otpRequest.id, '1618'));
+    expect(result).toMatchObject({ verified: false, reason: 'OTP_INVALID' });
+    expect((await t.sql('SELECT status FROM otp_requests WHERE id = $1', [sent.otpRequest.id]))[0].status).toBe('PENDING');
+  });
+});
+
+describe('otpService', () => {
   test('per-send options override the policy (validity, attempts)', async () => {
     const request = await t.app.services.otp.send(adminCtx(), { mobile_no: '9123456780', channel: 'sms', source: 'rule_12', type: 'simple_otp', otp_code: '5150' }, { validitySeconds: 60, maxAttempts: 2 });
     expect(request.maxAttempts).toBe(2);
@@ -56,6 +65,17 @@ describe('otpService.verifyWithin', () => {
     expect(canceled).toEqual({ status: 'CANCELED', code_sealed: null });
   });
 });
+
+let ruleIds = 100;
+/** A rule OTP as OTP rules send it (issuedBy RULE), with a known code; otp_requests.rule_id is a plain reference. */
+function sendRuleOtp(code: string) {
+  ruleIds += 1;
+  return t.app.services.otp.sendValidated(adminCtx(), {
+    channels: ['SMS'], mobile: `+9191234${String(ruleIds).padStart(5, '0')}`, email: null, emailFromName: null, emailSubject: null, emailTemplateId: null,
+    emailTemplateAttributes: {}, source: `otp_rule_${ruleIds}`, type: 'simple_otp', codeLength: code.length, codeType: 'NUMERIC', code,
+    ruleId: ruleIds, recordId: null, issuedBy: 'RULE', intendedFields: null, smsTemplateId: null, whatsappTemplateId: null, messageVariables: {},
+  });
+}
 
 function adminCtx() {
   return {

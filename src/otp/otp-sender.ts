@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../app/config';
+import type { RequestContext } from '../app/context';
+import type { Metrics } from '../app/metrics';
+import { ErrorCode, UserErrorException } from '../common/errors';
+import { isUniqueViolation, type Queryable } from '../db/sql';
+import { CodeHasher, codeTypeOf, generateCode } from './codes';
+import type { DeliveryQueue } from './delivery/delivery-queue';
+import { RateLimitedException, type OtpLimits } from './otp-limits';
+import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
+import { purposeOf, type OtpRequestRepository } from './otp-request.repository';
+import type { SendOtpCommand } from './otp.validation';
+
+/** Per-send policy; an OTP rule passes its own values, everything else uses the configured defaults. */
+export interface OtpPolicy {
+  validitySeconds: number;
+  maxAttempts: number;
+  maxResends: number;
+  resendCooldownSeconds: number;
+  resendMode: ResendMode;
+}
+
+export type SendOptions = Partial<OtpPolicy>;
+
+export type SenderConfig = Pick<AppConfig,
+  'OTP_VALIDITY_SECONDS' | 'OTP_MAX_ATTEMPTS' | 'OTP_MAX_RESENDS' | 'OTP_RESEND_COOLDOWN_SECONDS' | 'OTP_RESEND_MODE' | 'OTP_TEST_RECIPIENTS'
+  | 'EMAIL_PROVIDER' | 'SMS_PROVIDER' | 'WHATSAPP_PROVIDER'>;
+
+export interface OtpSenderDeps {
+  config: SenderConfig;
+  hasher: CodeHasher;
+  limits: OtpLimits;
+  queue: DeliveryQueue;
+  metrics: Metrics;
+}
+
+const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
+
+interface Issued {
+  request: OtpRequestEntity;
+  /** The channels this send queued (or would have, for a test recipient). */
+  channels: OtpChannel[];
+  superseded: string[];
+  delivered: boolean;
+}
+
+/**
+ * Sends, resends and cancels OTPs: writes the request and queues one delivery per channel in one transaction. The
+ * code is returned to nobody; it exists only as an HMAC (and sealed inside the queued deliveries).
+ */
+export class OtpSender {
+  constructor(private readonly db: DataSource, private readonly requests: OtpRequestRepository, private readonly deps: OtpSenderDeps) {}
+
+  private get defaultPolicy(): OtpPolicy {
+    const c = this.deps.config;
+    return {
+      validitySeconds: c.OTP_VALIDITY_SECONDS, maxAttempts: c.OTP_MAX_ATTEMPTS, maxResends: c.OTP_MAX_RESENDS,
+      resendCooldownSeconds: c.OTP_RESEND_COOLDOWN_SECONDS, resendMode: c.OTP_RESEND_MODE,
+    };
+  }
+
+  /**
+   * One live OTP per purpose (API sends: recipient + source + sender; RULE sends: rule + record): in the same
+   * transaction, and only after every rate limit accepted the send, a live OTP for the purpose is either sent again
+   * (SAME_CODE_IF_VALID, when this is the same send again) or SUPERSEDED by the new one. A refused send changes nothing.
+   */
+  async send(ctx: RequestContext, command: SendOtpCommand, options: SendOptions = {}): Promise<OtpRequestEntity> {
+    const policy = { ...this.defaultPolicy, ...options };
+    const recipients = recipientsOf(command.channels, command.mobile, command.email);
+    const testCode = recipients.map((r) => this.deps.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
+    const caller = callerKey(ctx);
+    await this.deps.limits.consumeSend(caller, recipients);
+    let issued: Issued;
+    try {
+      issued = await this.issueOnce(ctx, command, policy, testCode);
+    } catch (error) {
+      await this.deps.limits.refundSend(caller, recipients); // nothing was sent
+      throw error;
+    }
+    const { request, channels, superseded, delivered } = issued;
+    if (delivered) this.countSent(channels);
+    ctx.log.info({ otpRequestId: request.id, channels, source: request.source, testRecipient: request.testRecipient, superseded, sendCount: request.sendCount }, 'OTP sent');
+    return request;
+  }
+
+  /** Sends a pending request again on the same (or fewer) channels: a new code, or the same one under SAME_CODE_IF_VALID. */
+  async resend(ctx: RequestContext, current: OtpRequestEntity, channels?: OtpChannel[] | null): Promise<OtpRequestEntity> {
+    assertPending(current, 'resent');
+    const chosen = channels?.length ? [...new Set(channels)] : current.channels;
+    const foreign = chosen.filter((c) => !current.channels.includes(c));
+    if (foreign.length) throw UserErrorException.of(ErrorCode.INVALID, `This OTP was not sent on ${foreign.join(', ')}.`, ['channels']);
+    if (current.sendCount - 1 >= current.maxResends) {
+      throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `This OTP was already resent ${current.maxResends} times, the maximum; send a new one.`, ['otpRequestId']);
+    }
+    const wait = Math.ceil((current.lastSentAt.getTime() + current.resendCooldownSeconds * 1000 - Date.now()) / 1000);
+    if (wait > 0) throw new RateLimitedException(wait, 'This OTP was sent moments ago.');
+    const caller = callerKey(ctx);
+    const recipients = recipientsOf(chosen, current.mobile, current.email);
+    await this.deps.limits.consumeSend(caller, recipients);
+
+    // a test recipient keeps its fixed code, but (like any NEW_CODE resend) gets a fresh validity
+    const sameCode = current.resendMode === 'SAME_CODE_IF_VALID' || current.codeCallerSupplied ? this.currentCode(current) : null;
+    const code = sameCode ?? (current.testRecipient ? this.currentCode(current) : null) ?? generateCode(current.codeLength, current.codeType);
+    let updated: OtpRequestEntity | null;
+    try {
+      updated = await this.db.transaction(async (tx) => {
+        const resent = await this.requests.with(tx).markResent(current.id, this.deps.hasher.hash(current.id, code), sameCode !== null);
+        if (resent && !current.testRecipient) await this.queueDeliveries(tx, resent, chosen, code);
+        return resent;
+      });
+    } catch (error) {
+      await this.deps.limits.refundSend(caller, recipients);
+      throw error;
+    }
+    if (!updated) {
+      await this.deps.limits.refundSend(caller, recipients);
+      throw new RateLimitedException(Math.max(1, current.resendCooldownSeconds), 'This OTP was resent moments ago.');
+    }
+    if (!current.testRecipient) this.countSent(chosen);
+    return updated;
+  }
+
+  async cancel(current: OtpRequestEntity): Promise<OtpRequestEntity> {
+    const [canceled] = await this.requests.cancel([current.id], 'CANCELED_BY_USER');
+    if (canceled) return canceled;
+    assertPending((await this.requests.findById(current.id))!, 'canceled');
+    throw UserErrorException.of(ErrorCode.OTP_EXPIRED, 'Only a pending OTP can be canceled; this one has just expired.', ['otpRequestId']);
+  }
+
+  /** Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried once. */
+  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode));
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (attempt >= 2) {
+          throw UserErrorException.of(ErrorCode.CONFLICT, 'Another OTP for the same purpose was being sent at the same moment; try again.');
+        }
+      }
+    }
+  }
+
+  private async issueWithin(tx: Queryable, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+    const requests = this.requests.with(tx);
+    const purpose = purposeOf(command, ctx.user.id);
+    await requests.lockPurpose(purpose);
+    const live = await requests.livePending(purpose);
+
+    if (policy.resendMode === 'SAME_CODE_IF_VALID' && live.length === 1) {
+      const again = this.sameSendAgain(live[0], command);
+      if (again) return this.sendAgainWithin(tx, live[0], command.channels, again);
+    }
+    const superseded = live.map((request) => request.id);
+    if (superseded.length) await requests.cancel(superseded, 'SUPERSEDED');
+    const code = testCode ?? command.code ?? generateCode(command.codeLength, command.codeType);
+    const id = randomUUID();
+    const keepSealed = policy.resendMode === 'SAME_CODE_IF_VALID' || command.code !== null;
+    const request = await requests.insert({
+      ...command, id, codeLength: testCode ? testCode.length : command.codeLength, codeType: testCode ? codeTypeOf(testCode) : command.codeType,
+      codeHash: this.deps.hasher.hash(id, code), codeSealed: keepSealed ? this.deps.hasher.seal(code) : null,
+      codeCallerSupplied: command.code !== null && !testCode, testRecipient: testCode !== null, validitySeconds: policy.validitySeconds,
+      maxAttempts: policy.maxAttempts, maxResends: policy.maxResends, resendCooldownSeconds: policy.resendCooldownSeconds,
+      resendMode: policy.resendMode, userId: ctx.user.id, apiKeyId: ctx.apiKeyId,
+    });
+    if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
+    return { request, channels: command.channels, superseded, delivered: !testCode };
+  }
+
+  /**
+   * The live request's code when `command` is the same send again (same recipients and message, channels among the
+   * live one's, the same caller code if any) and it may still be resent; null when a new OTP should replace it.
+   */
+  private sameSendAgain(live: OtpRequestEntity, command: SendOtpCommand): string | null {
+    const sameMessage = live.mobile === command.mobile && live.email === command.email
+      && command.channels.every((c) => live.channels.includes(c))
+      && live.emailFromName === command.emailFromName && live.emailSubject === command.emailSubject
+      && live.emailTemplateId === command.emailTemplateId && live.smsTemplateId === command.smsTemplateId
+      && live.whatsappTemplateId === command.whatsappTemplateId && live.ruleId === command.ruleId && live.recordId === command.recordId
+      && sameJson(live.emailTemplateAttributes, command.emailTemplateAttributes) && sameJson(live.messageVariables, command.messageVariables)
+      && sameJson(live.intendedFields, command.intendedFields);
+    if (!sameMessage || live.sendCount - 1 >= live.maxResends) return null;
+    const code = this.currentCode(live);
+    if (code === null) return null;
+    if (command.code !== null && !this.deps.hasher.matches(live.id, command.code, live.codeHash)) return null;
+    return code;
+  }
+
+  /** The code of a pending request, when it can be sent again as it is (a test recipient's, or a sealed one). */
+  private currentCode(request: OtpRequestEntity): string | null {
+    if (request.testRecipient) return [request.mobile, request.email].map((r) => r && this.deps.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
+    return request.codeSealed ? this.deps.hasher.unseal(request.codeSealed) : null;
+  }
+
+  /** Sends the live request's same code again inside the purpose transaction; the resend cooldown applies. */
+  private async sendAgainWithin(tx: Queryable, live: OtpRequestEntity, channels: OtpChannel[], code: string): Promise<Issued> {
+    const updated = await this.requests.with(tx).markResent(live.id, this.deps.hasher.hash(live.id, code), true);
+    if (!updated) {
+      const wait = Math.max(1, Math.ceil((live.lastSentAt.getTime() + live.resendCooldownSeconds * 1000 - Date.now()) / 1000));
+      throw new RateLimitedException(wait, 'This OTP was sent moments ago; the same code stays valid.');
+    }
+    if (!live.testRecipient) await this.queueDeliveries(tx, updated, channels, code);
+    return { request: updated, channels, superseded: [], delivered: !live.testRecipient };
+  }
+
+  private async queueDeliveries(tx: Queryable, request: OtpRequestEntity, channels: OtpChannel[], code: string): Promise<void> {
+    const sealed = this.deps.hasher.seal(code);
+    const rows: Array<{ id: string }> = await tx.query(
+      `INSERT INTO otp_deliveries (otp_request_id, channel, recipient, provider, code_sealed)
+       SELECT $1, c.channel, c.recipient, c.provider, $2 FROM jsonb_to_recordset($3::jsonb) AS c(channel text, recipient text, provider text)
+       RETURNING id`,
+      [request.id, sealed, JSON.stringify(channels.map((channel) => ({
+        channel, recipient: MOBILE_CHANNELS.includes(channel) ? request.mobile : request.email, provider: this.providerName(channel),
+      })))],
+    );
+    await this.deps.queue.enqueue(tx, rows.map((r) => r.id));
+  }
+
+  /** Counted once the transaction that queued the messages has committed. */
+  private countSent(channels: OtpChannel[]): void {
+    for (const channel of channels) this.deps.metrics.otpSent.inc({ channel });
+  }
+
+  private providerName(channel: OtpChannel): string {
+    const c = this.deps.config;
+    return channel === 'EMAIL' ? c.EMAIL_PROVIDER : channel === 'SMS' ? c.SMS_PROVIDER : c.WHATSAPP_PROVIDER;
+  }
+}
+
+function assertPending(request: OtpRequestEntity, verb: string): void {
+  if (request.status === 'PENDING') return;
+  const code = request.status === 'EXPIRED' ? ErrorCode.OTP_EXPIRED : request.status === 'MAX_ATTEMPTS_REACHED' ? ErrorCode.OTP_LOCKED : ErrorCode.INVALID;
+  throw UserErrorException.of(code, `Only a pending OTP can be ${verb}; this one is ${request.status}.`, ['otpRequestId']);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b ?? null));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  return value;
+}
+
+function recipientsOf(channels: OtpChannel[], mobile: string | null, email: string | null): string[] {
+  const list: string[] = [];
+  if (mobile && channels.some((c) => MOBILE_CHANNELS.includes(c))) list.push(mobile);
+  if (email && channels.includes('EMAIL')) list.push(email);
+  return list;
+}
+
+/** The API key (or, for JWT callers, the user) that per-caller limits count against. */
+function callerKey(ctx: RequestContext): string {
+  return ctx.apiKeyId ? `key:${ctx.apiKeyId}` : `user:${ctx.user.id}`;
+}
