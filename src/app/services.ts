@@ -83,7 +83,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const ruleOtps = new OtpServiceRuleGateway(db, otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
   const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, config.OTP_RULES_LIMIT);
   // sendOtp's ruleId is a plain reference (such OTPs never satisfy a guard), but it must name a rule that exists
-  otp.registerReferenceCheck('rule_id', async (id) => (await otpRules.get(id)) !== null);
+  otp.registerReferenceCheck('ruleId', async (id) => (await otpRules.get(id)) !== null);
   records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(rowsOf(counters), otp), clock));
   const connectionTypes = new ConnectionTypeService(db);
   const connections = new ConnectionService(db);

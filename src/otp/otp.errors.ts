@@ -1,19 +1,31 @@
+import type { RequestContext } from '../app/context';
+import { WRITER_ROLES } from '../auth/roles';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import type { FieldError } from './otp.validation';
 
-/** Every failing input field of a send or verify; GraphQL shows them as userErrors, REST as a 422 `errors` map. */
+/** Every failing input field of a send or verify; GraphQL shows them as userErrors under `input`, REST as a 422 `errors` map. */
 export class OtpValidationException extends UserErrorException {
   constructor(readonly fieldErrors: FieldError[]) {
-    super(fieldErrors.map((e) => new UserError(e.code, e.message, ['input', ...graphqlPath(e.key)])));
+    super(fieldErrors.map((e) => new UserError(e.code, e.message, ['input', ...e.field])));
   }
 }
 
-/** `otp_code_length` → `otpCodeLength`; `channel` → `channels`; `email_template_attributes.name` → [`emailTemplateAttributes`, `name`]. */
-function graphqlPath(key: string): string[] {
-  const [head, ...rest] = key.split('.');
-  const camel = head === 'channel' ? 'channels' : head.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-  return [camel, ...rest];
+/**
+ * The caller's role may not use OTPs (READONLY). Not a business outcome but a refusal of the caller: GraphQL answers it
+ * as a top-level FORBIDDEN error (graphql-js takes `extensions` from the error it wraps), REST as 403.
+ */
+export class OtpForbiddenException extends Error {
+  readonly extensions = { code: 'FORBIDDEN' };
+
+  constructor() {
+    super('This user may not send or verify OTPs (read-only role).');
+  }
 }
 
-/** Why a verification failed (SPEC §4.2). */
+/** The one role check behind both doors (GraphQL and REST): sending, verifying, resending and canceling OTPs. */
+export function assertMaySendOtp(ctx: RequestContext): void {
+  if (!WRITER_ROLES.includes(ctx.user.role)) throw new OtpForbiddenException();
+}
+
+/** Why a verification failed. */
 export type VerifyFailureReason = ErrorCode.OTP_INVALID | ErrorCode.OTP_EXPIRED | ErrorCode.OTP_LOCKED;

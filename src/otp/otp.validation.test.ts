@@ -10,46 +10,46 @@ describe('parseChannels', () => {
 });
 
 describe('validateSendOtp', () => {
-  const base = { mobile_no: '7977251637', channel: 'sms', source: 'impactx', type: 'simple_otp' };
+  const base = { mobileNo: '7977251637', channels: 'sms', source: 'impactx', type: 'simple_otp' };
 
   test('the partner example normalises to E.164 with defaults', () => {
     expect(validateSendOtp(base, '91').value).toMatchObject({ mobile: '+917977251637', codeLength: 6, codeType: 'NUMERIC', code: null });
   });
 
-  test('country_code overrides the default, with or without +', () => {
-    expect(validateSendOtp({ ...base, mobile_no: '2025550123', country_code: '+1' }, '91').value?.mobile).toBe('+12025550123');
+  test('countryCode overrides the default, with or without +', () => {
+    expect(validateSendOtp({ ...base, mobileNo: '2025550123', countryCode: '+1' }, '91').value?.mobile).toBe('+12025550123');
   });
 
-  test('a caller code sets length and type and ignores otp_code_length/type', () => {
-    expect(validateSendOtp({ ...base, otp_code: 'ab12c', otp_code_length: 9, otp_code_type: 'NUMERIC' }, '91').value)
+  test('a caller code sets length and type and ignores otpCodeLength/Type', () => {
+    expect(validateSendOtp({ ...base, otpCode: 'ab12c', otpCodeLength: 9, otpCodeType: 'NUMERIC' }, '91').value)
       .toMatchObject({ code: 'AB12C', codeLength: 5, codeType: 'ALPHANUMERIC' });
   });
 
   test('integers may arrive as strings; other types are refused in Laravel wording', () => {
-    expect(validateSendOtp({ ...base, otp_code_length: '8' }, '91').value?.codeLength).toBe(8);
-    expect(validateSendOtp({ ...base, otp_code_length: 6.5, source: ['x'] }, '91').errors.map((e) => e.message)).toEqual([
+    expect(validateSendOtp({ ...base, otpCodeLength: '8' }, '91').value?.codeLength).toBe(8);
+    expect(validateSendOtp({ ...base, otpCodeLength: 6.5, source: ['x'] }, '91').errors.map((e) => e.message)).toEqual([
       'The source field must be a string.', 'The otp code length field must be an integer.',
     ]);
   });
 
-  test('email_template_attributes must be an object of strings', () => {
-    const { errors } = validateSendOtp({ ...base, email_template_attributes: { name: { nested: true } } }, '91');
-    expect(errors).toEqual([{ key: 'email_template_attributes.name', code: 'INVALID', message: 'The email template attributes.name field must be a string.' }]);
-    expect(validateSendOtp({ ...base, email_template_attributes: ['x'] }, '91').errors[0].message).toBe('The email template attributes field must be an array.');
+  test('emailTemplateAttributes must be an object of strings', () => {
+    const { errors } = validateSendOtp({ ...base, emailTemplateAttributes: { name: { nested: true } } }, '91');
+    expect(errors).toEqual([{ field: ['emailTemplateAttributes', 'name'], code: 'INVALID', message: 'The email template attributes.name field must be a string.' }]);
+    expect(validateSendOtp({ ...base, emailTemplateAttributes: ['x'] }, '91').errors[0].message).toBe('The email template attributes field must be an array.');
   });
 });
 
 describe('validateVerifyOtp', () => {
   test('by id, or by recipient and source', () => {
-    expect(validateVerifyOtp({ otp_request_id: '7D6F1D7E-0000-4000-8000-000000000000', code: '1234' }, '91').value)
+    expect(validateVerifyOtp({ otpRequestId: '7D6F1D7E-0000-4000-8000-000000000000', code: '1234' }, '91').value)
       .toEqual({ otpRequestId: '7d6f1d7e-0000-4000-8000-000000000000', code: '1234' });
     expect(validateVerifyOtp({ email: 'A@B.co', source: 'x', code: '1234' }, '91').value)
       .toEqual({ otpRequestId: null, mobile: null, email: 'a@b.co', source: 'x', code: '1234' });
   });
 
   test('a malformed id is reported', () => {
-    expect(validateVerifyOtp({ otp_request_id: 'nope', code: '1' }, '91').errors).toEqual([
-      { key: 'otp_request_id', code: 'INVALID', message: 'The otp request id field must be a valid UUID.' },
+    expect(validateVerifyOtp({ otpRequestId: 'nope', code: '1' }, '91').errors).toEqual([
+      { field: ['otpRequestId'], code: 'INVALID', message: 'The otp request id field must be a valid UUID.' },
     ]);
   });
 });

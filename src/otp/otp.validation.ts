@@ -8,15 +8,56 @@ import { isEmailAddress } from '../common/email';
 
 /**
  * The one validator behind GraphQL `sendOtp`/`verifyOtp` and REST `/api/send-otp`/`/api/verify-otp`. It reads the
- * partner's snake_case shape and reports every failing field at once, in the Laravel wording the partner API uses.
+ * neutral request (each door converts its own wire format into it) and reports every failing field at once, in the
+ * Laravel wording the partner API uses.
  */
 
+/** A send as a caller asked for it, through either door, before any check: every value is still unknown. */
+export interface SendOtpRequest {
+  mobileNo?: unknown;
+  countryCode?: unknown;
+  email?: unknown;
+  emailFromName?: unknown;
+  emailSubject?: unknown;
+  emailTemplateId?: unknown;
+  emailTemplateAttributes?: unknown;
+  /** A list of channels, or the partner's `sms|email` / `all`. */
+  channels?: unknown;
+  source?: unknown;
+  type?: unknown;
+  otpCodeLength?: unknown;
+  otpCodeType?: unknown;
+  otpCode?: unknown;
+  ruleId?: unknown;
+  recordId?: unknown;
+}
+
+/** A verification as a caller asked for it, before any check. */
+export interface VerifyOtpRequest {
+  otpRequestId?: unknown;
+  mobileNo?: unknown;
+  countryCode?: unknown;
+  email?: unknown;
+  source?: unknown;
+  code?: unknown;
+}
+
+export type RequestField = keyof SendOtpRequest | keyof VerifyOtpRequest;
+
 export interface FieldError {
-  /** snake_case key, e.g. `otp_code_length` or `email_template_attributes.name`. */
-  key: string;
+  /** Path in the request, e.g. `['otpCodeLength']` or `['emailTemplateAttributes', 'name']`. */
+  field: string[];
   message: string;
   code: ErrorCode;
 }
+
+/** How messages name each field: the partner's attribute names (its field is `channel`), on both doors alike. */
+const LABELS: Record<RequestField, string> = {
+  mobileNo: 'mobile no', countryCode: 'country code', email: 'email', emailFromName: 'email from name', emailSubject: 'email subject',
+  emailTemplateId: 'email template id', emailTemplateAttributes: 'email template attributes', channels: 'channel', source: 'source',
+  type: 'type', otpCodeLength: 'otp code length', otpCodeType: 'otp code type', otpCode: 'otp code', ruleId: 'rule id',
+  recordId: 'record id', otpRequestId: 'otp request id', code: 'code',
+};
 
 export const CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP', 'EMAIL'];
 export const CODE_TYPES: OtpCodeType[] = ['NUMERIC', 'ALPHABETIC', 'ALPHANUMERIC'];
@@ -24,6 +65,8 @@ export const OTP_TYPES = ['simple_otp'];
 export const MIN_CODE_LENGTH = 4;
 export const MAX_CODE_LENGTH = 10;
 const MAX_TEMPLATE_ATTRIBUTES = 50;
+/** The largest id Postgres' integer holds. */
+export const MAX_INTEGER = 2_147_483_647;
 
 export interface SendOtpCommand {
   channels: OtpChannel[];
@@ -61,9 +104,9 @@ export interface Validated<T> {
   errors: FieldError[];
 }
 
-/** `mobile_no` → "mobile no", as Laravel names attributes. */
-export function attributeName(key: string): string {
-  return key.replace(/_/g, ' ');
+/** `mobileNo` → "mobile no", as Laravel names attributes. */
+function attributeName(key: RequestField): string {
+  return LABELS[key];
 }
 
 class Checker {
@@ -71,27 +114,31 @@ class Checker {
 
   constructor(private readonly raw: Record<string, unknown>) {}
 
-  has(key: string): boolean {
+  has(key: RequestField): boolean {
     const value = this.raw[key];
     return value !== undefined && value !== null && value !== '';
   }
 
-  fail(key: string, message: string, code = ErrorCode.INVALID): void {
-    this.errors.push({ key, message, code });
+  fail(key: RequestField, message: string, code = ErrorCode.INVALID): void {
+    this.failAt([key], message, code);
   }
 
-  failed(key: string): boolean {
-    return this.errors.some((e) => e.key === key);
+  failAt(field: string[], message: string, code = ErrorCode.INVALID): void {
+    this.errors.push({ field, message, code });
   }
 
-  required(key: string, when?: string): boolean {
+  failed(key: RequestField): boolean {
+    return this.errors.some((e) => e.field.length === 1 && e.field[0] === key);
+  }
+
+  required(key: RequestField, when?: string): boolean {
     if (this.has(key)) return true;
     this.fail(key, `The ${attributeName(key)} field is required${when ? ` when ${when}` : ''}.`, ErrorCode.REQUIRED);
     return false;
   }
 
   /** A string (numbers are accepted and stringified, as partner clients send both), trimmed; null when absent or invalid. */
-  text(key: string, maxLength: number): string | null {
+  text(key: RequestField, maxLength: number): string | null {
     if (!this.has(key)) return null;
     const value = this.raw[key];
     if (typeof value !== 'string' && typeof value !== 'number') {
@@ -110,7 +157,7 @@ class Checker {
     return text;
   }
 
-  integer(key: string, min: number, max: number): number | null {
+  integer(key: RequestField, min: number, max: number): number | null {
     if (!this.has(key)) return null;
     const value = this.raw[key];
     const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
@@ -123,7 +170,7 @@ class Checker {
     return this.failed(key) ? null : n;
   }
 
-  oneOf<T extends string>(key: string, allowed: readonly T[]): T | null {
+  oneOf<T extends string>(key: RequestField, allowed: readonly T[]): T | null {
     const text = this.text(key, 64);
     if (text === null) return null;
     const match = allowed.find((a) => a.toLowerCase() === text.toLowerCase());
@@ -131,7 +178,7 @@ class Checker {
     return match ?? null;
   }
 
-  uuid(key: string): string | null {
+  uuid(key: RequestField): string | null {
     const text = this.text(key, 64);
     if (text === null) return null;
     if (!isUuid(text)) {
@@ -141,7 +188,7 @@ class Checker {
     return text.toLowerCase();
   }
 
-  mobile(key: string): string | null {
+  mobile(key: RequestField): string | null {
     const text = this.text(key, 32);
     if (text === null) return null;
     if (!/^\d{8,10}$/.test(text)) {
@@ -151,7 +198,7 @@ class Checker {
     return text;
   }
 
-  countryCode(key: string, fallback: string): string {
+  countryCode(key: RequestField, fallback: string): string {
     const text = this.text(key, 8);
     if (text === null) return fallback;
     const digits = text.replace(/^\+/, '');
@@ -162,7 +209,7 @@ class Checker {
     return digits;
   }
 
-  email(key: string): string | null {
+  email(key: RequestField): string | null {
     const text = this.text(key, 254);
     if (text === null) return null;
     if (!isEmailAddress(text)) {
@@ -183,33 +230,33 @@ export function parseChannels(value: unknown): OtpChannel[] | null {
   return CHANNELS.filter((c) => names.includes(c));
 }
 
-export function validateSendOtp(raw: Record<string, unknown>, defaultCountryCode: string): Validated<SendOtpCommand> {
-  const c = new Checker(raw);
+export function validateSendOtp(request: SendOtpRequest, defaultCountryCode: string): Validated<SendOtpCommand> {
+  const c = new Checker({ ...request });
   let channels: OtpChannel[] = [];
-  if (c.required('channel')) {
-    channels = parseChannels(raw.channel) ?? [];
-    if (channels.length === 0) c.fail('channel', 'The selected channel is invalid.');
+  if (c.required('channels')) {
+    channels = parseChannels(request.channels) ?? [];
+    if (channels.length === 0) c.fail('channels', 'The selected channel is invalid.');
   }
   const mobileChannel = channels.find((ch) => ch === 'SMS' || ch === 'WHATSAPP');
   const emailChannel = channels.includes('EMAIL');
 
-  if (mobileChannel) c.required('mobile_no', `channel is ${mobileChannel.toLowerCase()}`);
-  const mobileNo = c.mobile('mobile_no');
-  const countryCode = c.countryCode('country_code', defaultCountryCode);
+  if (mobileChannel) c.required('mobileNo', `channel is ${mobileChannel.toLowerCase()}`);
+  const mobileNo = c.mobile('mobileNo');
+  const countryCode = c.countryCode('countryCode', defaultCountryCode);
   // a valid number for the country (libphonenumber-js), so nothing is ever queued for an impossible one
   const mobile = mobileNo ? toE164(mobileNo, countryCode) : null;
-  if (mobileNo && !mobile) c.fail('mobile_no', 'The mobile no field format is invalid.');
+  if (mobileNo && !mobile) c.fail('mobileNo', 'The mobile no field format is invalid.');
 
-  for (const key of ['email', 'email_from_name', 'email_subject', 'email_template_id']) {
+  for (const key of ['email', 'emailFromName', 'emailSubject', 'emailTemplateId'] as const) {
     if (emailChannel) c.required(key, 'channel is email');
   }
   const email = c.email('email');
-  const emailFromName = c.text('email_from_name', 100);
-  const emailSubject = c.text('email_subject', 200);
+  const emailFromName = c.text('emailFromName', 100);
+  const emailSubject = c.text('emailSubject', 200);
   // the caller's subject is compiled with the allow-listed helpers only (no `log`, which would write the code to the log)
-  if (emailSubject && templateProblem(emailSubject)) c.fail('email_subject', 'The email subject field format is invalid.');
-  const emailTemplateId = c.text('email_template_id', 64);
-  const emailTemplateAttributes = templateAttributes(c, raw.email_template_attributes);
+  if (emailSubject && templateProblem(emailSubject)) c.fail('emailSubject', 'The email subject field format is invalid.');
+  const emailTemplateId = c.text('emailTemplateId', 64);
+  const emailTemplateAttributes = templateAttributes(c, request.emailTemplateAttributes);
 
   let source: string | null = null;
   if (c.required('source')) {
@@ -220,11 +267,11 @@ export function validateSendOtp(raw: Record<string, unknown>, defaultCountryCode
     }
   }
   const type = c.required('type') ? c.oneOf('type', OTP_TYPES) : null;
-  const codeLength = c.integer('otp_code_length', MIN_CODE_LENGTH, MAX_CODE_LENGTH) ?? 6;
-  const codeType = c.oneOf('otp_code_type', CODE_TYPES) ?? 'NUMERIC';
+  const codeLength = c.integer('otpCodeLength', MIN_CODE_LENGTH, MAX_CODE_LENGTH) ?? 6;
+  const codeType = c.oneOf('otpCodeType', CODE_TYPES) ?? 'NUMERIC';
   const code = callerCode(c);
-  const ruleId = c.integer('rule_id', 1, 2_147_483_647);
-  const recordId = c.uuid('record_id');
+  const ruleId = c.integer('ruleId', 1, MAX_INTEGER);
+  const recordId = c.uuid('recordId');
 
   if (c.errors.length) return { value: null, errors: c.errors };
   return {
@@ -243,55 +290,56 @@ export function validateSendOtp(raw: Record<string, unknown>, defaultCountryCode
 function templateAttributes(c: Checker, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    c.fail('email_template_attributes', 'The email template attributes field must be an array.');
+    c.fail('emailTemplateAttributes', 'The email template attributes field must be an array.');
     return {};
   }
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > MAX_TEMPLATE_ATTRIBUTES) {
-    c.fail('email_template_attributes', `The email template attributes field must not have more than ${MAX_TEMPLATE_ATTRIBUTES} items.`);
+    c.fail('emailTemplateAttributes', `The email template attributes field must not have more than ${MAX_TEMPLATE_ATTRIBUTES} items.`);
     return {};
   }
   const attributes: Record<string, string> = {};
   for (const [name, v] of entries) {
-    const key = `email_template_attributes.${name}`;
-    if (typeof v !== 'string' && typeof v !== 'number') c.fail(key, `The ${attributeName('email_template_attributes')}.${name} field must be a string.`);
-    else if (name.includes('\u0000') || String(v).includes('\u0000')) c.fail(key, `The ${attributeName('email_template_attributes')} field must not contain NUL characters.`);
-    else if (String(v).length > 1000) c.fail(key, `The ${attributeName('email_template_attributes')}.${name} field must not be greater than 1000 characters.`);
+    const field = ['emailTemplateAttributes', name];
+    const label = attributeName('emailTemplateAttributes');
+    if (typeof v !== 'string' && typeof v !== 'number') c.failAt(field, `The ${label}.${name} field must be a string.`);
+    else if (name.includes('\u0000') || String(v).includes('\u0000')) c.failAt(field, `The ${label} field must not contain NUL characters.`);
+    else if (String(v).length > 1000) c.failAt(field, `The ${label}.${name} field must not be greater than 1000 characters.`);
     else attributes[name] = String(v);
   }
   return attributes;
 }
 
 function callerCode(c: Checker): string | null {
-  const text = c.text('otp_code', 64);
+  const text = c.text('otpCode', 64);
   if (text === null) return null;
   if (text.length < MIN_CODE_LENGTH || text.length > MAX_CODE_LENGTH) {
-    c.fail('otp_code', `The otp code field must be between ${MIN_CODE_LENGTH} and ${MAX_CODE_LENGTH} characters.`);
+    c.fail('otpCode', `The otp code field must be between ${MIN_CODE_LENGTH} and ${MAX_CODE_LENGTH} characters.`);
     return null;
   }
   if (!/^[A-Za-z0-9]+$/.test(text)) {
-    c.fail('otp_code', 'The otp code field must only contain letters and numbers.');
+    c.fail('otpCode', 'The otp code field must only contain letters and numbers.');
     return null;
   }
   return normaliseCode(text);
 }
 
-export function validateVerifyOtp(raw: Record<string, unknown>, defaultCountryCode: string): Validated<VerifyOtpCommand> {
-  const c = new Checker(raw);
+export function validateVerifyOtp(request: VerifyOtpRequest, defaultCountryCode: string): Validated<VerifyOtpCommand> {
+  const c = new Checker({ ...request });
   const code = c.required('code') ? c.text('code', 64) : null;
-  const otpRequestId = c.uuid('otp_request_id');
-  if (otpRequestId || c.failed('otp_request_id')) {
+  const otpRequestId = c.uuid('otpRequestId');
+  if (otpRequestId || c.failed('otpRequestId')) {
     if (c.errors.length) return { value: null, errors: c.errors };
     return { value: { otpRequestId: otpRequestId!, code: code! }, errors: [] };
   }
-  if (!c.has('mobile_no') && !c.has('email')) {
-    c.fail('otp_request_id', 'The otp request id field is required when none of mobile no / email are present.', ErrorCode.REQUIRED);
+  if (!c.has('mobileNo') && !c.has('email')) {
+    c.fail('otpRequestId', 'The otp request id field is required when none of mobile no / email are present.', ErrorCode.REQUIRED);
   }
-  const mobileNo = c.mobile('mobile_no');
-  const countryCode = c.countryCode('country_code', defaultCountryCode);
+  const mobileNo = c.mobile('mobileNo');
+  const countryCode = c.countryCode('countryCode', defaultCountryCode);
   const email = c.email('email');
   const mobile = mobileNo ? toE164(mobileNo, countryCode) : null;
-  if (mobileNo && !mobile) c.fail('mobile_no', 'The mobile no field format is invalid.');
+  if (mobileNo && !mobile) c.fail('mobileNo', 'The mobile no field format is invalid.');
   let source: string | null = null;
   if (c.has('source')) source = c.text('source', 64);
   else c.fail('source', 'The source field is required when otp request id is not present.', ErrorCode.REQUIRED);

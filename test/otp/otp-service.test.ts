@@ -44,14 +44,14 @@ describe('otpService.checkRuleCode', () => {
 
 describe('otpService', () => {
   test('per-send options override the policy (validity, attempts)', async () => {
-    const request = await t.app.services.otp.send(adminCtx(), { mobile_no: '9123456780', channel: 'sms', source: 'rule_12', type: 'simple_otp', otp_code: '5150' }, { validitySeconds: 60, maxAttempts: 2 });
+    const request = await t.app.services.otp.send(adminCtx(), { mobileNo: '9123456780', channels: ['SMS'], source: 'rule_12', type: 'simple_otp', otpCode: '5150' }, { validitySeconds: 60, maxAttempts: 2 });
     expect(request.maxAttempts).toBe(2);
     expect(request.expiresAt.getTime() - request.createdAt.getTime()).toBeLessThanOrEqual(61_000);
   });
 
   test('SAME_CODE_IF_VALID resends the same code and keeps the expiry; the sealed copy is erased once it ends', async () => {
     const otp = t.app.services.otp;
-    const request = await otp.send(adminCtx(), { mobile_no: '9123456781', channel: 'sms|whatsapp', source: 'rule_13', type: 'simple_otp' }, { resendMode: 'SAME_CODE_IF_VALID', resendCooldownSeconds: 0 });
+    const request = await otp.send(adminCtx(), { mobileNo: '9123456781', channels: ['SMS', 'WHATSAPP'], source: 'rule_13', type: 'simple_otp' }, { resendMode: 'SAME_CODE_IF_VALID', resendCooldownSeconds: 0 });
     const [before] = await t.sql('SELECT code_hash, code_sealed, expires_at FROM otp_requests WHERE id = $1', [request.id]);
     expect(before.code_sealed).not.toBeNull();
     const resent = await otp.resend(adminCtx(), request.id, ['SMS']);

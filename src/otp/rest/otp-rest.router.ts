@@ -2,11 +2,11 @@ import express, { type Request, type Response } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../../app/context';
-import { WRITER_ROLES } from '../../auth/roles';
 import { UserErrorException } from '../../common/errors';
 import { RateLimitedException } from '../otp-limits';
-import { OtpValidationException } from '../otp.errors';
+import { OtpForbiddenException, OtpValidationException } from '../otp.errors';
 import type { OtpService } from '../otp.service';
+import { partnerErrors, sendRequestFrom, verifyRequestFrom } from './partner-shape';
 
 export interface OtpRestDeps {
   otpService: OtpService;
@@ -18,13 +18,16 @@ export interface OtpRestDeps {
 
 type Answer = [status: number, body: Record<string, unknown>];
 
-/** The partner REST twin of sendOtp/verifyOtp: same auth, same validator, same service, the partner's JSON shapes. */
+/**
+ * The partner REST twin of sendOtp/verifyOtp: same auth, same validator, same service. Only this door knows the
+ * partner's JSON shapes: snake_case bodies become the neutral request here, and its errors become the partner's here.
+ */
 export function otpRestRouter(deps: OtpRestDeps): express.Router {
   const router = express.Router();
   router.use(express.json({ limit: deps.bodyLimit }));
 
   router.post('/send-otp', endpoint(deps, async (ctx, body) => {
-    const request = await deps.otpService.send(ctx, body);
+    const request = await deps.otpService.send(ctx, sendRequestFrom(body));
     return [200, {
       status: true,
       message: 'OTP sent successfully',
@@ -33,7 +36,7 @@ export function otpRestRouter(deps: OtpRestDeps): express.Router {
   }));
 
   router.post('/verify-otp', endpoint(deps, async (ctx, body) => {
-    const result = await deps.otpService.verify(ctx, body);
+    const result = await deps.otpService.verify(ctx, verifyRequestFrom(body));
     if (result.verified) return [200, { status: true, message: 'OTP verified', data: { otp_request_id: result.otpRequest!.id } }];
     return [400, { status: false, message: 'OTP verification failed', data: { reason: result.reason, attempts_left: result.attemptsLeft } }];
   }));
@@ -69,14 +72,14 @@ async function answer(deps: OtpRestDeps, req: Request, work: (ctx: RequestContex
     if (error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED') return [401, { status: false, message: error.message }];
     throw error;
   }
-  if (!WRITER_ROLES.includes(ctx.user.role)) return [403, { status: false, message: 'This user may not send or verify OTPs (read-only role).' }];
   if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
     return [400, { status: false, message: 'The request body must be a JSON object (Content-Type: application/json).' }];
   }
   try {
     return await work(ctx, req.body as Record<string, unknown>);
   } catch (error) {
-    if (error instanceof OtpValidationException) return [422, { status: false, message: 'Invalid Payload', errors: groupByField(error) }];
+    if (error instanceof OtpForbiddenException) return [403, { status: false, message: error.message }];
+    if (error instanceof OtpValidationException) return [422, { status: false, message: 'Invalid Payload', errors: partnerErrors(error.fieldErrors) }];
     if (error instanceof RateLimitedException) {
       return [429, { status: false, message: error.message, data: { reason: 'RATE_LIMITED', retry_after: error.retryAfterSeconds } }, error.retryAfterSeconds];
     }
@@ -84,10 +87,4 @@ async function answer(deps: OtpRestDeps, req: Request, work: (ctx: RequestContex
     ctx.log.error({ err: error }, 'unexpected error in the OTP REST API');
     return [500, { status: false, message: 'Internal server error.' }];
   }
-}
-
-function groupByField(error: OtpValidationException): Record<string, string[]> {
-  const errors: Record<string, string[]> = {};
-  for (const e of error.fieldErrors) (errors[e.key] ??= []).push(e.message);
-  return errors;
 }
