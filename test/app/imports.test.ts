@@ -12,6 +12,20 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/** Each table and the one feature folder allowed to name it; other features call that feature's service. */
+const TABLE_OWNERS: Record<string, string> = {
+  records: 'records',
+};
+
+/** `file:line` for every place outside the owner's folder that names the table in SQL or as a quoted table name. */
+function trespasses(table: string, owner: string): string[] {
+  const naming = new RegExp(`\\b(FROM|JOIN|UPDATE|INTO|TABLE)\\s+"?${table}\\b|'${table}'`);
+  return sourceFiles(SRC)
+    .filter((file) => !relative(SRC, file).startsWith(`${owner}/`))
+    .flatMap((file) => readFileSync(file, 'utf8').split('\n')
+      .flatMap((line, i) => (naming.test(line) ? [`${relative(SRC, file)}:${i + 1}`] : [])));
+}
+
 /** Every src file's src imports, type-only ones included (they tie the modules together for a reader all the same). */
 function importGraph(): Map<string, string[]> {
   const files = sourceFiles(SRC);
@@ -100,5 +114,11 @@ describe('a maintainer following imports', () => {
   test('the scan itself sees a circle when there is one', () => {
     const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
     expect(importCycles(graph)).toEqual([[relative(SRC, 'a'), relative(SRC, 'b'), relative(SRC, 'c'), relative(SRC, 'a')]]);
+  });
+});
+
+describe('a feature reaching into a table it does not own', () => {
+  test.each(Object.entries(TABLE_OWNERS))('the %s table is named only in src/%s/; the others go through its service', (table, owner) => {
+    expect(trespasses(table, owner)).toEqual([]);
   });
 });
