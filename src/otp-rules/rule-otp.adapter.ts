@@ -6,12 +6,10 @@ import type { Queryable } from '../db/sql';
 import type { OtpChannel, OtpCodeType, ResendMode } from '../otp/otp-request.entity';
 import type { OtpService } from '../otp/otp.service';
 import { maskEmail, maskMobile, phoneToE164 } from '../otp/recipients';
-import { isUuid } from '../common/ids';
 import { findModule } from '../records/modules';
 import type { RecordEntity, RecordFields } from '../records/record.entity';
 import { describeChange, intendedTargets, reachesTargets } from './rule-purpose';
 import { ruleMessageVariables, ruleTemplateIds } from './rule-templates';
-import { toRecordEntity } from '../records/record.service';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { LiveOtp, RuleOtpCheck, RuleOtpGateway } from './rule-otp.gateway';
 
@@ -58,12 +56,6 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       issued.params,
     );
     return row ? toLive(row) : null;
-  }
-
-  async record(rule: OtpRuleEntity, recordId: string): Promise<RecordEntity> {
-    const [row] = isUuid(recordId) ? await this.db.query('SELECT * FROM records WHERE id = $1 AND deleted_at IS NULL', [recordId]) : [];
-    if (!row || row.module !== rule.module) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
-    return toRecordEntity(row);
   }
 
   /**

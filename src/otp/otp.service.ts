@@ -31,10 +31,18 @@ export interface OtpPolicy {
 
 export type SendOptions = Partial<OtpPolicy>;
 
-/** A reference a send may carry that only a feature above `otp` can vouch for (the arrows point from otp-rules to otp). */
-export type ReferenceKey = 'rule_id';
+/**
+ * The references a send may carry, by the type of their value: only the feature owning the referenced thing can vouch
+ * for it (a rule: the arrows point from otp-rules to otp; a record: its table belongs to records).
+ */
+export interface ReferenceValues {
+  rule_id: number;
+  record_id: string;
+}
+export type ReferenceKey = keyof ReferenceValues;
 /** True when the referenced thing exists. */
-export type ReferenceCheck = (value: number) => Promise<boolean>;
+export type ReferenceCheck<K extends ReferenceKey> = (value: ReferenceValues[K]) => Promise<boolean>;
+type ReferenceChecks = { [K in ReferenceKey]?: ReferenceCheck<K> };
 
 export interface OtpRequestFilter {
   status?: OtpStatus | null;
@@ -59,7 +67,7 @@ const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
 export class OtpService {
   private readonly config: AppConfig;
   private readonly verifier: OtpVerifier;
-  private readonly referenceChecks = new Map<ReferenceKey, ReferenceCheck>();
+  private readonly referenceChecks: ReferenceChecks = {};
 
   constructor(private readonly db: DataSource, private readonly deps: OtpServiceDeps) {
     this.config = deps.config;
@@ -75,11 +83,11 @@ export class OtpService {
   }
 
   /**
-   * Registers the check of a reference a send may carry (otp-rules registers `rule_id` at start). A reference nobody
-   * registered a check for is refused: nothing can vouch for it.
+   * Registers the check of a reference a send may carry (`rule_id` and `record_id` are registered at start). A
+   * reference nobody registered a check for is refused: nothing can vouch for it.
    */
-  registerReferenceCheck(key: ReferenceKey, check: ReferenceCheck): void {
-    this.referenceChecks.set(key, check);
+  registerReferenceCheck<K extends ReferenceKey>(key: K, check: NonNullable<ReferenceChecks[K]>): void {
+    this.referenceChecks[key] = check;
   }
 
   /** Validates the partner-shaped (snake_case) input, then sends; every failing field is reported at once. */
@@ -448,12 +456,12 @@ export class OtpService {
     }
     const ruleId = integerOf(raw.rule_id);
     if (ruleId !== null) {
-      const exists = this.referenceChecks.get('rule_id');
+      const exists = this.referenceChecks.rule_id;
       if (!exists || !(await exists(ruleId))) errors.push({ key: 'rule_id', message: 'The selected rule id is invalid.', code: ErrorCode.INVALID });
     }
     if (isUuid(raw.record_id)) {
-      const [record] = await this.db.query('SELECT 1 FROM records WHERE id = $1 AND deleted_at IS NULL', [raw.record_id]);
-      if (!record) errors.push({ key: 'record_id', message: 'The selected record id is invalid.', code: ErrorCode.INVALID });
+      const exists = this.referenceChecks.record_id;
+      if (!exists || !(await exists(raw.record_id))) errors.push({ key: 'record_id', message: 'The selected record id is invalid.', code: ErrorCode.INVALID });
     }
     return errors;
   }
