@@ -66,14 +66,17 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
    */
   async send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<LiveOtp> {
     const recipient = this.recipient(ctx.user, rule, record, true)!;
-    const [{ sends }] = await this.db.query(
-      `SELECT coalesce(sum(send_count), 0)::int AS sends FROM otp_requests
-        WHERE rule_id = $1 AND record_id = $2 AND source = $3 AND issued_by = 'RULE' AND created_at > now() - make_interval(secs => $4)`,
-      [rule.id, record.id, ruleSource(rule), rule.resetResendAfterSeconds],
-    );
-    if (sends > rule.maxResendAttempts) {
-      throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId'], );
-    }
+    // Counted inside the send's transaction, under its (rule, record) lock: parallel sends see each other's sends.
+    const capSends = async (tx: Queryable) => {
+      const [{ sends }] = await tx.query(
+        `SELECT coalesce(sum(send_count), 0)::int AS sends FROM otp_requests
+          WHERE rule_id = $1 AND record_id = $2 AND source = $3 AND issued_by = 'RULE' AND created_at > now() - make_interval(secs => $4)`,
+        [rule.id, record.id, ruleSource(rule), rule.resetResendAfterSeconds],
+      );
+      if (sends > rule.maxResendAttempts) {
+        throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId']);
+      }
+    };
     const intendedFields = after ? intendedTargets(rule, after) : null;
     const module = findModule(rule.module)!;
     const templates = ruleTemplateIds(rule);
@@ -103,6 +106,7 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       maxAttempts: rule.maxValidationAttempts,
       maxResends: rule.maxResendAttempts,
       resendMode: rule.resendMode as ResendMode,
+      beforeIssue: capSends,
     });
     return toLive(request);
   }

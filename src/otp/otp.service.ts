@@ -29,7 +29,14 @@ export interface OtpPolicy {
   resendMode: ResendMode;
 }
 
-export type SendOptions = Partial<OtpPolicy>;
+export type SendOptions = Partial<OtpPolicy> & {
+  /**
+   * Runs inside the send's purpose transaction, once its per-purpose lock is held and before anything is read or
+   * written (OTP rules count their per-record send cap here, so parallel sends cannot pass one stale count). Throw to
+   * refuse the send: nothing is written and the rate limits taken are given back.
+   */
+  beforeIssue?: (tx: Queryable) => Promise<void>;
+};
 
 /**
  * The references a send may carry, by the type of their value: only the feature owning the referenced thing can vouch
@@ -107,14 +114,15 @@ export class OtpService {
    * (SAME_CODE_IF_VALID, when this is the same send again) or SUPERSEDED by the new one. A refused send changes nothing.
    */
   async sendValidated(ctx: RequestContext, command: SendOtpCommand, options: SendOptions = {}): Promise<OtpRequestEntity> {
-    const policy = { ...this.defaultPolicy, ...options };
+    const { beforeIssue, ...overrides } = options;
+    const policy = { ...this.defaultPolicy, ...overrides };
     const recipients = recipientsOf(command.channels, command.mobile, command.email);
     const testCode = recipients.map((r) => this.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
     const caller = callerKey(ctx);
     await this.deps.limits.consumeSend(caller, recipients);
     let issued: Issued;
     try {
-      issued = await this.issueOnce(ctx, command, policy, testCode);
+      issued = await this.issueOnce(ctx, command, policy, testCode, beforeIssue);
     } catch (error) {
       await this.deps.limits.refundSend(caller, recipients); // nothing was sent
       throw error;
@@ -126,10 +134,11 @@ export class OtpService {
   }
 
   /** Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried once. */
-  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
+    beforeIssue?: SendOptions['beforeIssue']): Promise<Issued> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode));
+        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue));
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         if (attempt >= 2) {
@@ -139,9 +148,11 @@ export class OtpService {
     }
   }
 
-  private async issueWithin(tx: EntityManager, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+  private async issueWithin(tx: EntityManager, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
+    beforeIssue?: SendOptions['beforeIssue']): Promise<Issued> {
     const purpose = purposeOf(command, ctx.user.id);
     for (const key of purpose.lockKeys) await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+    if (beforeIssue) await beforeIssue(tx);
     // a PENDING row past its expiry still holds the unique index: settle it first
     await tx.query(`UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now()
                      WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at <= now()`, purpose.params);
@@ -247,7 +258,8 @@ export class OtpService {
     let phantomKey: string;
     if (command.otpRequestId !== null) {
       const visible = this.visibility(ctx, 2);
-      [row] = await this.db.query(`SELECT * FROM otp_requests WHERE id = $1 AND ${visible.sql}`, [command.otpRequestId, ...visible.params]);
+      // a rule OTP's only consumer is the guarded save: here it does not exist (no burning, probing or guessing around the rule's lock)
+      [row] = await this.db.query(`SELECT * FROM otp_requests WHERE id = $1 AND issued_by = 'API' AND ${visible.sql}`, [command.otpRequestId, ...visible.params]);
       recipients = row ? [row.mobile, row.email].filter(Boolean) : [];
       phantomKey = `id:${command.otpRequestId}`;
     } else {
@@ -256,7 +268,7 @@ export class OtpService {
       // only the newest request for the recipient and source counts: a superseded or older one never answers
       [row] = await this.db.query(
         `SELECT * FROM otp_requests
-          WHERE (mobile = $1 OR email = $2) AND source = $3 AND ${visible.sql} AND created_at > now() - interval '1 day'
+          WHERE (mobile = $1 OR email = $2) AND source = $3 AND issued_by = 'API' AND ${visible.sql} AND created_at > now() - interval '1 day'
           ORDER BY created_at DESC, id DESC LIMIT 1`,
         [command.mobile, command.email, command.source, ...visible.params],
       );
@@ -295,10 +307,13 @@ export class OtpService {
     return result;
   }
 
-  /** Sends again on the same (or fewer) channels: a new code, or the same one under SAME_CODE_IF_VALID. */
+  /**
+   * Sends again on the same (or fewer) channels: a new code, or the same one under SAME_CODE_IF_VALID. Rule OTPs are
+   * not found here (nor by verify and cancel): the rule sends them again (sendRuleOtp), the guarded save consumes them.
+   */
   async resend(ctx: RequestContext, id: string, channels?: OtpChannel[] | null): Promise<OtpRequestEntity> {
     const current = await this.get(ctx, id);
-    if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
+    if (!current || current.issuedBy === 'RULE') throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
     this.assertPending(current, 'resent');
     const chosen = channels?.length ? [...new Set(channels)] : current.channels;
     const foreign = chosen.filter((c) => !current.channels.includes(c));
@@ -337,7 +352,7 @@ export class OtpService {
 
   async cancel(ctx: RequestContext, id: string): Promise<OtpRequestEntity> {
     const current = await this.get(ctx, id);
-    if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
+    if (!current || current.issuedBy === 'RULE') throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
     const [row] = await queryRows(this.db,
       `UPDATE otp_requests SET status = 'CANCELED', cancel_reason = 'CANCELED_BY_USER', code_sealed = NULL, updated_at = now()
         WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING *`,
