@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { toUserEntity, type UserEntity } from '../auth/user.entity';
 import { byIdLoader } from '../common/loader';
 import type { RecordEntity } from '../records/record.entity';
-import { toRecordEntity } from '../records/record.service';
+import { recordsLoader } from '../records/record.loaders';
 import { createConnectionLoaders, type ConnectionLoaders } from '../connections/connection.loaders';
 import type { OtpDeliveryEntity } from '../otp/otp-delivery.entity';
 import { otpDeliveriesLoader } from '../otp/otp.loaders';
@@ -29,7 +29,7 @@ export function createLoaders(db: DataSource): Loaders {
       const keys = await db.getRepository(ApiKeyEntity).find({ where: { userId: In([...userIds]) }, order: { createdAt: 'DESC' } });
       return userIds.map((id) => keys.filter((k) => k.userId === id));
     }),
-    records: byIdLoader(db, 'records', toRecordEntity),
+    records: recordsLoader(db),
     ...createConnectionLoaders(db),
     otpDeliveries: otpDeliveriesLoader(db),
     otpRules: new DataLoader(async (ids) => {

@@ -105,7 +105,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     stopOnTerminationSignals: false, // main.ts and worker.ts own SIGTERM/SIGINT and call stop() once
     csrfPrevention: true,
     introspection: true,
-    includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+    includeStacktraceInErrorResponses: false, // stacks go to the log only, in every environment
     formatError: (formatted, error) => formatError(formatted, error, log, config.NODE_ENV === 'development'),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_TIMEOUT_MS }),

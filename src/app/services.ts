@@ -80,13 +80,14 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const otp = new OtpService(db, { config, hasher, limits: new OtpLimits(pool, config), queue, metrics, log, counters: rowsOf(counters) });
   const messageTemplates = new MessageTemplateService(db);
   const ruleCache = new OtpRuleCache(db, notifications, log);
-  const ruleOtps = new OtpServiceRuleGateway(db, otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
-  const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, config.OTP_RULES_LIMIT);
+  const ruleOtps = new OtpServiceRuleGateway(otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
+  const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, records, config.OTP_RULES_LIMIT);
   // sendOtp's ruleId is a plain reference (such OTPs never satisfy a guard), but it must name a rule that exists
   otp.registerReferenceCheck('ruleId', async (id) => (await otpRules.get(id)) !== null);
+  otp.registerReferenceCheck('recordId', (id) => records.isLive(id));
   records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(rowsOf(counters), otp), clock));
   const connectionTypes = new ConnectionTypeService(db);
-  const connections = new ConnectionService(db);
+  const connections = new ConnectionService(db, records);
   const connectionIntegrity = new IntegrityService(db);
   const resolvers = new Map<Function, unknown>([
     [UserResolver, new UserResolver(users)],

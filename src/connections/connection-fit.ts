@@ -3,6 +3,8 @@
  * report so both always agree. Aliases: `c` connections, `t` its type, `s` / `g` the source / target records.
  */
 
+import { recordJoinSql } from '../records/record.sql';
+
 /** Today in UTC: the one clock that statuses, END and filters use. */
 export const TODAY_SQL = `(now() AT TIME ZONE 'UTC')::date`;
 
@@ -46,8 +48,8 @@ export const MISFITS_OF_TYPE_SQL = `
            CASE WHEN ${SELF_LINK_SQL} THEN 'SELF_LINK' END], NULL) AS kinds
     FROM connections c
     JOIN connection_types t ON t.id = c.type_id
-    JOIN records s ON s.id = c.source_id
-    JOIN records g ON g.id = c.target_id
+    ${recordJoinSql('s', 'c.source_id')}
+    ${recordJoinSql('g', 'c.target_id')}
    WHERE c.type_id = $1 AND (${MODULE_MISFIT_SQL} OR ${PROPERTY_MISFIT_SQL} OR ${SELF_LINK_SQL})
    ORDER BY c.created_at, c.id`;
 

@@ -4,11 +4,11 @@ import { parseTimestamp } from '../common/timestamps';
 import { isUuid } from '../common/ids';
 import type { Queryable } from '../db/sql';
 import { findModule } from '../records/modules';
-import type { RecordEntity } from '../records/record.entity';
-import { toRecordEntity } from '../records/record.service';
+import { toRecordEntityFromJson, type RecordEntity } from '../records/record.entity';
+import { liveRecordJoinSql, liveRecordSql, recordJoinSql, recordJsonSql } from '../records/record.sql';
 import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from './connection.entity';
 import { TODAY_SQL } from './connection-fit';
-import { ConnectionDirection, ConnectionStatus } from './connection.types';
+import { ConnectionDirection, ConnectionStatus } from './connection.enums';
 import { RecordConnectionView } from './record-connection.view';
 
 /** A record-side filter, normalised so equal filters make equal loader keys. */
@@ -85,10 +85,10 @@ export function statusSql(status: ConnectionStatus): string {
  * other record is soft-deleted are hidden. `extra` (filters, cursor) may refer to `c`, `o` and `v.viewer_id`.
  */
 function viewerConnectionsSql(select: string, extra: string): string {
-  return `SELECT ${select} FROM connections c JOIN records o ON o.id = c.target_id AND o.deleted_at IS NULL
+  return `SELECT ${select} FROM connections c ${liveRecordJoinSql('o', 'c.target_id')}
            WHERE c.source_id = v.viewer_id ${extra}
           UNION ALL
-          SELECT ${select} FROM connections c JOIN records o ON o.id = c.source_id AND o.deleted_at IS NULL
+          SELECT ${select} FROM connections c ${liveRecordJoinSql('o', 'c.source_id')}
            WHERE c.target_id = v.viewer_id AND c.source_id <> v.viewer_id ${extra}`;
 }
 
@@ -107,7 +107,7 @@ export async function loadRecordConnectionSlices(
     `SELECT v.viewer_id, x.*
        FROM unnest($1::uuid[]) AS v(viewer_id)
        CROSS JOIN LATERAL (
-         SELECT * FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, to_jsonb(o) AS other`, extra)}) AS both_sides
+         SELECT * FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, ${recordJsonSql('o')} AS other`, extra)}) AS both_sides
           ORDER BY both_sides.created_at, both_sides.id
           LIMIT $2) AS x`,
     params,
@@ -115,7 +115,7 @@ export async function loadRecordConnectionSlices(
   for (const row of rows) {
     const slice = slices.get(row.viewer_id)!;
     slice.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id)));
-    slice.otherRecords.push(recordFromJson(row.other));
+    slice.otherRecords.push(toRecordEntityFromJson(row.other));
   }
   return slices;
 }
@@ -140,12 +140,12 @@ export async function loadConnectionPage(
   db: Queryable, filter: { typeIds: string[] | null; status: ConnectionStatus | null; recordId: string | null }, first: number, after: string | null,
 ): Promise<{ rows: Array<{ connection: ConnectionEntity; cursor: string }>; count: () => Promise<number> }> {
   const params: unknown[] = [];
-  const where = ['s.deleted_at IS NULL', 'g.deleted_at IS NULL'];
+  const where = [liveRecordSql('s'), liveRecordSql('g')];
   const param = (value: unknown) => { params.push(value); return `$${params.length}`; };
   if (filter.typeIds) where.push(`c.type_id = ANY(${param(filter.typeIds)}::uuid[])`);
   if (filter.status) where.push(statusSql(filter.status));
   if (filter.recordId) where.push(`(c.source_id = ${param(filter.recordId)} OR c.target_id = $${params.length})`);
-  const from = `FROM connections c JOIN records s ON s.id = c.source_id JOIN records g ON g.id = c.target_id WHERE ${where.join(' AND ')}`;
+  const from = `FROM connections c ${recordJoinSql('s', 'c.source_id')} ${recordJoinSql('g', 'c.target_id')} WHERE ${where.join(' AND ')}`;
   const countParams = [...params];
   const position = decodeConnectionCursor(after);
   const cursor = position ? `AND (c.created_at, c.id) > (${param(position[0])}::timestamptz, ${param(position[1])}::uuid)` : '';
@@ -157,13 +157,4 @@ export async function loadConnectionPage(
     rows: rows.map((row) => ({ connection: toConnectionEntity(row), cursor: encodeConnectionCursor(row.cursor_at, row.id) })),
     count: async () => (await db.query(`SELECT count(*)::int AS n ${from}`, countParams))[0].n,
   };
-}
-
-function recordFromJson(json: Record<string, any>): RecordEntity {
-  return toRecordEntity({
-    ...json,
-    created_at: new Date(json.created_at),
-    updated_at: new Date(json.updated_at),
-    deleted_at: json.deleted_at ? new Date(json.deleted_at) : null,
-  });
 }

@@ -11,9 +11,10 @@ import type { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeType } from './connection-type.types';
 import type { ConnectionEntity } from './connection.entity';
 import type { ConnectionService } from './connection.service';
+import { ConnectionStatus } from './connection.enums';
 import {
-  ConnectionFilterInput, ConnectionObjectType, ConnectionPage, ConnectionPayload, ConnectionStatus, CreateConnectionInput,
-  CreateConnectionsPayload, UpdateConnectionInput,
+  ConnectionFilterInput, ConnectionObjectType, ConnectionPage, ConnectionPayload, CreateConnectionInput, CreateConnectionsPayload,
+  UpdateConnectionInput,
 } from './connection.types';
 import { statusOf } from './record-connection.view';
 

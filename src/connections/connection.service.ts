@@ -4,6 +4,9 @@ import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { queryRows, type Queryable } from '../db/sql';
 import { findModule } from '../records/modules';
+import type { RecordEntity } from '../records/record.entity';
+import type { RecordService } from '../records/record.service';
+import { liveRecordJoinSql } from '../records/record.sql';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
 import { CONNECTION_COLUMNS, NO_OVERLAP_CONSTRAINT, toConnectionEntity, type ConnectionEntity } from './connection.entity';
 import { checkProperties } from './connection-properties';
@@ -15,19 +18,19 @@ import { loadConnectionPage } from './connection.query';
 const PG_EXCLUSION_VIOLATION = '23P01';
 const PG_FOREIGN_KEY_VIOLATION = '23503';
 
-interface Endpoint { id: string; module: string; label: string }
+type Endpoint = Pick<RecordEntity, 'id' | 'module' | 'label'>;
 
 /** Creating, changing and deleting connections between records, with every rule of SPEC §7. */
 export class ConnectionService {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource, private readonly records: RecordService) {}
 
   /** A connection whose two records are both visible (not soft-deleted), or null. */
   async get(id: string): Promise<ConnectionEntity | null> {
     if (!isUuid(id)) return null;
     const rows = await this.db.query(
       `SELECT ${CONNECTION_COLUMNS} FROM connections c
-         JOIN records s ON s.id = c.source_id AND s.deleted_at IS NULL
-         JOIN records g ON g.id = c.target_id AND g.deleted_at IS NULL
+         ${liveRecordJoinSql('s', 'c.source_id')}
+         ${liveRecordJoinSql('g', 'c.target_id')}
         WHERE c.id = $1`,
       [id],
     );
@@ -51,7 +54,7 @@ export class ConnectionService {
     try {
       return await this.db.transaction(async (tx) => {
         const type = await this.findType(tx, input.typeId);
-        const endpoints = await this.findEndpoints(tx, [input.sourceId, input.targetId]);
+        const endpoints = new Map((await this.records.lockLiveForShare(tx, [input.sourceId, input.targetId])).map((r) => [r.id, r]));
         const source = endpoints.get(String(input.sourceId).toLowerCase()) ?? null;
         const target = endpoints.get(String(input.targetId).toLowerCase()) ?? null;
         const errors: UserError[] = [];
@@ -146,15 +149,6 @@ export class ConnectionService {
     if (!isUuid(id)) return null;
     const rows = await tx.query('SELECT * FROM connection_types WHERE id = $1 FOR SHARE', [id]);
     return rows[0] ? toConnectionTypeEntity(rows[0]) : null;
-  }
-
-  /** Visible records among `ids`, share-locked so that they cannot be deleted before the transaction ends. */
-  private async findEndpoints(tx: Queryable, ids: string[]): Promise<Map<string, Endpoint>> {
-    const valid = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
-    const rows: Endpoint[] = valid.length
-      ? await tx.query('SELECT id, module, label FROM records WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL ORDER BY id FOR SHARE', [valid])
-      : [];
-    return new Map(rows.map((r) => [r.id, r]));
   }
 
   private async assertNoDuplicate(db: Queryable, probe: DuplicateProbe, exceptId: string | null): Promise<void> {

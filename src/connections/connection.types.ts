@@ -1,27 +1,11 @@
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject, GraphQLLocalDate } from 'graphql-scalars';
 import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
 import { UserError } from '../common/errors';
 import { PageOf } from '../common/pagination';
 import type { ConnectionEntity } from './connection.entity';
+import { ConnectionDirection, ConnectionStatus } from './connection.enums';
 import type { RecordConnectionView } from './record-connection.view';
-
-export enum ConnectionStatus { ACTIVE = 'ACTIVE', INACTIVE = 'INACTIVE' }
-registerEnumType(ConnectionStatus, {
-  name: 'ConnectionStatus',
-  description: 'ACTIVE until the end date has passed (computed when read, in UTC), INACTIVE after.',
-});
-
-export enum ConnectionDirection { OUTGOING = 'OUTGOING', INCOMING = 'INCOMING', MUTUAL = 'MUTUAL' }
-registerEnumType(ConnectionDirection, {
-  name: 'ConnectionDirection',
-  description: 'How a connection looks from one of its records.',
-  valuesConfig: {
-    OUTGOING: { description: 'The record is the source: the label is the type\'s `name`.' },
-    INCOMING: { description: 'The record is the target: the label is the type\'s `inverseName`.' },
-    MUTUAL: { description: 'The type is symmetric: both sides read the same label.' },
-  },
-});
 
 export const MAX_BATCH = 100;
 

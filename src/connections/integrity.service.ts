@@ -3,6 +3,7 @@ import { ErrorCode, UserError, UserErrorException } from '../common/errors';
 import { isUuid } from '../common/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../common/pagination';
 import type { Queryable } from '../db/sql';
+import { optionalRecordJoinSql } from '../records/record.sql';
 import { CONNECTION_COLUMNS, toConnectionEntity } from './connection.entity';
 import { END_CONNECTION_SET_SQL, MODULE_MISFIT_SQL, PROPERTY_MISFIT_SQL, SELF_LINK_SQL, TODAY_SQL } from './connection-fit';
 import {
@@ -21,8 +22,8 @@ const FINDINGS_SQL = `
          (c.end_date IS NOT NULL AND c.end_date < ${TODAY_SQL}) AS ended
     FROM connections c
     JOIN connection_types t ON t.id = c.type_id
-    LEFT JOIN records s ON s.id = c.source_id
-    LEFT JOIN records g ON g.id = c.target_id
+    ${optionalRecordJoinSql('s', 'c.source_id')}
+    ${optionalRecordJoinSql('g', 'c.target_id')}
     LEFT JOIN LATERAL (
       SELECT o.id AS dup_id FROM connections o
        WHERE o.type_id = c.type_id AND o.id <> c.id

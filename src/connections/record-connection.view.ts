@@ -1,5 +1,5 @@
 import type { ConnectionEntity } from './connection.entity';
-import { ConnectionDirection, ConnectionStatus } from './connection.types';
+import { ConnectionDirection, ConnectionStatus } from './connection.enums';
 
 /** Today's date in UTC as YYYY-MM-DD: the clock statuses are computed with. */
 export function todayUtc(): string {

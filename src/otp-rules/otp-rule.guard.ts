@@ -1,14 +1,14 @@
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../common/clock';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
-import { isClosed } from '../records/modules';
+import { isClosed, type ModuleDefinition } from '../records/modules';
 import type { GuardedSave, RecordSaveGuard } from '../records/save-guard';
 import type { RecordEntity, RecordFields } from '../records/record.entity';
 import { RuleCheckedStates } from './checked-states';
 import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { codeFor, collectRuleCodes } from './rule-credentials';
-import { changesRecipient, describeChange } from './rule-purpose';
+import { changesRecipient, conditionFields, describeChange } from './rule-purpose';
 import { Role } from '../auth/roles';
 import { acceptedKeys, FIELD_KEY_PREFIX, sanitizedRuleKey } from './rule-keys';
 import type { LiveOtp, RuleOtpGateway } from './rule-otp.gateway';
@@ -79,7 +79,8 @@ export class OtpRuleGuard implements RecordSaveGuard {
 
   /**
    * Active rules of the module that apply to this user and record and whose state the save enters. A rule that skips
-   * closed records (`allowClosedRecords: false`) skips only saves that keep the record closed; a save that reopens it
+   * closed records (`allowClosedRecords: false`) skips only saves that keep the record closed (unless its conditions
+   * read the module's closed-state field: it then guards closed states too, and checks those saves); a save that reopens it
    * is checked against its state before the save and against the last state the rules checked before it was closed
    * (see docs/otp-rules.md, "Closed records"), so no change can be made on a detour through the closed state.
    */
@@ -101,7 +102,9 @@ export class OtpRuleGuard implements RecordSaveGuard {
     return applicable
       .filter(({ rule, matches }) => {
         if (rule.allowClosedRecords) return matches(before, after);
-        if (staysClosed) return false;
+        // A rule that reads the closed-state field guards states closed ones included (e.g. "status HAS_CHANGED_TO
+        // Paid"): moving from one closed state to another must not slip past it (Sent → Cancelled → Paid).
+        if (staysClosed) return readsClosedState(save.module, rule) && matches(before, after);
         return matches(before, after) || (checked !== null && matches(checked, after));
       })
       .map(({ rule }) => rule);
@@ -169,6 +172,11 @@ function describeSent(error: UserError, live: LiveOtp | null): void {
   const base = error.message.replace(/ (An OTP was sent to .*|No OTP has been sent yet: use sendRuleOtp\.)$/, '');
   error.message = `${base}${live ? ` An OTP was sent to ${live.sentTo.join(', ')}.` : ' No OTP has been sent yet: use sendRuleOtp.'}`;
   Object.assign(error.details!, { otpSent: !!live, sentTo: live?.sentTo ?? [], otpRequestId: live?.otpRequestId ?? null });
+}
+
+/** Whether the rule's conditions read the field that says whether a record of its module is closed. */
+function readsClosedState(module: ModuleDefinition, rule: OtpRuleEntity): boolean {
+  return !!module.closedStates && conditionFields(rule).includes(module.closedStates.field);
 }
 
 function fieldLabel(save: GuardedSave, rule: OtpRuleEntity): string {

@@ -6,6 +6,7 @@ import { checkConditions, compileConditions } from './conditions';
 import { applyIntendedChange } from './rule-purpose';
 import { ruleTemplateErrors } from './rule-templates';
 import type { RecordFields } from '../records/record.entity';
+import type { RecordService } from '../records/record.service';
 import { OtpRuleCache } from './otp-rule.cache';
 import { OtpRuleEntity, type RuleConditionGroup } from './otp-rule.entity';
 import type { OtpRuleInput } from './otp-rule.types';
@@ -32,6 +33,7 @@ export class OtpRuleService {
     private readonly db: DataSource,
     private readonly cache: OtpRuleCache,
     private readonly otps: RuleOtpGateway,
+    private readonly records: RecordService,
     private readonly limit: number,
   ) {}
 
@@ -43,7 +45,8 @@ export class OtpRuleService {
     const rule = await this.get(ruleId);
     if (!rule) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP rule has this id.', ['ruleId']);
     if (!rule.active) throw UserErrorException.of(ErrorCode.INVALID, `OTP rule ${rule.id} is inactive.`, ['ruleId']);
-    const record = await this.otps.record(rule, recordId);
+    const record = await this.records.findLive(recordId);
+    if (record?.module !== rule.module) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
     let after: RecordFields | null = null;
     if (intendedFields != null) {
       const cached = (await this.cache.activeRules(rule.module)).find((c) => c.rule.id === rule.id);

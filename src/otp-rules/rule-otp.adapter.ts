@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../app/context';
 import type { UserEntity } from '../auth/user.entity';
 import { ErrorCode, UserErrorException } from '../common/errors';
@@ -6,12 +5,10 @@ import type { Queryable } from '../db/sql';
 import type { OtpChannel, OtpCodeType, OtpRequestEntity, ResendMode } from '../otp/otp-request.entity';
 import type { OtpService, RuleOtpBinding } from '../otp/otp.service';
 import { maskEmail, maskMobile, phoneToE164 } from '../otp/recipients';
-import { isUuid } from '../common/ids';
 import { findModule } from '../records/modules';
 import type { RecordEntity, RecordFields } from '../records/record.entity';
 import { describeChange, intendedTargets, reachesTargets } from './rule-purpose';
 import { ruleMessageVariables, ruleTemplateIds } from './rule-templates';
-import { toRecordEntity } from '../records/record.service';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { LiveOtp, RuleOtpCheck, RuleOtpGateway, SentRuleOtp } from './rule-otp.gateway';
 
@@ -28,7 +25,6 @@ interface Recipient {
  */
 export class OtpServiceRuleGateway implements RuleOtpGateway {
   constructor(
-    private readonly db: DataSource,
     private readonly otps: OtpService,
     private readonly defaultCountryCode: string,
     /** Display name of the sender on rule emails (SMTP_FROM_NAME). */
@@ -47,12 +43,6 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     return latest ? toLive(latest) : null;
   }
 
-  async record(rule: OtpRuleEntity, recordId: string): Promise<RecordEntity> {
-    const [row] = isUuid(recordId) ? await this.db.query('SELECT * FROM records WHERE id = $1 AND deleted_at IS NULL', [recordId]) : [];
-    if (!row || row.module !== rule.module) throw UserErrorException.of(ErrorCode.NOT_FOUND, `No ${rule.module} record has this id.`, ['recordId']);
-    return toRecordEntity(row);
-  }
-
   /**
    * The "Send OTP" action; sends per rule and record are capped at 1 + `maxResendAttempts` per `resetResendAfterSeconds`.
    * The OTP service keeps one live OTP per rule and record: a live one is sent again (SAME_CODE_IF_VALID, same
@@ -61,10 +51,13 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
    */
   async send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<SentRuleOtp> {
     const recipient = this.recipient(ctx.user, rule, record, true)!;
-    const sends = await this.otps.ruleSendsSince(rule.id, record.id, ruleSource(rule), rule.resetResendAfterSeconds);
-    if (sends > rule.maxResendAttempts) {
-      throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId'], );
-    }
+    // Counted inside the send's transaction, under its (rule, record) lock: parallel sends see each other's sends.
+    const capSends = async (tx: Queryable) => {
+      const sends = await this.otps.ruleSendsSince(tx, rule.id, record.id, ruleSource(rule), rule.resetResendAfterSeconds);
+      if (sends > rule.maxResendAttempts) {
+        throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `The OTP for rule ${rule.id} was already sent ${sends} times for this record; more can be sent ${rule.resetResendAfterSeconds} s after the first.`, ['recordId']);
+      }
+    };
     const intendedFields = after ? intendedTargets(rule, after) : null;
     const module = findModule(rule.module)!;
     const templates = ruleTemplateIds(rule);
@@ -94,6 +87,7 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       maxAttempts: rule.maxValidationAttempts,
       maxResends: rule.maxResendAttempts,
       resendMode: rule.resendMode as ResendMode,
+      beforeIssue: capSends,
     });
     return { ...toLive(request), request };
   }

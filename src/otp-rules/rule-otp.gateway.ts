@@ -31,8 +31,6 @@ export interface RuleOtpGateway {
   liveOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<LiveOtp | null>;
   /** The newest OTP issued for this rule and record, whatever its state (its frozen options still apply to it). */
   latestOtp(q: Queryable, ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity): Promise<LiveOtp | null>;
-  /** The live record of the rule's module with this id, or NOT_FOUND. */
-  record(rule: OtpRuleEntity, recordId: string): Promise<RecordEntity>;
   /** Sends the rule's OTP for `record`; `after` (the record's fields after the intended save) binds it to that change. */
   send(ctx: RequestContext, rule: OtpRuleEntity, record: RecordEntity, after: RecordFields | null): Promise<SentRuleOtp>;
   /** Checks the code against the rule's OTP for this record and a save reaching `after`; when right, marks it used inside `tx`. */

@@ -1,8 +1,17 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { OtpRequestEntity, type OtpChannel } from './otp-request.entity';
-import type { DeliveryErrorCategory } from './delivery/delivery-errors';
 
 export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'FAILED';
+
+/**
+ * Why a delivery attempt failed, as clients see it. The full reason (hosts, ports, provider answers) stays in the
+ * server log and the delivery's `error` column; clients get the category and a fixed message for it
+ * (delivery/delivery-errors.ts).
+ */
+export const DELIVERY_ERROR_CATEGORIES = [
+  'PROVIDER_UNREACHABLE', 'PROVIDER_REJECTED', 'TIMEOUT', 'UNDELIVERED', 'INTERRUPTED', 'REQUEST_CLOSED', 'TEMPLATE_ERROR', 'INTERNAL',
+] as const;
+export type DeliveryErrorCategory = typeof DELIVERY_ERROR_CATEGORIES[number];
 
 /** One message of one OTP request on one channel, delivered by the queue worker. */
 @Entity({ name: 'otp_deliveries' })

@@ -1,10 +1,7 @@
 import { isUuid } from '../common/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../common/pagination';
 import { queryRows, type Queryable } from '../db/sql';
-import {
-  toOtpRequestEntity, type OtpCancelReason, type OtpChannel, type OtpCodeType, type OtpIssuer, type OtpRequestEntity, type OtpStatus,
-  type ResendMode,
-} from './otp-request.entity';
+import { toOtpRequestEntity, type OtpCancelReason, type OtpIssuer, type OtpRequestEntity, type OtpStatus } from './otp-request.entity';
 
 export interface OtpRequestFilter {
   status?: OtpStatus | null;
@@ -15,39 +12,12 @@ export interface OtpRequestFilter {
 /** Whose requests a caller may see: only those `sentBy` sent, or (null, admins) all. */
 export type SentBy = string | null;
 
-/** A new row of otp_requests; `validitySeconds` also sets its expiry. */
-export interface NewOtpRequest {
-  id: string;
-  channels: OtpChannel[];
-  mobile: string | null;
-  email: string | null;
-  emailFromName: string | null;
-  emailSubject: string | null;
-  emailTemplateId: string | null;
-  emailTemplateAttributes: Record<string, string>;
-  source: string;
-  type: string;
-  codeLength: number;
-  codeType: OtpCodeType;
-  codeHash: string;
-  codeSealed: string | null;
-  codeCallerSupplied: boolean;
-  testRecipient: boolean;
-  validitySeconds: number;
-  maxAttempts: number;
-  maxResends: number;
-  resendCooldownSeconds: number;
-  resendMode: ResendMode;
-  ruleId: number | null;
-  recordId: string | null;
-  userId: string;
-  apiKeyId: string | null;
-  issuedBy: OtpIssuer;
-  intendedFields: Record<string, unknown> | null;
-  smsTemplateId: string | null;
-  whatsappTemplateId: string | null;
-  messageVariables: Record<string, unknown>;
-}
+/** A new row of otp_requests (the columns a send sets; the rest take their defaults); `validitySeconds` also sets its expiry. */
+export type NewOtpRequest = Pick<OtpRequestEntity,
+  'id' | 'channels' | 'mobile' | 'email' | 'emailFromName' | 'emailSubject' | 'emailTemplateId' | 'emailTemplateAttributes' | 'source'
+  | 'type' | 'codeLength' | 'codeType' | 'codeHash' | 'codeSealed' | 'codeCallerSupplied' | 'testRecipient' | 'validitySeconds' | 'maxAttempts'
+  | 'maxResends' | 'resendCooldownSeconds' | 'resendMode' | 'ruleId' | 'recordId' | 'userId' | 'apiKeyId' | 'issuedBy' | 'intendedFields'
+  | 'smsTemplateId' | 'whatsappTemplateId' | 'messageVariables'>;
 
 /** What one live OTP is kept for (see {@link purposeOf}). */
 export interface OtpPurpose {

@@ -21,7 +21,14 @@ export interface OtpPolicy {
   resendMode: ResendMode;
 }
 
-export type SendOptions = Partial<OtpPolicy>;
+export type SendOptions = Partial<OtpPolicy> & {
+  /**
+   * Runs inside the send's purpose transaction, once its per-purpose lock is held and before anything is read or
+   * written (OTP rules count their per-record send cap here, so parallel sends cannot pass one stale count). Throw to
+   * refuse the send: nothing is written and the rate limits taken are given back.
+   */
+  beforeIssue?: (tx: Queryable) => Promise<void>;
+};
 
 export type SenderConfig = Pick<AppConfig,
   'OTP_VALIDITY_SECONDS' | 'OTP_MAX_ATTEMPTS' | 'OTP_MAX_RESENDS' | 'OTP_RESEND_COOLDOWN_SECONDS' | 'OTP_RESEND_MODE' | 'OTP_TEST_RECIPIENTS'
@@ -66,14 +73,15 @@ export class OtpSender {
    * (SAME_CODE_IF_VALID, when this is the same send again) or SUPERSEDED by the new one. A refused send changes nothing.
    */
   async send(ctx: RequestContext, command: SendOtpCommand, options: SendOptions = {}): Promise<OtpRequestEntity> {
-    const policy = { ...this.defaultPolicy, ...options };
+    const { beforeIssue, ...overrides } = options;
+    const policy = { ...this.defaultPolicy, ...overrides };
     const recipients = recipientsOf(command.channels, command.mobile, command.email);
     const testCode = recipients.map((r) => this.deps.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
     const caller = callerKey(ctx);
     await this.deps.limits.consumeSend(caller, recipients);
     let issued: Issued;
     try {
-      issued = await this.issueOnce(ctx, command, policy, testCode);
+      issued = await this.issueOnce(ctx, command, policy, testCode, beforeIssue);
     } catch (error) {
       await this.deps.limits.refundSend(caller, recipients); // nothing was sent
       throw error;
@@ -129,10 +137,11 @@ export class OtpSender {
   }
 
   /** Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried once. */
-  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
+    beforeIssue: SendOptions['beforeIssue']): Promise<Issued> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode));
+        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue));
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         if (attempt >= 2) {
@@ -142,10 +151,12 @@ export class OtpSender {
     }
   }
 
-  private async issueWithin(tx: Queryable, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+  private async issueWithin(tx: Queryable, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
+    beforeIssue: SendOptions['beforeIssue']): Promise<Issued> {
     const requests = this.requests.with(tx);
     const purpose = purposeOf(command, ctx.user.id);
     await requests.lockPurpose(purpose);
+    if (beforeIssue) await beforeIssue(tx);
     const live = await requests.livePending(purpose);
 
     if (policy.resendMode === 'SAME_CODE_IF_VALID' && live.length === 1) {

@@ -16,7 +16,7 @@ import { OtpSender, type SendOptions } from './otp-sender';
 import { OtpVerifier, type VerifyResult } from './otp-verifier';
 import { assertMaySendOtp, OtpValidationException } from './otp.errors';
 import { validateSendOtp, validateVerifyOtp, type SendOtpCommand, type SendOtpRequest, type VerifyOtpRequest } from './otp.validation';
-import { SendReferences, type ReferenceCheck, type ReferenceKey } from './send-references';
+import { SendReferences, type ReferenceChecks, type ReferenceKey } from './send-references';
 import { MessageTemplateService } from './templates/message-template.service';
 
 export type { VerifyResult } from './otp-verifier';
@@ -48,7 +48,7 @@ export class OtpService {
   private readonly references: SendReferences;
 
   constructor(db: DataSource, private readonly deps: OtpServiceDeps) {
-    this.references = new SendReferences(db, new MessageTemplateService(db));
+    this.references = new SendReferences(new MessageTemplateService(db));
     this.requests = new OtpRequestRepository(db);
     this.counted = new OtpRequestRepository(deps.counters ?? db);
     this.sender = new OtpSender(db, this.requests, deps);
@@ -56,10 +56,10 @@ export class OtpService {
   }
 
   /**
-   * Registers the check of a reference a send may carry (otp-rules registers `ruleId` at start). A reference nobody
-   * registered a check for is refused: nothing can vouch for it.
+   * Registers the check of a reference a send may carry (`ruleId` and `recordId` are registered at start). A
+   * reference nobody registered a check for is refused: nothing can vouch for it.
    */
-  registerReferenceCheck(key: ReferenceKey, check: ReferenceCheck): void {
+  registerReferenceCheck<K extends ReferenceKey>(key: K, check: NonNullable<ReferenceChecks[K]>): void {
     this.references.register(key, check);
   }
 
@@ -119,9 +119,9 @@ export class OtpService {
     return this.requests.with(q).latestForRule(binding);
   }
 
-  /** How many times the rule's OTP was sent for the record from `source` in the last `windowSeconds`. */
-  ruleSendsSince(ruleId: number, recordId: string, source: string, windowSeconds: number): Promise<number> {
-    return this.requests.ruleSendsSince(ruleId, recordId, source, windowSeconds);
+  /** How many times the rule's OTP was sent for the record from `source` in the last `windowSeconds`, read through `q`. */
+  ruleSendsSince(q: Queryable, ruleId: number, recordId: string, source: string, windowSeconds: number): Promise<number> {
+    return this.requests.with(q).ruleSendsSince(ruleId, recordId, source, windowSeconds);
   }
 
   /** The attempt cap frozen on the newest OTP the rule sent for the record (null if none); on the counters pool. */
@@ -134,9 +134,13 @@ export class OtpService {
     return this.counted.lockOutForRule(ruleId, recordId);
   }
 
+  /**
+   * A request the caller may resend or cancel. Rule OTPs are not found here (nor by verify): the rule sends them again
+   * (sendRuleOtp), the guarded save consumes them.
+   */
   private async found(ctx: RequestContext, id: string): Promise<OtpRequestEntity> {
     const request = await this.get(ctx, id);
-    if (!request) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
+    if (!request || request.issuedBy === 'RULE') throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No OTP request has this id.', ['otpRequestId']);
     return request;
   }
 }

@@ -1,39 +1,46 @@
 import { ErrorCode } from '../common/errors';
 import { isUuid } from '../common/ids';
-import type { Queryable } from '../db/sql';
 import type { MessageTemplateService } from './templates/message-template.service';
 import { INJECTED_VARIABLES, templateProblem, templateVariables } from './templates/render';
 import { MAX_INTEGER, type FieldError, type SendOtpRequest } from './otp.validation';
 
-/** A reference a send may carry that only a feature above `otp` can vouch for (the arrows point from otp-rules to otp). */
-export type ReferenceKey = 'ruleId';
+/**
+ * The references a send may carry, by the type of their value: only the feature owning the referenced thing can vouch
+ * for it (a rule: the arrows point from otp-rules to otp; a record: its table belongs to records).
+ */
+export interface ReferenceValues {
+  ruleId: number;
+  recordId: string;
+}
+export type ReferenceKey = keyof ReferenceValues;
 /** True when the referenced thing exists. */
-export type ReferenceCheck = (value: number) => Promise<boolean>;
+export type ReferenceCheck<K extends ReferenceKey> = (value: ReferenceValues[K]) => Promise<boolean>;
+export type ReferenceChecks = { [K in ReferenceKey]?: ReferenceCheck<K> };
 
 /**
  * The checks of a send that need the database: the email template and the variables it needs, the rule and the
  * record a send refers to. They run even when other fields failed, so every error comes back at once.
  */
 export class SendReferences {
-  private readonly checks = new Map<ReferenceKey, ReferenceCheck>();
+  private readonly checks: ReferenceChecks = {};
 
-  constructor(private readonly db: Queryable, private readonly templates: Pick<MessageTemplateService, 'get'>) {}
+  constructor(private readonly templates: Pick<MessageTemplateService, 'get'>) {}
 
   /** A reference nobody registered a check for is refused: nothing can vouch for it. */
-  register(key: ReferenceKey, check: ReferenceCheck): void {
-    this.checks.set(key, check);
+  register<K extends ReferenceKey>(key: K, check: NonNullable<ReferenceChecks[K]>): void {
+    this.checks[key] = check;
   }
 
   async errors(request: SendOtpRequest): Promise<FieldError[]> {
     const errors = await this.templateErrors(request);
     const ruleId = integerOf(request.ruleId);
     if (ruleId !== null) {
-      const exists = this.checks.get('ruleId');
+      const exists = this.checks.ruleId;
       if (!exists || !(await exists(ruleId))) errors.push({ field: ['ruleId'], message: 'The selected rule id is invalid.', code: ErrorCode.INVALID });
     }
     if (isUuid(request.recordId)) {
-      const [record] = await this.db.query('SELECT 1 FROM records WHERE id = $1 AND deleted_at IS NULL', [request.recordId]);
-      if (!record) errors.push({ field: ['recordId'], message: 'The selected record id is invalid.', code: ErrorCode.INVALID });
+      const exists = this.checks.recordId;
+      if (!exists || !(await exists(request.recordId))) errors.push({ field: ['recordId'], message: 'The selected record id is invalid.', code: ErrorCode.INVALID });
     }
     return errors;
   }

@@ -40,3 +40,28 @@ export class RecordEntity {
   @DeleteDateColumn({ type: 'timestamptz', name: 'deleted_at' })
   deletedAt: Date | null;
 }
+
+/** Maps a `records` row as Postgres returns it to the entity. */
+export function toRecordEntity(row: Record<string, any>): RecordEntity {
+  return Object.assign(new RecordEntity(), {
+    id: row.id,
+    module: row.module,
+    label: row.label,
+    fields: row.fields,
+    ownerId: row.owner_id,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+  });
+}
+
+/** Maps a row embedded as JSON (see `recordJsonSql`), whose timestamps arrive as text, to the entity. */
+export function toRecordEntityFromJson(json: Record<string, any>): RecordEntity {
+  return toRecordEntity({
+    ...json,
+    created_at: new Date(json.created_at),
+    updated_at: new Date(json.updated_at),
+    deleted_at: json.deleted_at ? new Date(json.deleted_at) : null,
+  });
+}

@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor } from '../common/pagination';
 import { forbiddenCharacter } from '../common/text';
 import { parseTimestamp } from '../common/timestamps';
 import type { FieldType, ModuleDefinition } from './modules';
+import { liveRecordSql } from './record.sql';
 import { isIsoDate } from './record.validation';
 
 /** Most conditions one `records(where:)` may hold; each also adds {@link FILTER_COST} to the operation's cost. */
@@ -72,7 +73,7 @@ export class RecordQuery {
 
   constructor(private readonly module: ModuleDefinition, filters: RecordFilter[], private readonly orderBy: RecordOrder, includeDeleted: boolean) {
     this.conditions.push(`r.module = ${this.param(module.name)}`);
-    if (!includeDeleted) this.conditions.push('r.deleted_at IS NULL');
+    if (!includeDeleted) this.conditions.push(liveRecordSql('r'));
     if (filters.length > MAX_FILTERS) {
       throw badInput(`where has ${filters.length} filters; at most ${MAX_FILTERS} are allowed.`, 'where');
     }

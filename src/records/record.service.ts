@@ -1,12 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RequestContext } from '../app/context';
 import { ErrorCode, UserError, UserErrorException } from '../common/errors';
-import { isUuid } from '../common/ids';
 import type { PageSource } from '../common/pagination';
-import { queryRows } from '../db/sql';
+import type { Queryable } from '../db/sql';
 import { findModule, labelOf, type ModuleDefinition } from './modules';
-import { RecordEntity, type RecordFields } from './record.entity';
+import type { RecordEntity, RecordFields } from './record.entity';
 import { RecordQuery, type RecordFilter, type RecordOrder } from './record.query';
+import { RecordRepository } from './record.repository';
 import { checkFields, type FieldCheck } from './record.validation';
 import type { OtpCredential, RecordSaveGuard } from './save-guard';
 
@@ -18,25 +18,13 @@ export interface ImportRowResult {
   userErrors: UserError[];
 }
 
-/** Maps a `records` row as Postgres returns it to the entity. */
-export function toRecordEntity(row: Record<string, any>): RecordEntity {
-  return Object.assign(new RecordEntity(), {
-    id: row.id,
-    module: row.module,
-    label: row.label,
-    fields: row.fields,
-    ownerId: row.owner_id,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    deletedAt: row.deleted_at,
-  });
-}
-
 export class RecordService {
   private readonly guards: RecordSaveGuard[] = [];
+  private readonly repository: RecordRepository;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource) {
+    this.repository = new RecordRepository(db);
+  }
 
   /** Features that must approve saves (OTP rules) register here at start. */
   registerGuard(guard: RecordSaveGuard): void {
@@ -50,23 +38,25 @@ export class RecordService {
   }
 
   async page(module: ModuleDefinition, filters: RecordFilter[], orderBy: RecordOrder, first: number, after: string | null | undefined, includeDeleted: boolean): Promise<PageSource<RecordEntity>> {
-    const query = new RecordQuery(module, filters, orderBy, includeDeleted);
-    // The count needs only the filters' parameters; the page adds the cursor's after them.
-    const countSql = query.countSql();
-    const countParams = [...query.params];
-    const rows: Array<Record<string, any>> = await this.db.query(query.pageSql(first, after), query.params);
-    const cursors = new Map<RecordEntity, string>();
-    const records = rows.map((row) => {
-      const record = toRecordEntity(row);
-      cursors.set(record, query.cursorOf({ id: row.id, sort_value: row.sort_value }));
-      return record;
-    });
-    return {
-      rows: records,
-      first,
-      cursorOf: (record) => cursors.get(record)!,
-      count: async () => (await this.db.query(countSql, countParams))[0].count,
-    };
+    const { rows, count } = await this.repository.page(new RecordQuery(module, filters, orderBy, includeDeleted), first, after);
+    const cursors = new Map(rows.map(({ record, cursor }) => [record, cursor]));
+    return { rows: rows.map(({ record }) => record), first, cursorOf: (record) => cursors.get(record)!, count };
+  }
+
+  /** The live (not soft-deleted) record with this id, or null: how other features look a record up. */
+  async findLive(id: string): Promise<RecordEntity | null> {
+    const [record] = await this.repository.findLive([id]);
+    return record ?? null;
+  }
+
+  /** Whether a live record has this id. */
+  async isLive(id: string): Promise<boolean> {
+    return (await this.findLive(id)) !== null;
+  }
+
+  /** The live records among `ids`, share-locked so that they cannot be deleted before `tx` ends (e.g. while linked). */
+  lockLiveForShare(tx: Queryable, ids: readonly string[]): Promise<RecordEntity[]> {
+    return this.repository.lockLiveForShare(tx, ids);
   }
 
   async create(ctx: RequestContext, moduleName: string, rawFields: unknown): Promise<RecordEntity> {
@@ -76,18 +66,14 @@ export class RecordService {
     return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
       await this.assertValid(tx, check);
       await this.runGuards(tx, { ctx, module, operation: 'create', before: null, after: check.fields, otp: [], reservedFields: reserved, afterTransaction });
-      const [row] = await tx.query(
-        `INSERT INTO records (module, label, fields, owner_id) VALUES ($1, $2, $3, $4) RETURNING *`,
-        [module.name, labelOf(module, check.fields), check.fields, ctx.user.id],
-      );
-      return toRecordEntity(row);
+      return this.repository.insert(tx, module.name, ctx.user.id, { label: labelOf(module, check.fields), fields: check.fields });
     }));
   }
 
   async update(ctx: RequestContext, id: string, rawFields: unknown, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity> {
     const { fields: change, reserved } = this.splitReserved(rawFields);
     return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
-      const before = await this.lockForUpdate(tx, id);
+      const before = found(await this.repository.lockForUpdate(tx, id));
       if (expectedVersion != null && expectedVersion !== before.version) {
         throw UserErrorException.of(ErrorCode.CONFLICT, `The record was changed by someone else (version ${before.version}, expected ${expectedVersion}); reload and try again.`, ['expectedVersion']);
       }
@@ -95,11 +81,7 @@ export class RecordService {
       const check = checkFields(module, change, before.fields);
       await this.assertValid(tx, check);
       await this.runGuards(tx, { ctx, module, operation: 'update', before, after: check.fields, otp, reservedFields: reserved, afterTransaction });
-      const [row] = await queryRows(tx,
-        `UPDATE records SET fields = $2, label = $3, version = version + 1, updated_at = now() WHERE id = $1 RETURNING *`,
-        [id, check.fields, labelOf(module, check.fields)],
-      );
-      return toRecordEntity(row);
+      return this.repository.update(tx, id, { label: labelOf(module, check.fields), fields: check.fields });
     }));
   }
 
@@ -116,23 +98,20 @@ export class RecordService {
   /** Soft delete hides the record (and what hangs off it); hard delete removes it for good. */
   async delete(id: string, hard: boolean): Promise<RecordEntity> {
     return this.db.transaction(async (tx) => {
-      const record = await this.lockForUpdate(tx, id, true);
+      const record = found(await this.repository.lockForDelete(tx, id));
       if (hard) {
-        await tx.query('DELETE FROM records WHERE id = $1', [id]);
+        await this.repository.hardDelete(tx, id);
         return record;
       }
       if (record.deletedAt) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No record has this id.', ['id']);
-      const [row] = await queryRows(tx, 'UPDATE records SET deleted_at = now() WHERE id = $1 RETURNING *', [id]);
-      return toRecordEntity(row);
+      return this.repository.softDelete(tx, id);
     });
   }
 
   async restore(id: string): Promise<RecordEntity> {
-    const rows = isUuid(id)
-      ? await queryRows(this.db, 'UPDATE records SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL RETURNING *', [id])
-      : [];
-    if (!rows[0]) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No deleted record has this id.', ['id']);
-    return toRecordEntity(rows[0]);
+    const restored = await this.repository.restore(id);
+    if (!restored) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No deleted record has this id.', ['id']);
+    return restored;
   }
 
   /** Bulk load, exempt from save guards: each valid row is saved, each invalid one reported with its index. */
@@ -151,24 +130,12 @@ export class RecordService {
       }));
       const valid = results.filter((r) => r.userErrors.length === 0);
       if (valid.length > 0) {
-        const inserted: Array<Record<string, any>> = await tx.query(
-          `INSERT INTO records (module, label, fields, owner_id)
-           SELECT $1, x.label, x.fields, $2 FROM jsonb_to_recordset($3::jsonb) AS x(label text, fields jsonb, ord int)
-           ORDER BY x.ord RETURNING *`,
-          [module.name, ctx.user.id, JSON.stringify(valid.map((r, ord) => ({ label: labelOf(module, checks[r.row].fields), fields: checks[r.row].fields, ord })))],
-        );
-        valid.forEach((result, i) => (result.record = toRecordEntity(inserted[i])));
+        const inserted = await this.repository.insertMany(tx, module.name, ctx.user.id,
+          valid.map((r) => ({ label: labelOf(module, checks[r.row].fields), fields: checks[r.row].fields })));
+        valid.forEach((result, i) => (result.record = inserted[i]));
       }
       return results;
     });
-  }
-
-  private async lockForUpdate(tx: EntityManager, id: string, includeDeleted = false): Promise<RecordEntity> {
-    const rows = isUuid(id)
-      ? await tx.query(`SELECT * FROM records WHERE id = $1 ${includeDeleted ? '' : 'AND deleted_at IS NULL'} FOR NO KEY UPDATE`, [id])
-      : [];
-    if (!rows[0]) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No record has this id.', ['id']);
-    return toRecordEntity(rows[0]);
   }
 
   private async assertValid(tx: EntityManager, check: FieldCheck): Promise<void> {
@@ -187,12 +154,8 @@ export class RecordService {
   private async missingReferences(tx: EntityManager, references: FieldCheck['references']): Promise<Set<string>> {
     const missing = new Set<string>();
     if (references.length === 0) return missing;
-    const ids = [...new Set(references.map((r) => r.id))];
-    const found: Array<{ id: string; module: string }> = await tx.query(
-      'SELECT id, module FROM records WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL',
-      [ids],
-    );
-    const moduleOf = new Map(found.map((r) => [r.id, r.module]));
+    const live = await this.repository.findLive(references.map((r) => r.id), tx);
+    const moduleOf = new Map(live.map((r) => [r.id, r.module]));
     for (const ref of references) {
       if (!ref.modules.includes(moduleOf.get(ref.id) ?? '')) missing.add(`${ref.id}:${ref.modules.join(',')}`);
     }
@@ -215,4 +178,9 @@ export class RecordService {
     }
     return { fields, reserved };
   }
+}
+
+function found(record: RecordEntity | null): RecordEntity {
+  if (!record) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No record has this id.', ['id']);
+  return record;
 }

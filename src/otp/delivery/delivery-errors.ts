@@ -1,14 +1,7 @@
-import type { OtpDeliveryEntity } from '../otp-delivery.entity';
+import type { DeliveryErrorCategory, OtpDeliveryEntity } from '../otp-delivery.entity';
 import { ProviderError } from './providers';
 
-/**
- * Why a delivery attempt failed, as clients see it. The full reason (hosts, ports, provider answers) stays in the
- * server log and the delivery's `error` column; clients get the category and a fixed message for it.
- */
-export const DELIVERY_ERROR_CATEGORIES = [
-  'PROVIDER_UNREACHABLE', 'PROVIDER_REJECTED', 'TIMEOUT', 'UNDELIVERED', 'INTERRUPTED', 'REQUEST_CLOSED', 'TEMPLATE_ERROR', 'INTERNAL',
-] as const;
-export type DeliveryErrorCategory = typeof DELIVERY_ERROR_CATEGORIES[number];
+export type { DeliveryErrorCategory } from '../otp-delivery.entity';
 
 export const CLIENT_MESSAGES: Record<DeliveryErrorCategory, string> = {
   PROVIDER_UNREACHABLE: 'The message provider could not be reached.',

@@ -1,0 +1,113 @@
+import { isUuid } from '../common/ids';
+import { queryRows, type Queryable } from '../db/sql';
+import { toRecordEntity, type RecordEntity, type RecordFields } from './record.entity';
+import type { RecordQuery } from './record.query';
+import { liveRecordSql } from './record.sql';
+
+/** What a new record is saved with; its owner is the acting user. */
+export interface NewRecord {
+  label: string;
+  fields: RecordFields;
+}
+
+/**
+ * Every statement on the `records` table (record.query.ts builds the searches it runs). Statements that must join a
+ * caller's transaction take it as `tx`; ids that are not UUIDs match nothing and never reach Postgres.
+ */
+export class RecordRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** The live records among `ids`, in no particular order, read through `q` (the pool unless given a transaction). */
+  async findLive(ids: readonly string[], q: Queryable = this.db): Promise<RecordEntity[]> {
+    const valid = uuids(ids);
+    if (valid.length === 0) return [];
+    const rows: Array<Record<string, any>> = await q.query(`SELECT * FROM records WHERE id = ANY($1::uuid[]) AND ${liveRecordSql('records')}`, [valid]);
+    return rows.map(toRecordEntity);
+  }
+
+  /** The live records among `ids`, share-locked (in id order) so that they cannot be deleted before `tx` ends. */
+  async lockLiveForShare(tx: Queryable, ids: readonly string[]): Promise<RecordEntity[]> {
+    const valid = uuids(ids);
+    if (valid.length === 0) return [];
+    const rows: Array<Record<string, any>> = await tx.query(
+      `SELECT * FROM records WHERE id = ANY($1::uuid[]) AND ${liveRecordSql('records')} ORDER BY id FOR SHARE`, [valid]);
+    return rows.map(toRecordEntity);
+  }
+
+  /** The live record with this id, locked against other writers until `tx` ends, or null. */
+  async lockForUpdate(tx: Queryable, id: string): Promise<RecordEntity | null> {
+    return this.lock(tx, id, `AND ${liveRecordSql('records')}`);
+  }
+
+  /** The record with this id, soft-deleted or not, locked until `tx` ends (a hard delete also removes deleted ones), or null. */
+  async lockForDelete(tx: Queryable, id: string): Promise<RecordEntity | null> {
+    return this.lock(tx, id, '');
+  }
+
+  private async lock(tx: Queryable, id: string, condition: string): Promise<RecordEntity | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await tx.query(`SELECT * FROM records WHERE id = $1 ${condition} FOR NO KEY UPDATE`, [id]);
+    return row ? toRecordEntity(row) : null;
+  }
+
+  /** One page of a search, each record with its cursor, and the search's total (counted only when asked). */
+  async page(query: RecordQuery, first: number, after: string | null | undefined): Promise<{ rows: Array<{ record: RecordEntity; cursor: string }>; count: () => Promise<number> }> {
+    // The count needs only the filters' parameters; the page adds the cursor's after them.
+    const countSql = query.countSql();
+    const countParams = [...query.params];
+    const rows: Array<Record<string, any>> = await this.db.query(query.pageSql(first, after), query.params);
+    return {
+      rows: rows.map((row) => ({ record: toRecordEntity(row), cursor: query.cursorOf({ id: row.id, sort_value: row.sort_value }) })),
+      count: async () => (await this.db.query(countSql, countParams))[0].count,
+    };
+  }
+
+  async insert(tx: Queryable, module: string, ownerId: string, record: NewRecord): Promise<RecordEntity> {
+    const [row] = await tx.query(
+      `INSERT INTO records (module, label, fields, owner_id) VALUES ($1, $2, $3, $4) RETURNING *`,
+      [module, record.label, record.fields, ownerId],
+    );
+    return toRecordEntity(row);
+  }
+
+  /** Inserts in one statement; the records come back in the order given. */
+  async insertMany(tx: Queryable, module: string, ownerId: string, records: NewRecord[]): Promise<RecordEntity[]> {
+    const inserted: Array<Record<string, any>> = await tx.query(
+      `INSERT INTO records (module, label, fields, owner_id)
+       SELECT $1, x.label, x.fields, $2 FROM jsonb_to_recordset($3::jsonb) AS x(label text, fields jsonb, ord int)
+       ORDER BY x.ord RETURNING *`,
+      [module, ownerId, JSON.stringify(records.map((r, ord) => ({ label: r.label, fields: r.fields, ord })))],
+    );
+    return inserted.map(toRecordEntity);
+  }
+
+  /** Saves new fields and label, moving the version on. */
+  async update(tx: Queryable, id: string, record: NewRecord): Promise<RecordEntity> {
+    const [row] = await queryRows(tx,
+      `UPDATE records SET fields = $2, label = $3, version = version + 1, updated_at = now() WHERE id = $1 RETURNING *`,
+      [id, record.fields, record.label],
+    );
+    return toRecordEntity(row);
+  }
+
+  async softDelete(tx: Queryable, id: string): Promise<RecordEntity> {
+    const [row] = await queryRows(tx, 'UPDATE records SET deleted_at = now() WHERE id = $1 RETURNING *', [id]);
+    return toRecordEntity(row);
+  }
+
+  async hardDelete(tx: Queryable, id: string): Promise<void> {
+    await tx.query('DELETE FROM records WHERE id = $1', [id]);
+  }
+
+  /** Brings a soft-deleted record back; null when no soft-deleted record has this id. */
+  async restore(id: string): Promise<RecordEntity | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await queryRows(this.db, `UPDATE records SET deleted_at = NULL WHERE id = $1 AND NOT ${liveRecordSql('records')} RETURNING *`, [id]);
+    return row ? toRecordEntity(row) : null;
+  }
+}
+
+/** The UUIDs among `ids`, lower-cased and without repeats (the form Postgres answers them in). */
+function uuids(ids: readonly string[]): string[] {
+  return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+}

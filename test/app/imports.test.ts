@@ -1,0 +1,122 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as ts from 'typescript';
+
+const SRC = resolve(__dirname, '..', '..', 'src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** Each table and the one feature folder allowed to name it; other features call that feature's service. */
+const TABLE_OWNERS: Record<string, string> = {
+  records: 'records',
+  otp_requests: 'otp',
+};
+
+/** `file:line` for every place outside the owner's folder that names the table in SQL or as a quoted table name. */
+function trespasses(table: string, owner: string): string[] {
+  const naming = new RegExp(`\\b(FROM|JOIN|UPDATE|INTO|TABLE)\\s+"?${table}\\b|'${table}'`);
+  return sourceFiles(SRC)
+    .filter((file) => !relative(SRC, file).startsWith(`${owner}/`))
+    .flatMap((file) => readFileSync(file, 'utf8').split('\n')
+      .flatMap((line, i) => (naming.test(line) ? [`${relative(SRC, file)}:${i + 1}`] : [])));
+}
+
+/** Every src file's src imports, type-only ones included (they tie the modules together for a reader all the same). */
+function importGraph(): Map<string, string[]> {
+  const files = sourceFiles(SRC);
+  const known = new Set(files);
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    const targets = importedFiles
+      .filter((i) => i.fileName.startsWith('.'))
+      .map((i) => resolve(dirname(file), i.fileName))
+      .flatMap((base) => [`${base}.ts`, join(base, 'index.ts')].filter((candidate) => known.has(candidate)).slice(0, 1));
+    graph.set(file, [...new Set(targets)]);
+  }
+  return graph;
+}
+
+/** One cycle per strongly connected component of more than one file (or a file importing itself), as relative paths. */
+function importCycles(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  const visit = (file: string) => {
+    index.set(file, index.size);
+    low.set(file, index.get(file)!);
+    stack.push(file);
+    onStack.add(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(file, Math.min(low.get(file)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(file, Math.min(low.get(file)!, index.get(next)!));
+      }
+    }
+    if (low.get(file) === index.get(file)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== file);
+      if (component.length > 1 || graph.get(file)!.includes(file)) components.push(component);
+    }
+  };
+  for (const file of graph.keys()) if (!index.has(file)) visit(file);
+  return components.map((component) => cycleWithin(graph, new Set(component)).map((file) => relative(SRC, file)));
+}
+
+/** A shortest path from the component's first file back to itself, staying inside the component. */
+function cycleWithin(graph: Map<string, string[]>, component: Set<string>): string[] {
+  const start = [...component].sort()[0];
+  const previous = new Map<string, string>();
+  const queue = [start];
+  while (queue.length) {
+    const file = queue.shift()!;
+    for (const next of graph.get(file)!.filter((n) => component.has(n))) {
+      if (next === start) {
+        const path = [file];
+        while (path[0] !== start) path.unshift(previous.get(path[0])!);
+        return [...path, start];
+      }
+      if (!previous.has(next)) {
+        previous.set(next, file);
+        queue.push(next);
+      }
+    }
+  }
+  return [start];
+}
+
+/** Cycles not yet removed; only removals are welcome here: a new cycle fails the test. */
+const KNOWN_CYCLES: string[] = [];
+
+describe('a maintainer following imports', () => {
+  test('never walks in a circle among src files (type-only imports included)', () => {
+    const cycles = importCycles(importGraph()).map((cycle) => cycle.join(' → '));
+    expect(cycles.filter((cycle) => !KNOWN_CYCLES.includes(cycle))).toEqual([]);
+  });
+
+  test('the scan itself sees a circle when there is one', () => {
+    const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+    expect(importCycles(graph)).toEqual([[relative(SRC, 'a'), relative(SRC, 'b'), relative(SRC, 'c'), relative(SRC, 'a')]]);
+  });
+});
+
+describe('a feature reaching into a table it does not own', () => {
+  test.each(Object.entries(TABLE_OWNERS))('the %s table is named only in src/%s/; the others go through its service', (table, owner) => {
+    expect(trespasses(table, owner)).toEqual([]);
+  });
+});
