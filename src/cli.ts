@@ -6,7 +6,7 @@ import { openDatabase, type Database } from './db/database';
 import { ApiKeyService } from './auth/api-key.service';
 import { UserService } from './auth/user.service';
 import { Role } from './auth/roles';
-import { UserErrorException } from './common/errors';
+import { UserErrorException } from './core/errors';
 
 /** Opens the configured database (embedded when DATABASE_URL is unset), runs the command, closes it. */
 async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { loadConfigOrExit, stopOnSignals } from './app/process-lifecycle';
 import { createLogger } from './app/logger';
-import { Metrics } from './app/metrics';
+import { Metrics } from './core/metrics';
 import { resolveSecretKey } from './app/secret-key';
 import { createServices } from './app/services';
 import { openDatabase } from './db/database';

@@ -2,8 +2,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
-import { FORBIDDEN_CHARACTERS_RULE } from '../common/text';
-import type { AppConfig } from './config';
+import { FORBIDDEN_CHARACTERS_RULE } from '../core/text';
+import type { AppConfig } from '../core/config';
 import { analyseOperation } from './operation-analysis';
 
 // Report through the validation context (→ 400 GRAPHQL_VALIDATION_FAILED) instead of throwing (→ 500 under Apollo).

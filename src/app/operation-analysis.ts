@@ -4,7 +4,7 @@ import {
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type FragmentSpreadNode, type GraphQLField, type GraphQLNamedType,
   type GraphQLSchema, type InlineFragmentNode, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
-import { forbiddenCharacter } from '../common/text';
+import { forbiddenCharacter } from '../core/text';
 
 /**
  * The cost model (README "GRAPHQL_MAX_COST", docs/limits.md): roughly the number of values an operation can return.
@@ -17,7 +17,7 @@ export const OBJECT_COST = 2;
 export const SCALAR_COST = 1;
 export const FILTER_COST = 100;
 
-/** Text in an argument that holds a forbidden character (see common/text). */
+/** Text in an argument that holds a forbidden character (see core/text). */
 export interface BadText {
   /** The field the argument belongs to, e.g. `createRecord`. */
   field: string;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, type AppConfig } from './config';
+import { ConfigError, loadConfig, type AppConfig } from '../core/config';
 
 /** Loads the configuration, or prints one line per bad variable and exits 78 (EX_CONFIG). */
 export function loadConfigOrExit(): AppConfig {

@@ -1,6 +1,6 @@
 import { buildSchemaSync, type AuthChecker, type ContainerType } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
-import type { RequestContext } from './context';
+import type { RequestContext } from '../core/context';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordResolver } from '../records/record.resolver';
 import { OtpRequestRuleResolver, OtpRuleResolver } from '../otp-rules/otp-rule.resolver';

@@ -1,14 +1,14 @@
 import { Pool as PgPool, type Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import type { AppConfig } from './config';
-import type { Metrics } from './metrics';
+import type { AppConfig } from '../core/config';
+import type { Metrics } from '../core/metrics';
 import { ApiKeyService } from '../auth/api-key.service';
 import { UserService } from '../auth/user.service';
 import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
 import { RecordService } from '../records/record.service';
 import { RecordResolver } from '../records/record.resolver';
-import { Clock } from '../common/clock';
+import { Clock } from '../core/clock';
 import { OtpRuleCache } from '../otp-rules/otp-rule.cache';
 import { Notifications } from '../db/notifications';
 import { rowsOf } from '../db/sql';

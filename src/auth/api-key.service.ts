@@ -1,9 +1,9 @@
 import { generateApiKey, hashApiKey } from './api-key-hash';
 import type { DataSource } from 'typeorm';
 import { ApiKeyEntity } from './api-key.entity';
-import { ErrorCode, UserErrorException } from '../common/errors';
+import { ErrorCode, UserErrorException } from '../core/errors';
 import { UserEntity } from './user.entity';
-import { isUuid } from '../common/ids';
+import { isUuid } from '../core/ids';
 import { Authenticator } from './authenticator';
 
 export const API_KEY_PREFIX_LENGTH = 11;

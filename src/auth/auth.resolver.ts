@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../app/context';
-import { toPayload } from '../common/errors';
+import type { RequestContext } from '../core/context';
+import { toPayload } from '../core/errors';
 import { ADMIN_ROLES } from './roles';
 import { ApiKeyPayload, ApiKeyType, CreateApiKeyInput, CreateApiKeyPayload, CreateUserInput, UpdateUserInput, UserPayload, UserType } from './auth.types';
 import type { ApiKeyService } from './api-key.service';

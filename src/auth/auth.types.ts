@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { UserError } from '../common/errors';
+import { UserError } from '../core/errors';
 import { Role } from './roles';
 import type { UserEntity } from './user.entity';
 import type { ApiKeyEntity } from './api-key.entity';

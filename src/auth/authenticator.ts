@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { Notifications } from '../db/notifications';
 import { hashApiKey } from './api-key-hash';
 import { toUserEntity, UserEntity } from './user.entity';
-import { isUuid } from '../common/ids';
+import { isUuid } from '../core/ids';
 
 export interface JwtOptions {
   publicKeyPem?: string;

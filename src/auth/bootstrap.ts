@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { BUILT_IN_ADMIN_ID } from '../common/ids';
+import { BUILT_IN_ADMIN_ID } from '../core/ids';
 import type { ApiKeyService } from './api-key.service';
 
 /**

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
-import { isUuid } from '../common/ids';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { isUuid } from '../core/ids';
 import { UserEntity, type UserRole } from './user.entity';
 import { Authenticator } from './authenticator';
-import { isEmailAddress } from '../common/email';
+import { isEmailAddress } from '../core/email';
 
 export interface UserChanges {
   email?: string | null;

@@ -1,4 +1,4 @@
-import { ErrorCode, UserError } from '../common/errors';
+import { ErrorCode, UserError } from '../core/errors';
 import { isIsoDate } from '../records/record.validation';
 import type { PropertyDefinition } from './connection-type.entity';
 import type { ConnectionProperties } from './connection.entity';

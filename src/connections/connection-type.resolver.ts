@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import { ADMIN_ROLES } from '../auth/roles';
-import { toPayload, UserErrorException } from '../common/errors';
+import { toPayload, UserErrorException } from '../core/errors';
 import type { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionsInTheWay, type ConnectionTypeService, type TypeChangeResult } from './connection-type.service';
 import {

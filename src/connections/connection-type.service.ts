@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { GraphQLError } from 'graphql';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
-import { isUuid } from '../common/ids';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { isUuid } from '../core/ids';
 import { queryRows } from '../db/sql';
 import { findModule } from '../records/modules';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { ArrayMaxSize, ArrayMinSize, IsOptional, MaxLength, ValidateNested } from 'class-validator';
-import { UserError } from '../common/errors';
+import { UserError } from '../core/errors';
 import type { ConnectionTypeEntity, PropertyType } from './connection-type.entity';
 
 export enum ConnectionPropertyTypeEnum {

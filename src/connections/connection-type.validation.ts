@@ -1,4 +1,4 @@
-import { ErrorCode, UserError } from '../common/errors';
+import { ErrorCode, UserError } from '../core/errors';
 import { findModule } from '../records/modules';
 import type { PropertyDefinition, PropertyType } from './connection-type.entity';
 import { CONNECTABLE_MODULES } from './connection-type.types';

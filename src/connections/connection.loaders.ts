@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { byIdLoader } from '../common/loader';
+import { byIdLoader } from '../core/loader';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
 import {
   countRecordConnections, loadRecordConnectionSlices, type RecordConnectionFilter, type RecordConnectionsSlice,
@@ -17,6 +17,10 @@ export interface RecordConnectionsKey {
 export interface RecordConnectionCountKey {
   recordId: string;
   filter: RecordConnectionFilter;
+}
+
+declare module '../core/context' {
+  interface Loaders extends ConnectionLoaders {}
 }
 
 export interface ConnectionLoaders {

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
-import { decodeCursor, encodeCursor } from '../common/pagination';
-import { parseTimestamp } from '../common/timestamps';
-import { isUuid } from '../common/ids';
+import { decodeCursor, encodeCursor } from '../core/pagination';
+import { parseTimestamp } from '../core/timestamps';
+import { isUuid } from '../core/ids';
 import type { Queryable } from '../db/sql';
 import { findModule } from '../records/modules';
 import { toRecordEntityFromJson, type RecordEntity } from '../records/record.entity';

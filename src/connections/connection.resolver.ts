@@ -1,10 +1,10 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import { UserType } from '../auth/auth.types';
 import { ADMIN_ROLES, WRITER_ROLES } from '../auth/roles';
 import type { UserEntity } from '../auth/user.entity';
-import { toPayload } from '../common/errors';
-import { makePage, PageArgs } from '../common/pagination';
+import { toPayload } from '../core/errors';
+import { makePage, PageArgs } from '../core/pagination';
 import type { RecordEntity } from '../records/record.entity';
 import { RecordType } from '../records/record.types';
 import type { ConnectionTypeEntity } from './connection-type.entity';

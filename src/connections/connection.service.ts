@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import type { RequestContext } from '../app/context';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
-import { isUuid } from '../common/ids';
+import type { RequestContext } from '../core/context';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { isUuid } from '../core/ids';
 import { queryRows, type Queryable } from '../db/sql';
 import { findModule } from '../records/modules';
 import type { RecordEntity } from '../records/record.entity';

@@ -1,8 +1,8 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject, GraphQLLocalDate } from 'graphql-scalars';
 import { ArrayMaxSize, IsOptional, MaxLength } from 'class-validator';
-import { UserError } from '../common/errors';
-import { PageOf } from '../common/pagination';
+import { UserError } from '../core/errors';
+import { PageOf } from '../core/pagination';
 import type { ConnectionEntity } from './connection.entity';
 import { ConnectionDirection, ConnectionStatus } from './connection.enums';
 import type { RecordConnectionView } from './record-connection.view';

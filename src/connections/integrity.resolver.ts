@@ -1,8 +1,8 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import { ADMIN_ROLES } from '../auth/roles';
-import { toPayload } from '../common/errors';
-import { makePage, PageArgs } from '../common/pagination';
+import { toPayload } from '../core/errors';
+import { makePage, PageArgs } from '../core/pagination';
 import type { RecordEntity } from '../records/record.entity';
 import { RecordType } from '../records/record.types';
 import type { ConnectionTypeEntity } from './connection-type.entity';

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
-import { isUuid } from '../common/ids';
-import { decodeCursor, encodeCursor, type PageSource } from '../common/pagination';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { isUuid } from '../core/ids';
+import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import type { Queryable } from '../db/sql';
 import { optionalRecordJoinSql } from '../records/record.sql';
 import { CONNECTION_COLUMNS, toConnectionEntity } from './connection.entity';

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { UserError } from '../common/errors';
-import { PageOf } from '../common/pagination';
+import { UserError } from '../core/errors';
+import { PageOf } from '../core/pagination';
 import type { ConnectionEntity } from './connection.entity';
 import { ConnectionObjectType } from './connection.types';
 

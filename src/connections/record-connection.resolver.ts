@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../app/context';
-import { makePage, PageArgs } from '../common/pagination';
+import type { RequestContext } from '../core/context';
+import { makePage, PageArgs } from '../core/pagination';
 import type { RecordEntity } from '../records/record.entity';
 import { RecordType } from '../records/record.types';
 import type { ConnectionTypeEntity } from './connection-type.entity';

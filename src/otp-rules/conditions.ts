@@ -1,4 +1,4 @@
-import { ErrorCode, UserError } from '../common/errors';
+import { ErrorCode, UserError } from '../core/errors';
 import { isIsoDate } from '../records/record.validation';
 import type { FieldDefinition, ModuleDefinition } from '../records/modules';
 import type { RecordFields } from '../records/record.entity';

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { Clock } from '../common/clock';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+import type { Clock } from '../core/clock';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isClosed, type ModuleDefinition } from '../records/modules';
 import type { GuardedSave, RecordSaveGuard } from '../records/save-guard';
 import type { RecordEntity, RecordFields } from '../records/record.entity';

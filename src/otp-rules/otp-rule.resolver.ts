@@ -1,11 +1,11 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import { WRITER_ROLES } from '../auth/roles';
 import { OtpRequestType } from '../otp/otp.types';
 import type { OtpRequestEntity } from '../otp/otp-request.entity';
 import { ADMIN_ROLES } from '../auth/roles';
-import { toPayload } from '../common/errors';
+import { toPayload } from '../core/errors';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { OtpRuleService } from './otp-rule.service';
 import { DeleteOtpRulePayload, OtpRuleInput, OtpRulePayload, OtpRuleRefType, OtpRuleType, SendRuleOtpBulkPayload, SendRuleOtpPayload } from './otp-rule.types';

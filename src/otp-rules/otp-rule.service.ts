@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUniqueViolation } from '../db/sql';
 import { findModule, type ModuleDefinition } from '../records/modules';
 import { checkConditions, compileConditions } from './conditions';
@@ -10,7 +10,7 @@ import type { RecordService } from '../records/record.service';
 import { OtpRuleCache } from './otp-rule.cache';
 import { OtpRuleEntity, type RuleConditionGroup } from './otp-rule.entity';
 import type { OtpRuleInput } from './otp-rule.types';
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import type { OtpRequestEntity } from '../otp/otp-request.entity';
 import type { RuleOtpGateway } from './rule-otp.gateway';
 

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { UserError } from '../common/errors';
+import { UserError } from '../core/errors';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { OtpRequestType } from '../otp/otp.types';
 import type { OtpRequestEntity } from '../otp/otp-request.entity';

@@ -1,6 +1,6 @@
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import type { UserEntity } from '../auth/user.entity';
-import { ErrorCode, UserErrorException } from '../common/errors';
+import { ErrorCode, UserErrorException } from '../core/errors';
 import type { Queryable } from '../db/sql';
 import type { OtpChannel, OtpCodeType, OtpRequestEntity, ResendMode } from '../otp/otp-request.entity';
 import type { OtpService, RuleOtpBinding } from '../otp/otp.service';

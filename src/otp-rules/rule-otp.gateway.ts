@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/sql';
 import type { OtpRequestEntity } from '../otp/otp-request.entity';
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import type { RecordEntity, RecordFields } from '../records/record.entity';
 import type { OtpRuleEntity } from './otp-rule.entity';
 

@@ -1,4 +1,4 @@
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import type { ModuleDefinition } from '../records/modules';
 import type { RecordFields } from '../records/record.entity';
 import { checkFields } from '../records/record.validation';

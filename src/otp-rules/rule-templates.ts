@@ -1,4 +1,4 @@
-import { ErrorCode, UserError } from '../common/errors';
+import { ErrorCode, UserError } from '../core/errors';
 import type { Queryable } from '../db/sql';
 import type { ModuleDefinition } from '../records/modules';
 import type { RecordEntity } from '../records/record.entity';

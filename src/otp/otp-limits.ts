@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import type { AppConfig } from '../app/config';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+import type { AppConfig } from '../core/config';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 
 /** RATE_LIMITED with the seconds to wait; REST turns it into 429 + Retry-After. */
 export class RateLimitedException extends UserErrorException {

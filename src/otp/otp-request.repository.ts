@@ -1,5 +1,5 @@
-import { isUuid } from '../common/ids';
-import { decodeCursor, encodeCursor, type PageSource } from '../common/pagination';
+import { isUuid } from '../core/ids';
+import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { queryRows, type Queryable } from '../db/sql';
 import { toOtpRequestEntity, type OtpCancelReason, type OtpIssuer, type OtpRequestEntity, type OtpStatus } from './otp-request.entity';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { AppConfig } from '../app/config';
-import type { RequestContext } from '../app/context';
-import type { Metrics } from '../app/metrics';
-import { ErrorCode, UserErrorException } from '../common/errors';
+import type { AppConfig } from '../core/config';
+import type { RequestContext } from '../core/context';
+import type { Metrics } from '../core/metrics';
+import { ErrorCode, UserErrorException } from '../core/errors';
 import { isUniqueViolation, type Queryable } from '../db/sql';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';

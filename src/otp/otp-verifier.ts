@@ -1,5 +1,5 @@
-import type { Metrics } from '../app/metrics';
-import { ErrorCode } from '../common/errors';
+import type { Metrics } from '../core/metrics';
+import { ErrorCode } from '../core/errors';
 import type { Queryable } from '../db/sql';
 import type { CodeHasher } from './codes';
 import { RateLimitedException, type OtpLimits } from './otp-limits';

@@ -1,6 +1,6 @@
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import { WRITER_ROLES } from '../auth/roles';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import type { FieldError } from './otp.validation';
 
 /** Every failing input field of a send or verify; GraphQL shows them as userErrors under `input`, REST as a 422 `errors` map. */

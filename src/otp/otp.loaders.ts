@@ -1,7 +1,14 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { isUuid } from '../common/ids';
+import { isUuid } from '../core/ids';
 import { toOtpDeliveryEntity, type OtpDeliveryEntity } from './otp-delivery.entity';
+
+declare module '../core/context' {
+  interface Loaders {
+    /** Deliveries of an OTP request, by request id. */
+    otpDeliveries: DataLoader<string, OtpDeliveryEntity[]>;
+  }
+}
 
 /** Every delivery of each requested OTP request, oldest first, in one query per batch. */
 export function otpDeliveriesLoader(db: DataSource): DataLoader<string, OtpDeliveryEntity[]> {

@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../app/context';
-import { toPayload, UserError, UserErrorException } from '../common/errors';
-import { makePage, PageArgs } from '../common/pagination';
+import type { RequestContext } from '../core/context';
+import { toPayload, UserError, UserErrorException } from '../core/errors';
+import { makePage, PageArgs } from '../core/pagination';
 import type { RecordEntity } from '../records/record.entity';
 import { RecordType } from '../records/record.types';
 import { clientFailure } from './delivery/delivery-errors';

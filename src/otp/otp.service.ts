@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../app/config';
-import type { RequestContext } from '../app/context';
-import type { Metrics } from '../app/metrics';
+import type { AppConfig } from '../core/config';
+import type { RequestContext } from '../core/context';
+import type { Metrics } from '../core/metrics';
 import { Role } from '../auth/roles';
-import { ErrorCode, UserErrorException } from '../common/errors';
-import type { PageSource } from '../common/pagination';
+import { ErrorCode, UserErrorException } from '../core/errors';
+import type { PageSource } from '../core/pagination';
 import type { Queryable } from '../db/sql';
 import type { CodeHasher } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';

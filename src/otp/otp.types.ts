@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { UserError } from '../common/errors';
-import { PageOf } from '../common/pagination';
+import { UserError } from '../core/errors';
+import { PageOf } from '../core/pagination';
 import type { OtpRequestEntity } from './otp-request.entity';
 
 export enum OtpChannelEnum { SMS = 'SMS', WHATSAPP = 'WHATSAPP', EMAIL = 'EMAIL' }

@@ -1,10 +1,10 @@
-import { ErrorCode } from '../common/errors';
-import { isUuid } from '../common/ids';
+import { ErrorCode } from '../core/errors';
+import { isUuid } from '../core/ids';
 import type { OtpChannel, OtpCodeType, OtpIssuer } from './otp-request.entity';
 import { codeTypeOf, normaliseCode } from './codes';
 import { toE164 } from './recipients';
 import { templateProblem } from './templates/render';
-import { isEmailAddress } from '../common/email';
+import { isEmailAddress } from '../core/email';
 
 /**
  * The one validator behind GraphQL `sendOtp`/`verifyOtp` and REST `/api/send-otp`/`/api/verify-otp`. It reads the

@@ -1,5 +1,5 @@
-import { ErrorCode } from '../common/errors';
-import { isUuid } from '../common/ids';
+import { ErrorCode } from '../core/errors';
+import { isUuid } from '../core/ids';
 import type { MessageTemplateService } from './templates/message-template.service';
 import { INJECTED_VARIABLES, templateProblem, templateVariables } from './templates/render';
 import { MAX_INTEGER, type FieldError, type SendOtpRequest } from './otp.validation';

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
-import { decodeCursor, encodeCursor } from '../common/pagination';
-import { forbiddenCharacter } from '../common/text';
-import { parseTimestamp } from '../common/timestamps';
+import { decodeCursor, encodeCursor } from '../core/pagination';
+import { forbiddenCharacter } from '../core/text';
+import { parseTimestamp } from '../core/timestamps';
 import type { FieldType, ModuleDefinition } from './modules';
 import { liveRecordSql } from './record.sql';
 import { isIsoDate } from './record.validation';

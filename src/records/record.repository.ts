@@ -1,4 +1,4 @@
-import { isUuid } from '../common/ids';
+import { isUuid } from '../core/ids';
 import { queryRows, type Queryable } from '../db/sql';
 import { toRecordEntity, type RecordEntity, type RecordFields } from './record.entity';
 import type { RecordQuery } from './record.query';

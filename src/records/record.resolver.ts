@@ -1,12 +1,12 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { GraphQLError } from 'graphql';
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import { UserType } from '../auth/auth.types';
 import { ADMIN_ROLES, WRITER_ROLES } from '../auth/roles';
 import type { UserEntity } from '../auth/user.entity';
-import { toPayload } from '../common/errors';
-import { makePage, PageArgs } from '../common/pagination';
+import { toPayload } from '../core/errors';
+import { makePage, PageArgs } from '../core/pagination';
 import { findModule, MODULES, type ModuleDefinition } from './modules';
 import type { RecordEntity } from './record.entity';
 import type { RecordService } from './record.service';

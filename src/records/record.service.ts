@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { RequestContext } from '../app/context';
-import { ErrorCode, UserError, UserErrorException } from '../common/errors';
-import type { PageSource } from '../common/pagination';
+import type { RequestContext } from '../core/context';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import type { PageSource } from '../core/pagination';
 import type { Queryable } from '../db/sql';
 import { findModule, labelOf, type ModuleDefinition } from './modules';
 import type { RecordEntity, RecordFields } from './record.entity';

@@ -1,8 +1,8 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { MaxLength } from 'class-validator';
-import { UserError } from '../common/errors';
-import { PageOf } from '../common/pagination';
+import { UserError } from '../core/errors';
+import { PageOf } from '../core/pagination';
 import type { RecordEntity } from './record.entity';
 
 export enum FieldTypeEnum {

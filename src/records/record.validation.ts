@@ -1,8 +1,8 @@
-import { ErrorCode, UserError } from '../common/errors';
-import { isUuid } from '../common/ids';
+import { ErrorCode, UserError } from '../core/errors';
+import { isUuid } from '../core/ids';
 import type { FieldDefinition, ModuleDefinition } from './modules';
 import type { RecordFields } from './record.entity';
-import { isEmailAddress } from '../common/email';
+import { isEmailAddress } from '../core/email';
 
 const PHONE = /^\+?[0-9][0-9 ()\-.]{5,24}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

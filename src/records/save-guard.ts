@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { RequestContext } from '../app/context';
+import type { RequestContext } from '../core/context';
 import type { ModuleDefinition } from './modules';
 import type { RecordEntity, RecordFields } from './record.entity';
 

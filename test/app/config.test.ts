@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/app/config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/core/config';
 
 test('defaults apply when the environment is empty', () => {
   const config = loadConfig({});

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { BUILT_IN_ADMIN_ID } from '../../src/common/ids';
+import { BUILT_IN_ADMIN_ID } from '../../src/core/ids';
 import { startTestServer, type TestServer } from '../support/test-server';
 import {
   CONNECTION_FIELDS, CREATE_CONNECTION, SYSTEM, USER_ERRORS, connect, contact, createRecord, createType, dateFromToday, organization,

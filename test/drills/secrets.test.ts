@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Client } from 'pg';
-import { loadConfig } from '../../src/app/config';
+import { loadConfig } from '../../src/core/config';
 import { startApp, type RunningApp } from '../../src/app/server';
 import { createTestDatabase } from '../support/test-database';
 import { FakeHttpProvider, FakeSmtpServer } from '../otp/fake-providers';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../src/app/config';
+import { loadConfig } from '../../src/core/config';
 
 describe('OTP configuration', () => {
   test('defaults', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import pino from 'pino';
-import { loadConfig } from '../../src/app/config';
+import { loadConfig } from '../../src/core/config';
 import { startApp, type RunningApp } from '../../src/app/server';
 import { freePort } from '../support/global-setup';
 import { until } from '../support/poll';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/app/config';
+import { loadConfig } from '../../src/core/config';
 import { startApp, type RunningApp } from '../../src/app/server';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { FakeHttpProvider } from './fake-providers';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { loadConfig } from '../../src/app/config';
+import { loadConfig } from '../../src/core/config';
 import { startApp, type RunningApp } from '../../src/app/server';
 import { createTestDatabase } from '../support/test-database';
 import { freshMobile } from './otp-helpers';

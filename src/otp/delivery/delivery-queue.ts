@@ -1,7 +1,7 @@
 import PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../../app/config';
+import type { AppConfig } from '../../core/config';
 import { queryRows, type Queryable } from '../../db/sql';
 
 export const DELIVERY_QUEUE = 'otp-delivery';

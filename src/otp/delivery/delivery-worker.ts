@@ -1,7 +1,7 @@
 import type PgBoss from 'pg-boss';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import type { Metrics } from '../../app/metrics';
+import type { Metrics } from '../../core/metrics';
 import { queryRows } from '../../db/sql';
 import type { CodeHasher } from '../codes';
 import { toOtpDeliveryEntity } from '../otp-delivery.entity';

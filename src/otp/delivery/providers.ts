@@ -1,6 +1,6 @@
 import { createTransport } from 'nodemailer';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../../app/config';
+import type { AppConfig } from '../../core/config';
 import type { OtpChannel } from '../otp-request.entity';
 
 /** One rendered message, ready for a provider. */

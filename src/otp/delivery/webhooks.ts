@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Request } from 'express';
 import type { DataSource } from 'typeorm';
-import type { AppConfig } from '../../app/config';
+import type { AppConfig } from '../../core/config';
 import { queryRows } from '../../db/sql';
 
 type ProviderStatus = 'DELIVERED' | 'FAILED';

@@ -1,8 +1,8 @@
 import express, { type Request, type Response } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import type { RequestContext } from '../../app/context';
-import { UserErrorException } from '../../common/errors';
+import type { RequestContext } from '../../core/context';
+import { UserErrorException } from '../../core/errors';
 import { RateLimitedException } from '../otp-limits';
 import { OtpForbiddenException, OtpValidationException } from '../otp.errors';
 import type { OtpService } from '../otp.service';

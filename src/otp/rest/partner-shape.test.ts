@@ -1,4 +1,4 @@
-import { ErrorCode } from '../../common/errors';
+import { ErrorCode } from '../../core/errors';
 import { partnerErrors, sendRequestFrom, verifyRequestFrom } from './partner-shape';
 
 describe('the REST door converts the partner shape at its edge', () => {

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Mutation, Query, Resolver } from 'type-graphql';
 import { ADMIN_ROLES } from '../../auth/roles';
-import { toPayload } from '../../common/errors';
+import { toPayload } from '../../core/errors';
 import type { MessageTemplateEntity } from './message-template.entity';
 import type { MessageTemplateService } from './message-template.service';
 import { CreateMessageTemplateInput, MessageTemplatePayload, MessageTemplateType, UpdateMessageTemplateInput } from './message-template.types';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { ErrorCode, UserError, UserErrorException } from '../../common/errors';
+import { ErrorCode, UserError, UserErrorException } from '../../core/errors';
 import { queryRows } from '../../db/sql';
 import type { OtpChannel } from '../otp-request.entity';
 import { DEFAULT_TEMPLATE_IDS, toMessageTemplateEntity, type MessageTemplateEntity } from './message-template.entity';

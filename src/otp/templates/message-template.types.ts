@@ -1,5 +1,5 @@
 import { Field, InputType, ObjectType } from 'type-graphql';
-import { UserError } from '../../common/errors';
+import { UserError } from '../../core/errors';
 import { OtpChannelEnum } from '../otp.types';
 import type { MessageTemplateEntity } from './message-template.entity';
 

@@ -2,7 +2,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { UserEntity } from '../auth/user.entity';
-import type { Loaders } from './loaders';
+
+/**
+ * The per-request DataLoaders. Each feature adds its own in its `*.loaders.ts` (`declare module '../core/context'`),
+ * so this file names no feature's loaders and `app/loaders.ts` only assembles them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface Loaders {}
 
 /** Threaded through every resolver and service call: who is acting, on which request, with which loaders. */
 export interface RequestContext {
