@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../core/config';
+
+type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'>;
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 
 /** RATE_LIMITED with the seconds to wait; REST turns it into 429 + Retry-After. */
@@ -24,7 +26,7 @@ export class OtpLimits {
   /** Wrong guesses against a recipient with no pending OTP, so they get the answers a real request would give. */
   private readonly phantomAttempts: RateLimiterPostgres;
 
-  constructor(pool: Pool, config: AppConfig) {
+  constructor(pool: Pool, config: OtpLimitConfig) {
     // All limiters share one table, so one of them (the first) sweeps its expired rows (every 5 minutes, unref'd timer).
     const make = (keyPrefix: string, points: number, duration: number, clearExpiredByTimeout = false) => new RateLimiterPostgres({
       storeClient: pool, storeType: 'pool', tableName: TABLE, tableCreated: true, keyPrefix, points, duration, clearExpiredByTimeout,

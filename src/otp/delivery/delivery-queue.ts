@@ -20,7 +20,7 @@ export class DeliveryQueue {
   /** pg-boss queries and delivery handlers still running (pg-boss does not await its own job completions). */
   private inFlight = 0;
 
-  constructor(pool: Pool, private readonly config: AppConfig, private readonly log: Logger) {
+  constructor(pool: Pool, private readonly config: Pick<AppConfig, 'OTP_DELIVERY_RETRY_DELAY_SECONDS' | 'OTP_DELIVERY_RETRY_LIMIT' | 'OTP_PROVIDER_TIMEOUT_MS' | 'SHUTDOWN_TIMEOUT_MS'>, private readonly log: Logger) {
     this.boss = new PgBoss({
       db: { executeSql: (text, values) => this.track(pool.query(text, values)) },
       schedule: false,

@@ -1,6 +1,11 @@
 import { createTransport } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../core/config';
+
+type TwilioConfig = Pick<AppConfig, 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM' | 'TWILIO_BASE_URL' | 'PUBLIC_URL' | 'OTP_PROVIDER_TIMEOUT_MS'>;
+type MetaWhatsAppConfig = Pick<AppConfig, 'WHATSAPP_BASE_URL' | 'WHATSAPP_PHONE_NUMBER_ID' | 'WHATSAPP_TOKEN' | 'WHATSAPP_TEMPLATE_LANGUAGE' | 'OTP_PROVIDER_TIMEOUT_MS'>;
+/** The provider settings only; the rest of the configuration never reaches the providers. */
+export type ProviderConfig = TwilioConfig & MetaWhatsAppConfig & Pick<AppConfig, 'EMAIL_PROVIDER' | 'SMS_PROVIDER' | 'WHATSAPP_PROVIDER' | 'SMTP_URL' | 'SMTP_FROM'>;
 import type { OtpChannel } from '../otp-request.entity';
 
 /** One rendered message, ready for a provider. */
@@ -64,7 +69,7 @@ export class SmtpProvider implements Provider {
 export class TwilioProvider implements Provider {
   readonly name = 'twilio';
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: TwilioConfig) {}
 
   async send(message: OutgoingMessage): Promise<{ messageId: string | null }> {
     const { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token, TWILIO_FROM: from, TWILIO_BASE_URL: base, PUBLIC_URL } = this.config;
@@ -86,7 +91,7 @@ export class TwilioProvider implements Provider {
 export class MetaWhatsAppProvider implements Provider {
   readonly name = 'meta';
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: MetaWhatsAppConfig) {}
 
   async send(message: OutgoingMessage): Promise<{ messageId: string | null }> {
     const { WHATSAPP_BASE_URL: base, WHATSAPP_PHONE_NUMBER_ID: phoneId, WHATSAPP_TOKEN: token } = this.config;
@@ -131,7 +136,7 @@ export interface ProviderSet {
 }
 
 /** Picks each channel's provider from the configuration; warns once when codes will appear in the log. */
-export function createProviders(config: AppConfig, log: Logger): ProviderSet {
+export function createProviders(config: ProviderConfig, log: Logger): ProviderSet {
   const logProvider = new LogProvider(log.child({ component: 'otp-log-provider' }));
   const smtp = config.EMAIL_PROVIDER === 'smtp' ? new SmtpProvider(config.SMTP_URL!, config.SMTP_FROM, config.OTP_PROVIDER_TIMEOUT_MS) : null;
   const byChannel: Record<OtpChannel, Provider> = {

@@ -2,12 +2,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Request } from 'express';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../core/config';
+
+type WebhookConfig = Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'WHATSAPP_APP_SECRET' | 'WHATSAPP_VERIFY_TOKEN'>;
 import { queryRows } from '../../db/sql';
 
 type ProviderStatus = 'DELIVERED' | 'FAILED';
 
 /** Provider status callbacks; each checks its provider's signature before touching a delivery. */
-export function webhooksRouter(db: DataSource, config: AppConfig, bodyLimit: string): express.Router {
+export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit: string): express.Router {
   const router = express.Router();
 
   router.post('/twilio', express.urlencoded({ extended: false, limit: bodyLimit }), async (req, res) => {
@@ -82,7 +84,7 @@ function validTwilioSignature(authToken: string, url: string, params: Record<str
   return !!given && safeEqual(twilioSignature(authToken, url, params), given);
 }
 
-function publicUrl(req: Request, config: AppConfig): string {
+function publicUrl(req: Request, config: WebhookConfig): string {
   return config.PUBLIC_URL ? new URL(req.originalUrl, config.PUBLIC_URL).toString() : `${req.protocol}://${req.get('host')}${req.originalUrl}`;
 }
 
