@@ -115,6 +115,79 @@ describe('a maintainer following imports', () => {
   });
 });
 
+/** The processes' own entry points: the only files outside src/app that may import it. */
+const ENTRY_POINTS = ['main.ts', 'worker.ts', 'cli.ts', 'db/migration-cli.ts'];
+const FEATURES = ['auth', 'records', 'otp', 'otp-rules', 'connections'];
+
+/** The folder (feature, `core`, `app`, `db`) a src-relative path lives in; '' for a file at the top of src. */
+const folderOf = (file: string) => (file.includes('/') ? file.slice(0, file.indexOf('/')) : '');
+
+interface ImportRule {
+  /** The rule in words, as docs/architecture.md states it. */
+  rule: string;
+  forbids: (from: string, to: string) => boolean;
+}
+
+/** Who may import whom (docs/architecture.md, "Who may import whom"); each pair is src-relative. */
+const IMPORT_RULES: ImportRule[] = [
+  {
+    rule: 'nothing outside src/app imports src/app, except the entry points (main, worker, cli, db/migration-cli)',
+    forbids: (from, to) => folderOf(to) === 'app' && folderOf(from) !== 'app' && !ENTRY_POINTS.includes(from),
+  },
+  {
+    rule: 'src/core imports no feature, app or db (the acting user\'s type, auth/user.entity, is the one exception)',
+    forbids: (from, to) => folderOf(from) === 'core' && !['core', ''].includes(folderOf(to)) && to !== 'auth/user.entity.ts',
+  },
+  {
+    rule: "a feature never imports another feature's *.repository.ts (it calls that feature's service)",
+    forbids: (from, to) => FEATURES.includes(folderOf(from)) && FEATURES.includes(folderOf(to))
+      && folderOf(from) !== folderOf(to) && to.endsWith('.repository.ts'),
+  },
+  {
+    rule: 'otp and records import nothing from otp-rules or connections',
+    forbids: (from, to) => ['otp', 'records'].includes(folderOf(from)) && ['otp-rules', 'connections'].includes(folderOf(to)),
+  },
+  {
+    rule: 'records imports nothing from otp',
+    forbids: (from, to) => folderOf(from) === 'records' && folderOf(to) === 'otp',
+  },
+];
+
+/** Every `from → to` import the rule forbids, src-relative, in a stable order. */
+function brokenBy(rule: ImportRule, graph: Map<string, string[]>): string[] {
+  return [...graph].flatMap(([from, targets]) => targets
+    .map((to) => [relative(SRC, from), relative(SRC, to)])
+    .filter(([f, t]) => rule.forbids(f, t))
+    .map(([f, t]) => `${f} → ${t}`)).sort();
+}
+
+describe('a maintainer adding an import that points the wrong way', () => {
+  const graph = importGraph();
+
+  test.each(IMPORT_RULES.map((r) => [r.rule, r] as const))('%s', (_, rule) => {
+    const broken = brokenBy(rule, graph);
+    if (broken.length) throw new Error(`Import rule broken: ${rule.rule}\n${broken.map((b) => `  ${b}`).join('\n')}`);
+  });
+
+  test('each rule catches the import it forbids and lets the allowed ones through', () => {
+    const at = (...files: string[]) => files.map((f) => join(SRC, f));
+    const bad = new Map([
+      [join(SRC, 'otp/otp.resolver.ts'), at('app/context.ts', 'records/record.repository.ts', 'otp-rules/otp-rule.cache.ts')],
+      [join(SRC, 'records/record.service.ts'), at('otp/otp.service.ts', 'connections/connection.service.ts', 'core/errors.ts')],
+      [join(SRC, 'core/errors.ts'), at('records/record.entity.ts', 'auth/user.entity.ts')],
+      [join(SRC, 'main.ts'), at('app/server.ts')],
+      [join(SRC, 'app/server.ts'), at('otp/otp-request.repository.ts')],
+    ]);
+    expect(IMPORT_RULES.map((rule) => brokenBy(rule, bad))).toEqual([
+      ['otp/otp.resolver.ts → app/context.ts'],
+      ['core/errors.ts → records/record.entity.ts'],
+      ['otp/otp.resolver.ts → records/record.repository.ts'],
+      ['otp/otp.resolver.ts → otp-rules/otp-rule.cache.ts', 'records/record.service.ts → connections/connection.service.ts'],
+      ['records/record.service.ts → otp/otp.service.ts'],
+    ]);
+  });
+});
+
 describe('a feature reaching into a table it does not own', () => {
   test.each(Object.entries(TABLE_OWNERS))('the %s table is named only in src/%s/; the others go through its service', (table, owner) => {
     expect(trespasses(table, owner)).toEqual([]);
