@@ -12,7 +12,7 @@ import type { DeliveryQueue } from './delivery/delivery-queue';
 import type { OtpLimits } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity } from './otp-request.entity';
 import { OtpRequestRepository, type OtpRequestFilter, type RuleOtpBinding, type SentBy } from './otp-request.repository';
-import { OtpSender, type SendOptions } from './otp-sender';
+import { OtpSender, type SendOptions, type SenderConfig } from './otp-sender';
 import { OtpVerifier, type VerifyResult } from './otp-verifier';
 import { assertMaySendOtp, OtpValidationException } from './otp.errors';
 import { validateSendOtp, validateVerifyOtp, type SendOtpCommand, type SendOtpRequest, type VerifyOtpRequest } from './otp.validation';
@@ -25,7 +25,7 @@ export type { OtpRequestFilter, RuleOtpBinding } from './otp-request.repository'
 export type { SendOtpRequest, VerifyOtpRequest } from './otp.validation';
 
 export interface OtpServiceDeps {
-  config: AppConfig;
+  config: SenderConfig & Pick<AppConfig, 'DEFAULT_COUNTRY_CODE'>;
   hasher: CodeHasher;
   limits: OtpLimits;
   queue: DeliveryQueue;
