@@ -20,7 +20,7 @@ registerEnumType(ConnectionPolicy, {
   },
 });
 
-/** The modules connections may link (SPEC §7). */
+/** The only modules a connection type may link; records of other modules (Deals, Cases) take no connections. */
 export const CONNECTABLE_MODULES = ['Leads', 'Contacts', 'Organizations', 'Vendors'];
 export const MAX_PROPERTIES = 50;
 export const MAX_OPTIONS = 200;

@@ -20,7 +20,7 @@ const PG_FOREIGN_KEY_VIOLATION = '23503';
 
 type Endpoint = Pick<RecordEntity, 'id' | 'module' | 'label'>;
 
-/** Creating, changing and deleting connections between records, with every rule of SPEC §7. */
+/** Creating, changing and deleting connections: live endpoints of allowed modules, no duplicates, valid properties and dates. */
 export class ConnectionService {
   constructor(private readonly db: DataSource, private readonly records: RecordService) {}
 

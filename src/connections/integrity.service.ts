@@ -44,7 +44,7 @@ const FINDINGS_SQL = `
      AND ($1::uuid[] IS NULL OR c.id = ANY($1::uuid[]))
      AND ($2::text[] IS NULL OR f.kind = ANY($2::text[]))`;
 
-/** Finds connections that no longer fit the rules (SPEC §7) and repairs them. */
+/** Finds connections that no longer fit their type (modules, trashed endpoints, properties, dates) and repairs them. */
 export class IntegrityService {
   constructor(private readonly db: DataSource) {}
 

@@ -45,7 +45,7 @@ const schema = z.object({
   OTP_RULES_LIMIT: z.coerce.number().int().min(0).default(100),
   /** Public base URL of this server (e.g. https://otp.example.com): Twilio status callbacks and their signatures use it. */
   PUBLIC_URL: z.string().url('must be a URL').optional(),
-  // OTP delivery providers (SPEC §2, §4.3). The `log` providers print codes to the log: development only.
+  // OTP delivery providers, one per channel. The `log` providers print codes to the log: development only.
   EMAIL_PROVIDER: z.enum(['log', 'smtp']).default('log'),
   SMTP_URL: z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL').optional(),
   SMTP_FROM: z.string().email('must be an email address').default('no-reply@countersign.local'),
@@ -71,7 +71,7 @@ const schema = z.object({
   OTP_RESEND_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(30),
   OTP_MAX_RESENDS: z.coerce.number().int().min(0).max(100).default(5),
   OTP_RESEND_MODE: z.enum(['NEW_CODE', 'SAME_CODE_IF_VALID']).default('NEW_CODE'),
-  // Abuse limits (SPEC §4.5), shared by every instance through Postgres.
+  // Abuse limits, configurable and shared by every instance through Postgres.
   OTP_SEND_LIMIT_PER_RECIPIENT_15MIN: z.coerce.number().int().min(1).default(5),
   OTP_SEND_LIMIT_PER_RECIPIENT_DAY: z.coerce.number().int().min(1).default(20),
   OTP_SEND_LIMIT_PER_KEY_MINUTE: z.coerce.number().int().min(1).default(60),

@@ -15,7 +15,8 @@ export class RateLimitedException extends UserErrorException {
 const TABLE = 'otp_rate_limits'; // created by the Otp migration
 
 /**
- * The abuse limits of SPEC §4.5, counted in Postgres by rate-limiter-flexible, so every server instance shares them.
+ * The abuse limits (sends per recipient per 15 min and per day, sends per API key per minute, failed verifications
+ * per recipient per day), counted in Postgres by rate-limiter-flexible, so every server instance shares them.
  * Keys are recipients (E.164 or lower-cased email) and API keys (or users, for JWT callers).
  */
 export class OtpLimits {

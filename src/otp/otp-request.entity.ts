@@ -22,7 +22,7 @@ const LIVE_RULE = `status = 'PENDING' AND issued_by = 'RULE'`;
 @Index('IDX_otp_requests_mobile_source', ['mobile', 'source', 'createdAt'])
 @Index('IDX_otp_requests_email_source', ['email', 'source', 'createdAt'])
 @Index('IDX_otp_requests_created', ['createdAt', 'id'])
-// One live OTP per purpose (SPEC §10): per recipient, source and sender for API sends, per rule and record for rule sends.
+// At most one live OTP per purpose, so a new send supersedes the old: per recipient, source and sender for API sends, per rule and record for rule sends.
 @Index('UQ_otp_requests_live_mobile', ['mobile', 'source', 'userId'], { unique: true, where: LIVE_API_MOBILE })
 @Index('UQ_otp_requests_live_email', ['email', 'source', 'userId'], { unique: true, where: LIVE_API_EMAIL })
 @Index('UQ_otp_requests_live_rule', ['ruleId', 'recordId'], { unique: true, where: LIVE_RULE })
