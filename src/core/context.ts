@@ -7,7 +7,6 @@ import type { UserEntity } from '../auth/user.entity';
  * The per-request DataLoaders. Each feature adds its own in its `*.loaders.ts` (`declare module '../core/context'`),
  * so this file names no feature's loaders and `app/loaders.ts` only assembles them.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface Loaders {}
 
 /** Threaded through every resolver and service call: who is acting, on which request, with which loaders. */
