@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SYSTEM } from '../connections/helpers';
 
@@ -22,8 +23,7 @@ beforeAll(async () => {
     OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY: '1000000', OTP_RESEND_COOLDOWN_SECONDS: '0',
     OTP_TEST_RECIPIENTS: `+91${TEST_MOBILE}:123456,${TEST_EMAIL}:654321`,
   });
-  const create = async (module: string, fields: Record<string, unknown>) =>
-    (await t.gql('mutation($m: String!, $f: JSONObject!) { createRecord(module: $m, fields: $f) { record { id } } }', { m: module, f: fields })).body.data.createRecord.record.id;
+  const create = async (module: string, fields: Record<string, unknown>) => (await createRecord(t, module, fields)).id;
   contactId = await create('Contacts', { lastName: 'Fuzz' });
   organizationId = await create('Organizations', { name: 'Fuzz Ltd' });
 }, 60_000);

@@ -1,3 +1,4 @@
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Fixed codes for these recipients (OTP_TEST_RECIPIENTS), so tests know the right code without reading messages.
@@ -31,10 +32,7 @@ const deactivation = (extra: Record<string, unknown> = {}) => ({
 });
 
 async function contact(fields: Record<string, unknown> = {}) {
-  const res = await t.gql('mutation($f: JSONObject!) { createRecord(module: "Contacts", fields: $f) { record { id version } userErrors { code } } }',
-    { f: { lastName: `Guarded ${Math.random()}`, mobile: MOBILE, contactStatus: 'Active', ...fields } });
-  expect(res.body.data.createRecord.userErrors).toEqual([]);
-  return res.body.data.createRecord.record as { id: string; version: number };
+  return createRecord(t, 'Contacts', { lastName: `Guarded ${Math.random()}`, mobile: MOBILE, contactStatus: 'Active', ...fields });
 }
 
 const UPDATE = `mutation($id: ID!, $fields: JSONObject!, $otp: [OtpInput!], $expectedVersion: Int) {

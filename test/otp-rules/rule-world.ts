@@ -1,3 +1,4 @@
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 /** Fixed codes for these recipients (OTP_TEST_RECIPIENTS), so tests know the right code without reading messages. */
@@ -50,9 +51,7 @@ export class RuleWorld {
   }
 
   async create(module: string, fields: Record<string, unknown>, key?: string): Promise<string> {
-    const res = await this.t.gql('mutation($m: String!, $f: JSONObject!) { createRecord(module: $m, fields: $f) { record { id } userErrors { code } } }', { m: module, f: fields }, { key });
-    if (res.body.data.createRecord.userErrors.length) throw new Error(JSON.stringify(res.body.data.createRecord.userErrors));
-    return res.body.data.createRecord.record.id;
+    return (await createRecord(this.t, module, fields, { key })).id;
   }
 
   async update(id: string, fields: Record<string, unknown>, otp?: Array<{ rule: string; code: string }>, key?: string): Promise<Saved> {

@@ -1,3 +1,4 @@
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { CANCEL, SEND, VERIFY, freshMobile, restPost } from './otp-helpers';
 
@@ -153,8 +154,7 @@ describe('attacker: parallel "Send OTP" clicks for one rule and record', () => {
       },
     });
     const ruleId = rule.body.data.createOtpRule.otpRule.id;
-    const deal = await t.gql('mutation($f: JSONObject!) { createRecord(module: "Deals", fields: $f) { record { id } } }', { f: { name: 'Big one', stage: 'Proposal' } });
-    const recordId = deal.body.data.createRecord.record.id;
+    const recordId = (await createRecord(t, 'Deals', { name: 'Big one', stage: 'Proposal' })).id;
     const answers = await Promise.all(Array.from({ length: 10 }, () => t.gql(
       'mutation($r: Int!, $id: ID!) { sendRuleOtp(ruleId: $r, recordId: $id) { otpRequest { id } userErrors { code } } }', { r: ruleId, id: recordId })));
     expect(answers.filter((a) => a.status !== 200 || a.body.errors)).toEqual([]);
