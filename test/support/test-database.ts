@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import PgBoss from 'pg-boss';
 import { createDataSource } from '../../ormconfig';
 import { runMigrations } from '../../src/db/database';
 
@@ -42,6 +43,10 @@ export async function createTemplateDatabase(serverUrl: string): Promise<string>
     } finally {
       await dataSource.destroy();
     }
+    // pg-boss's schema too: every server start would otherwise create it (the queue itself stays per server).
+    const boss = new PgBoss({ connectionString: databaseUrl(serverUrl, name), schedule: false, supervise: false, max: 1 });
+    await boss.start();
+    await boss.stop({ graceful: false, wait: true });
     await admin(serverUrl, `ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
     // A closed pool's backends may still be exiting; CREATE DATABASE would wait for them, this makes it not need to.
     await admin(serverUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
