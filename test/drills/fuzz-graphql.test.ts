@@ -5,7 +5,7 @@ import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SYSTEM } from '../connections/helpers';
 
-// `npm test` runs a sample; `npm run drills` sets FUZZ_RUNS=10000.
+// `npm run drills:ci` runs a sample; `npm run drills` sets FUZZ_RUNS=10000.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
 let t: TestServer;

@@ -6,7 +6,7 @@ import { SYSTEM } from '../connections/helpers';
 /**
  * Fuzzing of the OTP doors (REST `send-otp`/`verify-otp`, GraphQL `sendOtp`/`verifyOtp`) and `createConnection`:
  * every answer is well-formed, and a refused request leaves the tables exactly as they were.
- * `npm test` runs a sample; `npm run drills` sets FUZZ_RUNS=10000 (for each of the two properties).
+ * `npm run drills:ci` runs a sample; `npm run drills` sets FUZZ_RUNS=10000 (for each of the two properties).
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const TIMEOUT_MS = Math.max(60_000, RUNS * 30); // a generous bound: about 6 ms a run on 2 cores

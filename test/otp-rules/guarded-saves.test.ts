@@ -1,4 +1,4 @@
-import { createRecord } from '../support/api';
+import { createOtpRule, createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Fixed codes for these recipients (OTP_TEST_RECIPIENTS), so tests know the right code without reading messages.
@@ -18,10 +18,7 @@ afterAll(() => t.close());
 let ruleNumber = 0;
 async function createRule(input: Record<string, unknown>) {
   ruleNumber += 1;
-  const res = await t.gql(`mutation($input: OtpRuleInput!) { createOtpRule(input: $input) { otpRule { id name sanitizedName } userErrors { field message } } }`,
-    { input: { name: `Rule ${ruleNumber}`, ...input } });
-  expect(res.body.data.createOtpRule.userErrors).toEqual([]);
-  return res.body.data.createOtpRule.otpRule as { id: number; name: string; sanitizedName: string };
+  return createOtpRule(t, { name: `Rule ${ruleNumber}`, ...input });
 }
 
 /** Rules on Contacts sending an SMS to the record's mobile when the contact is deactivated. */
