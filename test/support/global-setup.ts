@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { COMPILED_ENV, removeTranspiled, transpileServer } from './compiled';
 import { TEMPLATE_ENV, createTemplateDatabase, dropTemplateDatabase } from './test-database';
 
 export interface TestPostgres {
   serverUrl: string;
   template: string;
+  compiled: string;
   embedded?: { stop(): Promise<void> };
 }
 
@@ -17,7 +19,8 @@ const STATE = '__COUNTERSIGN_TEST_PG__';
 /**
  * Tests use TEST_DATABASE_URL (or DATABASE_URL) when set, and otherwise start the embedded Postgres once for the
  * run. There a migrated template database is created once; each test file clones it into a database of its own
- * (see test/support/test-database.ts). The integration and drills projects share this setup: it runs once per jest
+ * (see test/support/test-database.ts). It also transpiles the server once, for the tests that start it as a child
+ * process (test/support/compiled.ts). The integration and drills projects share this setup: it runs once per jest
  * process even when both are selected.
  */
 export default async function globalSetup(): Promise<void> {
@@ -33,10 +36,12 @@ export default async function globalSetup(): Promise<void> {
   }
   try {
     await assertReachable(url);
+    const compiled = transpileServer();
     const template = await createTemplateDatabase(url);
-    shared[STATE] = { serverUrl: url, template, embedded } satisfies TestPostgres;
+    shared[STATE] = { serverUrl: url, template, compiled, embedded } satisfies TestPostgres;
     process.env.TEST_DATABASE_URL = url;
     process.env[TEMPLATE_ENV] = template;
+    process.env[COMPILED_ENV] = compiled;
     delete process.env.DATABASE_URL;
   } catch (error) {
     await embedded?.stop();
@@ -62,6 +67,7 @@ export async function stopTestPostgres(): Promise<void> {
   const state = shared[STATE] as TestPostgres | undefined;
   if (!state) return;
   delete shared[STATE];
+  removeTranspiled(state.compiled);
   try {
     await dropTemplateDatabase(state.serverUrl, state.template);
   } finally {
