@@ -1,4 +1,4 @@
-import { phoneToE164, toE164 } from './recipients';
+import { maskEmail, maskMobile, phoneToE164, toE164 } from './recipients';
 
 describe('toE164: the partner mobile_no + country_code', () => {
   test('valid numbers of the country only', () => {
@@ -6,6 +6,14 @@ describe('toE164: the partner mobile_no + country_code', () => {
     expect(toE164('7977251637', '+91')).toBe('+917977251637');
     expect(toE164('6123456789', '252')).toBeNull();
     expect(toE164('12345678', '91')).toBeNull();
+  });
+
+  test('attacker: anything but one national number for that country is refused', () => {
+    expect(toE164('7977251637', '1')).toBeNull(); // an Indian mobile read as North American
+    expect(toE164('79772516370', '91')).toBeNull(); // a digit too many
+    expect(toE164('', '91')).toBeNull();
+    expect(toE164('7977251637', '')).toBeNull();
+    expect(toE164('abc', '91')).toBeNull();
   });
 });
 
@@ -22,5 +30,19 @@ describe('phoneToE164: a phone stored free-form, e.g. a record field', () => {
 
   test.each(['', 'abc', 'call 7977251637', '+252 6123456789', '12345678', '7977251637 / 7977251638'])('%j is not a number an OTP can go to', (value) => {
     expect(phoneToE164(value, '91')).toBeNull();
+  });
+});
+
+describe('masking: what a caller may see of a recipient', () => {
+  test('maskMobile hides all but the last four digits of the national number', () => {
+    expect(maskMobile('+917977251637')).toBe('******1637');
+    expect(maskMobile('+447911123456')).toBe('******3456');
+    expect(maskMobile(null)).toBeNull();
+  });
+
+  test('maskEmail keeps the first character and the domain', () => {
+    expect(maskEmail('asha.rao@example.com')).toBe('a***@example.com');
+    expect(maskEmail('a@b@example.com')).toBe('a***@example.com');
+    expect(maskEmail(null)).toBeNull();
   });
 });

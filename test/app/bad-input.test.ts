@@ -1,4 +1,5 @@
 import { SYSTEM } from '../connections/helpers';
+import { createConnection, createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 /**
@@ -10,13 +11,11 @@ let contactId: string;
 let otherId: string;
 beforeAll(async () => {
   t = await startTestServer('bad_input');
-  const create = async (lastName: string) =>
-    (await t.gql('mutation($f: JSONObject!) { createRecord(module: "Contacts", fields: $f) { record { id } } }', { f: { lastName } })).body.data.createRecord.record.id as string;
+  const create = async (lastName: string) => (await createRecord(t, 'Contacts', { lastName })).id;
   contactId = await create('Input');
   otherId = await create('Other');
-  const linked = await t.gql('mutation($i: CreateConnectionInput!) { createConnection(input: $i) { userErrors { message } } }',
-    { i: { typeId: SYSTEM.knows, sourceId: contactId, targetId: otherId } });
-  expect(linked.body.data.createConnection.userErrors).toEqual([]);
+  const linked = await createConnection(t, { typeId: SYSTEM.knows, sourceId: contactId, targetId: otherId });
+  expect(linked.userErrors).toEqual([]);
 });
 afterAll(() => t.close());
 

@@ -1,3 +1,4 @@
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { until } from '../support/poll';
 
@@ -35,7 +36,7 @@ test('an OTP rule created through one instance is in the other instance\'s rule 
 });
 
 test('a rule created through one instance guards saves through the other', async () => {
-  const record = (await b.gql('mutation { createRecord(module: "Cases", fields: { title: "Guarded elsewhere", status: "Open" }) { record { id } } }')).body.data.createRecord.record;
+  const record = await createRecord(b, 'Cases', { title: 'Guarded elsewhere', status: 'Open' });
   const created = await a.gql(`mutation { createOtpRule(input: { name: "Close case elsewhere", module: "Cases", channels: [EMAIL],
     conditions: [{ match: ALL, conditions: [{ field: "status", operator: HAS_CHANGED_TO, value: "Resolved" }] }] }) { otpRule { id } } }`);
   const ruleId = created.body.data.createOtpRule.otpRule.id;

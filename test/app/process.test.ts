@@ -48,7 +48,7 @@ test('with no DATABASE_URL it starts on the embedded Postgres, prints the URLs a
 }, 120_000);
 
 test('SIGTERM lets an in-flight request finish, refuses new ones, and exits 0', async () => {
-  const db = await createTestDatabase('sigterm');
+  const db = await createTestDatabase('sigterm', { migrated: true });
   const port = await freePort();
   const key = `cs_admin_${'k'.repeat(40)}`;
   const server = spawnServer({ DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: key, SECRET_KEY: 'ab'.repeat(32), DATA_DIR: mkdtempSync(join(tmpdir(), 'cs-')) });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { nodeArgs } from '../support/compiled';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -9,7 +10,7 @@ afterAll(() => t.close());
 /** Runs the CLI without blocking this process (a blocked event loop would let the test server's idle sockets go stale). */
 function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'cli.ts'), ...args], {
+    execFile(process.execPath, [...nodeArgs('src/cli.ts'), ...args], {
       cwd: join(__dirname, '..', '..'),
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.databaseUrl, SECRET_KEY: t.secretKey, MIGRATIONS_RUN: 'false' },
       encoding: 'utf8',

@@ -1,3 +1,4 @@
+import { createRecord } from '../support/api';
 import type { TestServer } from '../support/test-server';
 
 /** Ids of the system types seeded by the migration. */
@@ -37,13 +38,7 @@ export function dateFromToday(days: number): string {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
-export async function createRecord(t: TestServer, module: string, fields: Record<string, unknown>): Promise<{ id: string; label: string }> {
-  const res = await t.gql(`mutation($module: String!, $fields: JSONObject!) { createRecord(module: $module, fields: $fields) { record { id label } userErrors { message } } }`,
-    { module, fields });
-  const payload = res.body.data.createRecord;
-  if (!payload.record) throw new Error(`createRecord failed: ${JSON.stringify(payload.userErrors)}`);
-  return payload.record;
-}
+export { createRecord };
 
 export const contact = (t: TestServer, lastName: string, firstName?: string) => createRecord(t, 'Contacts', { lastName, ...(firstName ? { firstName } : {}) });
 export const organization = (t: TestServer, name: string) => createRecord(t, 'Organizations', { name });

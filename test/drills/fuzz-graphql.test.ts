@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { findModule, MODULES } from '../../src/records/modules';
 import { checkFields } from '../../src/records/record.validation';
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SYSTEM } from '../connections/helpers';
 
-// `npm test` runs a sample; `npm run drills` sets FUZZ_RUNS=10000.
+// `npm run drills:ci` runs a sample; `npm run drills` sets FUZZ_RUNS=10000.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
 let t: TestServer;
@@ -12,8 +13,8 @@ let existingId: string;
 let otherId: string;
 beforeAll(async () => {
   t = await startTestServer('fuzz_graphql');
-  existingId = (await t.gql('mutation { createRecord(module: "Contacts", fields: { lastName: "Fuzz" }) { record { id } } }')).body.data.createRecord.record.id;
-  otherId = (await t.gql('mutation { createRecord(module: "Contacts", fields: { lastName: "Other" }) { record { id } } }')).body.data.createRecord.record.id;
+  existingId = (await createRecord(t, 'Contacts', { lastName: 'Fuzz' })).id;
+  otherId = (await createRecord(t, 'Contacts', { lastName: 'Other' })).id;
   await t.gql(`mutation { createConnection(input: { typeId: "${SYSTEM.knows}", sourceId: "${existingId}", targetId: "${otherId}" }) { connection { id } } }`);
 });
 afterAll(() => t.close());

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SYSTEM } from '../connections/helpers';
 
 /**
  * Fuzzing of the OTP doors (REST `send-otp`/`verify-otp`, GraphQL `sendOtp`/`verifyOtp`) and `createConnection`:
  * every answer is well-formed, and a refused request leaves the tables exactly as they were.
- * `npm test` runs a sample; `npm run drills` sets FUZZ_RUNS=10000 (for each of the two properties).
+ * `npm run drills:ci` runs a sample; `npm run drills` sets FUZZ_RUNS=10000 (for each of the two properties).
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const TIMEOUT_MS = Math.max(60_000, RUNS * 30); // a generous bound: about 6 ms a run on 2 cores
@@ -22,8 +23,7 @@ beforeAll(async () => {
     OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY: '1000000', OTP_RESEND_COOLDOWN_SECONDS: '0',
     OTP_TEST_RECIPIENTS: `+91${TEST_MOBILE}:123456,${TEST_EMAIL}:654321`,
   });
-  const create = async (module: string, fields: Record<string, unknown>) =>
-    (await t.gql('mutation($m: String!, $f: JSONObject!) { createRecord(module: $m, fields: $f) { record { id } } }', { m: module, f: fields })).body.data.createRecord.record.id;
+  const create = async (module: string, fields: Record<string, unknown>) => (await createRecord(t, module, fields)).id;
   contactId = await create('Contacts', { lastName: 'Fuzz' });
   organizationId = await create('Organizations', { name: 'Fuzz Ltd' });
 }, 60_000);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SYSTEM } from '../connections/helpers';
 import { freshMobile, restPost } from '../otp/otp-helpers';
@@ -38,8 +39,7 @@ test(`an OTP sent through one instance verifies through the other; ${PARALLEL} p
 });
 
 test(`${PARALLEL} parallel duplicate createConnection split across both instances give exactly one row`, async () => {
-  const create = async (module: string, fields: Record<string, unknown>) =>
-    (await a.gql('mutation($m: String!, $f: JSONObject!) { createRecord(module: $m, fields: $f) { record { id } } }', { m: module, f: fields })).body.data.createRecord.record.id;
+  const create = async (module: string, fields: Record<string, unknown>) => (await createRecord(a, module, fields)).id;
   const contact = await create('Contacts', { lastName: 'Twin' });
   const organization = await create('Organizations', { name: 'Twin Ltd' });
   const CREATE = 'mutation($input: CreateConnectionInput!) { createConnection(input: $input) { connection { id } userErrors { code } } }';

@@ -1,3 +1,4 @@
+import { createOtpRule, createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Fixed codes for these recipients (OTP_TEST_RECIPIENTS), so tests know the right code without reading messages.
@@ -17,10 +18,7 @@ afterAll(() => t.close());
 let ruleNumber = 0;
 async function createRule(input: Record<string, unknown>) {
   ruleNumber += 1;
-  const res = await t.gql(`mutation($input: OtpRuleInput!) { createOtpRule(input: $input) { otpRule { id name sanitizedName } userErrors { field message } } }`,
-    { input: { name: `Rule ${ruleNumber}`, ...input } });
-  expect(res.body.data.createOtpRule.userErrors).toEqual([]);
-  return res.body.data.createOtpRule.otpRule as { id: number; name: string; sanitizedName: string };
+  return createOtpRule(t, { name: `Rule ${ruleNumber}`, ...input });
 }
 
 /** Rules on Contacts sending an SMS to the record's mobile when the contact is deactivated. */
@@ -31,10 +29,7 @@ const deactivation = (extra: Record<string, unknown> = {}) => ({
 });
 
 async function contact(fields: Record<string, unknown> = {}) {
-  const res = await t.gql('mutation($f: JSONObject!) { createRecord(module: "Contacts", fields: $f) { record { id version } userErrors { code } } }',
-    { f: { lastName: `Guarded ${Math.random()}`, mobile: MOBILE, contactStatus: 'Active', ...fields } });
-  expect(res.body.data.createRecord.userErrors).toEqual([]);
-  return res.body.data.createRecord.record as { id: string; version: number };
+  return createRecord(t, 'Contacts', { lastName: `Guarded ${Math.random()}`, mobile: MOBILE, contactStatus: 'Active', ...fields });
 }
 
 const UPDATE = `mutation($id: ID!, $fields: JSONObject!, $otp: [OtpInput!], $expectedVersion: Int) {

@@ -1,3 +1,4 @@
+import { createRecord, sendRuleOtp, tryCreateOtpRule, updateOtpRule, updateRecord, type RuleOtpInput } from '../support/api';
 import { until } from '../support/poll';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { FakeHttpProvider, FakeSmtpServer } from '../otp/fake-providers';
@@ -48,20 +49,15 @@ export class RuleOtpWorld {
   }
 
   async createRuleRaw(input: Record<string, unknown>): Promise<{ otpRule: Rule; userErrors: UserErrorShape[] }> {
-    const res = await this.t.gql(`mutation($input: OtpRuleInput!) { createOtpRule(input: $input) { otpRule { id name sanitizedName } userErrors { field message code details } } }`, { input });
-    return res.body.data.createOtpRule;
+    return tryCreateOtpRule(this.t, input) as Promise<{ otpRule: Rule; userErrors: UserErrorShape[] }>;
   }
 
   async updateRule(id: number, input: Record<string, unknown>): Promise<UserErrorShape[]> {
-    const res = await this.t.gql('mutation($id: Int!, $input: OtpRuleInput!) { updateOtpRule(id: $id, input: $input) { userErrors { field message code details } } }', { id, input });
-    return res.body.data.updateOtpRule.userErrors;
+    return (await updateOtpRule(this.t, id, input)).userErrors;
   }
 
   async createRecord(module: string, fields: Record<string, unknown>, key?: string): Promise<{ id: string; version: number }> {
-    const res = await this.t.gql('mutation($m: String!, $f: JSONObject!) { createRecord(module: $m, fields: $f) { record { id version } userErrors { code message } } }',
-      { m: module, f: fields }, { key });
-    expect(res.body.data.createRecord.userErrors).toEqual([]);
-    return res.body.data.createRecord.record;
+    return createRecord(this.t, module, fields, { key });
   }
 
   /** A contact with a mobile number of its own (E.164 returned beside it). */
@@ -72,21 +68,11 @@ export class RuleOtpWorld {
   }
 
   async update(id: string, fields: Record<string, unknown>, options: { otp?: unknown[]; key?: string; headers?: Record<string, string> } = {}): Promise<{ record: any; userErrors: UserErrorShape[] }> {
-    const res = await this.t.gql(`mutation($id: ID!, $fields: JSONObject!, $otp: [OtpInput!]) {
-        updateRecord(id: $id, fields: $fields, otp: $otp) { record { id version fields } userErrors { field message code details } } }`,
-    { id, fields, otp: options.otp }, { key: options.key, headers: options.headers });
-    if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
-    return res.body.data.updateRecord;
+    return updateRecord(this.t, id, fields, { ...options, otp: options.otp as RuleOtpInput[] | undefined });
   }
 
   async sendRuleOtp(ruleId: number, recordId: string, options: { key?: string; intendedFields?: Record<string, unknown> } = {}): Promise<{ otpRequest: any; userErrors: UserErrorShape[] }> {
-    const withIntent = options.intendedFields !== undefined;
-    const res = await this.t.gql(`mutation($r: Int!, $id: ID!${withIntent ? ', $intended: JSONObject' : ''}) {
-        sendRuleOtp(ruleId: $r, recordId: $id${withIntent ? ', intendedFields: $intended' : ''}) {
-          otpRequest { id status maskedMobileNo maskedEmail expiresAt maxAttempts } userErrors { field message code details } } }`,
-    { r: ruleId, id: recordId, ...(withIntent ? { intended: options.intendedFields } : {}) }, { key: options.key });
-    if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
-    return res.body.data.sendRuleOtp;
+    return sendRuleOtp(this.t, ruleId, recordId, options);
   }
 
   smsCount(to: string): number {

@@ -1,3 +1,4 @@
+import { createOtpRule, createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 /** Fixed codes for these recipients (OTP_TEST_RECIPIENTS), so tests know the right code without reading messages. */
@@ -38,10 +39,7 @@ export class RuleWorld {
 
   async createRule(input: Record<string, unknown>): Promise<Rule> {
     this.ruleNumber += 1;
-    const res = await this.t.gql('mutation($input: OtpRuleInput!) { createOtpRule(input: $input) { otpRule { id name } userErrors { field message } } }',
-      { input: { name: `Matching ${this.ruleNumber}`, ...input } });
-    if (res.body.data.createOtpRule.userErrors.length) throw new Error(JSON.stringify(res.body.data.createOtpRule.userErrors));
-    return res.body.data.createOtpRule.otpRule;
+    return createOtpRule(this.t, { name: `Matching ${this.ruleNumber}`, ...input });
   }
 
   async updateRule(id: number, input: Record<string, unknown>): Promise<void> {
@@ -50,9 +48,7 @@ export class RuleWorld {
   }
 
   async create(module: string, fields: Record<string, unknown>, key?: string): Promise<string> {
-    const res = await this.t.gql('mutation($m: String!, $f: JSONObject!) { createRecord(module: $m, fields: $f) { record { id } userErrors { code } } }', { m: module, f: fields }, { key });
-    if (res.body.data.createRecord.userErrors.length) throw new Error(JSON.stringify(res.body.data.createRecord.userErrors));
-    return res.body.data.createRecord.record.id;
+    return (await createRecord(this.t, module, fields, { key })).id;
   }
 
   async update(id: string, fields: Record<string, unknown>, otp?: Array<{ rule: string; code: string }>, key?: string): Promise<Saved> {

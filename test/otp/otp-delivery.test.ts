@@ -192,7 +192,7 @@ describe('attacker: reads delivery errors to learn internal addresses and provid
   beforeAll(async () => {
     closedPort = await freePort(); // nothing listens there: connection refused
     const metaUrl = await meta.start();
-    database = await createTestDatabase('otp_delivery_leaks');
+    database = await createTestDatabase('otp_delivery_leaks', { migrated: true });
     const sink = new Writable({ write(chunk, _encoding, done) { logLines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
     app = await startApp(loadConfig({
       NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, ADMIN_API_KEY: adminKey, LOG_LEVEL: 'info',

@@ -1,3 +1,4 @@
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { CANCEL, GET, RESEND, SEND, VERIFY, freshMobile, sendSms } from './otp-helpers';
 
@@ -117,8 +118,7 @@ describe('otp over GraphQL: successful cases', () => {
   });
 
   test('recordId binds the OTP to a record, shown as a reference', async () => {
-    const created = await t.gql('mutation($f: JSONObject!) { createRecord(module: "Contacts", fields: $f) { record { id } } }', { f: { lastName: 'Bound' } });
-    const recordId = created.body.data.createRecord.record.id;
+    const recordId = (await createRecord(t, 'Contacts', { lastName: 'Bound' })).id;
     const sent = await sendSms(t, { recordId }); // ruleId must name an existing rule: test/otp/otp-references.test.ts
     const read = await t.gql(GET, { id: sent.otpRequest.id });
     expect(read.body.data.otpRequest.record).toEqual({ id: recordId, label: 'Bound' });

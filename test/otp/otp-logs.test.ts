@@ -16,7 +16,7 @@ let app: RunningApp;
 let database: { url: string; drop(): Promise<void> };
 
 beforeAll(async () => {
-  database = await createTestDatabase('otp_logs');
+  database = await createTestDatabase('otp_logs', { migrated: true });
   const sink = new Writable({ write(chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
   app = await startApp(loadConfig({
     NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, ADMIN_API_KEY, LOG_LEVEL: 'trace',

@@ -1,3 +1,4 @@
+import { createOtpRule, createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { CANCEL, SEND, VERIFY, freshMobile, restPost } from './otp-helpers';
 
@@ -146,15 +147,11 @@ describe('SAME_CODE_IF_VALID: the same send again returns the live OTP', () => {
 
 describe('attacker: parallel "Send OTP" clicks for one rule and record', () => {
   test('at most one live rule OTP per (rule, record), whatever the timing; every call answered', async () => {
-    const rule = await t.gql(`mutation($input: OtpRuleInput!) { createOtpRule(input: $input) { otpRule { id } userErrors { message } } }`, {
-      input: {
-        name: 'Parallel won', module: 'Deals', channels: ['EMAIL'], recipientField: null, maxResendAttempts: 20,
-        conditions: [{ match: 'ALL', conditions: [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }] }],
-      },
-    });
-    const ruleId = rule.body.data.createOtpRule.otpRule.id;
-    const deal = await t.gql('mutation($f: JSONObject!) { createRecord(module: "Deals", fields: $f) { record { id } } }', { f: { name: 'Big one', stage: 'Proposal' } });
-    const recordId = deal.body.data.createRecord.record.id;
+    const ruleId = (await createOtpRule(t, {
+      name: 'Parallel won', module: 'Deals', channels: ['EMAIL'], recipientField: null, maxResendAttempts: 20,
+      conditions: [{ match: 'ALL', conditions: [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }] }],
+    })).id;
+    const recordId = (await createRecord(t, 'Deals', { name: 'Big one', stage: 'Proposal' })).id;
     const answers = await Promise.all(Array.from({ length: 10 }, () => t.gql(
       'mutation($r: Int!, $id: ID!) { sendRuleOtp(ruleId: $r, recordId: $id) { otpRequest { id } userErrors { code } } }', { r: ruleId, id: recordId })));
     expect(answers.filter((a) => a.status !== 200 || a.body.errors)).toEqual([]);

@@ -1,3 +1,4 @@
+import { createOtpRule } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SEND, freshMobile, restPost } from './otp-helpers';
 
@@ -9,14 +10,11 @@ const RULE = 'The selected rule id is invalid.';
 const count = async () => (await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM otp_requests'))[0].n;
 
 async function createRule(): Promise<number> {
-  const res = await t.gql(`mutation($input: OtpRuleInput!) { createOtpRule(input: $input) { otpRule { id } userErrors { message } } }`, {
-    input: {
-      name: `Deal won ${freshMobile()}`, module: 'Deals', channels: ['EMAIL'], recipientField: null,
-      conditions: [{ match: 'ALL', conditions: [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }] }],
-    },
+  const rule = await createOtpRule(t, {
+    name: `Deal won ${freshMobile()}`, module: 'Deals', channels: ['EMAIL'], recipientField: null,
+    conditions: [{ match: 'ALL', conditions: [{ field: 'stage', operator: 'HAS_CHANGED_TO', value: 'Closed Won' }] }],
   });
-  expect(res.body.data.createOtpRule.userErrors).toEqual([]);
-  return res.body.data.createOtpRule.otpRule.id;
+  return rule.id;
 }
 
 describe('attacker: an OTP bound to a rule that does not exist', () => {

@@ -18,7 +18,7 @@ let app: RunningApp;
 let database: { url: string; drop(): Promise<void> };
 
 beforeAll(async () => {
-  database = await createTestDatabase('otp_template_helpers');
+  database = await createTestDatabase('otp_template_helpers', { migrated: true });
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     jest.spyOn(console, method).mockImplementation((...args: unknown[]) => { lines.push(args.map(String).join(' ')); });
   }

@@ -1,3 +1,4 @@
+import { createRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 let t: TestServer;
@@ -61,7 +62,7 @@ describe('records: successful cases', () => {
   });
 
   test('reference fields must point at an existing record of the allowed module', async () => {
-    const org = (await t.gql(CREATE, { module: 'Organizations', fields: { name: 'Acme' } })).body.data.createRecord.record;
+    const org = await createRecord(t, 'Organizations', { name: 'Acme' });
     const ok = await createContact({ lastName: 'Ref', organizationId: org.id });
     expect(ok.userErrors).toEqual([]);
     const contact = ok.record;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
+import { nodeArgs } from './compiled';
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
@@ -17,7 +18,7 @@ const ROOT = join(__dirname, '..', '..');
  */
 export function spawnServer(env: Record<string, string>, entry: string[] = ['src/main.ts']): ServerProcess {
   const [script, ...args] = entry;
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, script), ...args], {
+  const child = spawn(process.execPath, [...nodeArgs(script), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NODE_ENV: 'development', LOG_LEVEL: 'info', ...env },
   });

@@ -34,7 +34,7 @@ export interface TestServer {
  * database (same admin key), as several instances run in production. Closing the sharing instance keeps the database.
  */
 export async function startTestServer(label: string, env: Record<string, string> = {}, shareWith?: TestServer): Promise<TestServer> {
-  const database = shareWith ? { url: shareWith.databaseUrl, drop: async () => undefined } : await createTestDatabase(label);
+  const database = shareWith ? { url: shareWith.databaseUrl, drop: async () => undefined } : await createTestDatabase(label, { migrated: true });
   const adminKey = shareWith?.adminKey ?? `cs_admin_${randomBytes(24).toString('base64url')}`;
   const secretKey = shareWith?.secretKey ?? randomBytes(32).toString('hex');
   const config = loadConfig({

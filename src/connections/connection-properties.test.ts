@@ -1,5 +1,5 @@
-import type { PropertyDefinition } from '../../src/connections/connection-type.entity';
-import { checkProperties } from '../../src/connections/connection-properties';
+import type { PropertyDefinition } from './connection-type.entity';
+import { checkProperties } from './connection-properties';
 
 const definitions: PropertyDefinition[] = [
   { key: 'amount', label: 'Amount', type: 'NUMBER', required: true, options: [] },

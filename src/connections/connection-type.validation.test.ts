@@ -1,4 +1,4 @@
-import { checkConnectionType } from '../../src/connections/connection-type.validation';
+import { checkConnectionType } from './connection-type.validation';
 
 const base = { name: 'is working at', inverseName: 'employs', symmetric: false, sourceModules: ['contacts'], targetModules: ['Organizations', 'organizations'], allowSelf: false, properties: [], active: true };
 
