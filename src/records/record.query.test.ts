@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { encodeCursor } from '../common/pagination';
+import { encodeCursor } from '../core/pagination';
 import { findModule } from './modules';
 import { MAX_FILTERS, MAX_FILTER_VALUE_LENGTH, RecordQuery, type RecordFilter, type RecordOrder } from './record.query';
 

@@ -1,4 +1,4 @@
-import { ErrorCode } from '../common/errors';
+import { ErrorCode } from '../core/errors';
 import { findModule } from './modules';
 import { checkFields, isIsoDate } from './record.validation';
 
