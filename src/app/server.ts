@@ -27,6 +27,7 @@ import { resolveSecretKey } from './secret-key';
 import { ensureAdminKey } from '../auth/bootstrap';
 import { otpRestRouter } from '../otp/rest/otp-rest.router';
 import { webhooksRouter } from '../otp/delivery/webhooks';
+import { ruleOtpHeaders } from '../otp-rules/rule-credentials';
 
 export interface RunningApp {
   url: string;
@@ -89,8 +90,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       requestId: String(req.id),
       user: principal.user,
       apiKeyId: principal.apiKeyId,
-      headers: req.headers,
-      db: dataSource,
+      ruleOtpHeaders: ruleOtpHeaders(req.headers),
       loaders: createLoaders(dataSource),
       log: req.log,
     };

@@ -1,5 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { UserEntity } from '../auth/user.entity';
 
@@ -15,8 +13,8 @@ export interface RequestContext {
   user: UserEntity;
   /** The API key used, when the caller authenticated with one. */
   apiKeyId: string | null;
-  headers: IncomingHttpHeaders;
-  db: DataSource;
+  /** Rule OTPs passed as `OTPRULES-OTP-<key>` headers, by `<key>` as written; read once when the context is built. */
+  ruleOtpHeaders: Record<string, string>;
   loaders: Loaders;
   log: Logger;
 }

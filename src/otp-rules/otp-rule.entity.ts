@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToOne, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { RecordEntity } from '../records/record.entity';
+import type { OtpChannel, OtpCodeType } from '../otp/otp-request.entity';
 
 export type ConditionOperator =
   | 'EQUALS' | 'NOT_EQUALS' | 'CONTAINS' | 'STARTS_WITH' | 'GREATER_THAN' | 'LESS_THAN' | 'IS_EMPTY' | 'IS_NOT_EMPTY'
@@ -16,8 +17,6 @@ export interface RuleConditionGroup {
   match: 'ALL' | 'ANY';
   conditions: RuleCondition[];
 }
-
-export type RuleChannel = 'SMS' | 'WHATSAPP' | 'EMAIL';
 
 /** A protected state: saves of `module` records matching `conditions` need a valid OTP for this rule. */
 @Entity({ name: 'otp_rules' })
@@ -54,7 +53,7 @@ export class OtpRuleEntity {
   conditions: RuleConditionGroup[];
 
   @Column({ type: 'varchar', length: 16, name: 'code_type', default: 'NUMERIC' })
-  codeType: string;
+  codeType: OtpCodeType;
 
   @Column({ type: 'integer', name: 'code_length', default: 6 })
   codeLength: number;
@@ -78,7 +77,7 @@ export class OtpRuleEntity {
   resetValidationAfterSeconds: number;
 
   @Column({ type: 'varchar', length: 16, array: true, default: () => "'{SMS}'" })
-  channels: RuleChannel[];
+  channels: OtpChannel[];
 
   /** The record field holding the mobile number or email; null = the acting user's email. */
   @Column({ type: 'varchar', length: 64, name: 'recipient_field', nullable: true })

@@ -53,7 +53,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
         { ruleId: rule.id, ruleName: rule.name, reason: 'RECIPIENT_CHANGED_WITH_STATE' },
       )));
     }
-    const codes = collectRuleCodes(save.otp, save.reservedFields, save.ctx.headers);
+    const codes = collectRuleCodes(save.otp, save.reservedFields, save.ctx.ruleOtpHeaders);
     const errors: UserError[] = [];
     for (const rule of [...matching, ...recipientGuarded]) {
       const code = codeFor(codes, rule);

@@ -3,7 +3,7 @@ import { GraphQLJSON } from 'graphql-scalars';
 import { UserError } from '../core/errors';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { OtpRequestType } from '../otp/otp.types';
-import type { OtpRequestEntity } from '../otp/otp-request.entity';
+import type { OtpChannel, OtpCodeType, OtpRequestEntity } from '../otp/otp-request.entity';
 
 export enum ConditionOperatorEnum {
   EQUALS = 'EQUALS', NOT_EQUALS = 'NOT_EQUALS', CONTAINS = 'CONTAINS', STARTS_WITH = 'STARTS_WITH',
@@ -18,6 +18,8 @@ registerEnumType(ConditionMatch, { name: 'ConditionMatch' });
 export enum RuleResendMode { NEW_CODE = 'NEW_CODE', SAME_CODE_IF_VALID = 'SAME_CODE_IF_VALID' }
 registerEnumType(RuleResendMode, { name: 'RuleResendMode' });
 
+// RuleCodeType and RuleChannel hold the same values as OtpCodeType and OtpChannel; they stay separate GraphQL enums
+// only so the published schema keeps its names. In TypeScript both features use `OtpCodeType` and `OtpChannel`.
 export enum RuleCodeType { NUMERIC = 'NUMERIC', ALPHABETIC = 'ALPHABETIC', ALPHANUMERIC = 'ALPHANUMERIC' }
 registerEnumType(RuleCodeType, { name: 'RuleCodeType' });
 
@@ -51,7 +53,7 @@ export class OtpRuleType {
   @Field(() => [String], { description: 'Users of these profiles are challenged; empty = all users.' }) applicableProfiles: string[];
   @Field(() => Boolean) allowClosedRecords: boolean;
   @Field(() => [RuleConditionGroupType], { description: 'The rule matches when every group matches.' }) conditions: RuleConditionGroupType[];
-  @Field(() => RuleCodeType) codeType: string;
+  @Field(() => RuleCodeType) codeType: OtpCodeType;
   @Field(() => Int) codeLength: number;
   @Field(() => Int) validForSeconds: number;
   @Field(() => RuleResendMode) resendMode: string;
@@ -59,7 +61,7 @@ export class OtpRuleType {
   @Field(() => Int) resetResendAfterSeconds: number;
   @Field(() => Int) maxValidationAttempts: number;
   @Field(() => Int) resetValidationAfterSeconds: number;
-  @Field(() => [RuleChannelEnum]) channels: string[];
+  @Field(() => [RuleChannelEnum]) channels: OtpChannel[];
   @Field(() => String, { nullable: true, description: "Record field with the mobile number or email; null = the acting user's email." }) recipientField: string | null;
   @Field(() => String, { nullable: true, description: 'EMAIL template of the OTP (default otp_rule_email); its subject is the email subject.' }) emailTemplateId: string | null;
   @Field(() => String, { nullable: true, description: 'SMS template of the OTP (default otp_rule_sms).' }) smsTemplateId: string | null;
@@ -86,7 +88,7 @@ export class OtpRuleInput {
   @Field(() => [String], { nullable: true }) applicableProfiles?: string[] | null;
   @Field(() => Boolean, { nullable: true }) allowClosedRecords?: boolean | null;
   @Field(() => [RuleConditionGroupType], { nullable: true }) conditions?: RuleConditionGroupType[] | null;
-  @Field(() => RuleCodeType, { nullable: true }) codeType?: RuleCodeType | null;
+  @Field(() => RuleCodeType, { nullable: true }) codeType?: OtpCodeType | null;
   @Field(() => Int, { nullable: true }) codeLength?: number | null;
   @Field(() => Int, { nullable: true }) validForSeconds?: number | null;
   @Field(() => RuleResendMode, { nullable: true }) resendMode?: RuleResendMode | null;
@@ -94,7 +96,7 @@ export class OtpRuleInput {
   @Field(() => Int, { nullable: true }) resetResendAfterSeconds?: number | null;
   @Field(() => Int, { nullable: true }) maxValidationAttempts?: number | null;
   @Field(() => Int, { nullable: true }) resetValidationAfterSeconds?: number | null;
-  @Field(() => [RuleChannelEnum], { nullable: true }) channels?: RuleChannelEnum[] | null;
+  @Field(() => [RuleChannelEnum], { nullable: true }) channels?: OtpChannel[] | null;
   @Field(() => String, { nullable: true }) recipientField?: string | null;
   @Field(() => String, { nullable: true, description: 'An EMAIL template; may use {{record.<field>}}, {{record.label}}, {{record.module}}, {{rule.name}}, {{change}}, {{otp}}, {{expiresInMinutes}}.' }) emailTemplateId?: string | null;
   @Field(() => String, { nullable: true, description: 'An SMS template (same variables as emailTemplateId).' }) smsTemplateId?: string | null;

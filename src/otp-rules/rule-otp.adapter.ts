@@ -2,7 +2,7 @@ import type { RequestContext } from '../core/context';
 import type { UserEntity } from '../auth/user.entity';
 import { ErrorCode, UserErrorException } from '../core/errors';
 import type { Queryable } from '../db/sql';
-import type { OtpChannel, OtpCodeType, OtpRequestEntity, ResendMode } from '../otp/otp-request.entity';
+import type { OtpChannel, OtpRequestEntity, ResendMode } from '../otp/otp-request.entity';
 import type { OtpService, RuleOtpBinding } from '../otp/otp.service';
 import { maskEmail, maskMobile, phoneToE164 } from '../otp/recipients';
 import { findModule } from '../records/modules';
@@ -73,7 +73,7 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
       source: ruleSource(rule),
       type: 'simple_otp',
       codeLength: rule.codeLength,
-      codeType: rule.codeType as OtpCodeType,
+      codeType: rule.codeType,
       code: null,
       ruleId: rule.id,
       recordId: record.id,
@@ -127,7 +127,7 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     if (field?.type === 'email') return { channels: ['EMAIL'], mobile: null, email: value.trim().toLowerCase() };
     const mobile = phoneToE164(value, this.defaultCountryCode);
     if (!mobile) return fail(`${label} "${value}" is not a phone number an OTP can be sent to.`);
-    return { channels: (rule.channels as OtpChannel[]).filter((c) => c !== 'EMAIL'), mobile, email: null };
+    return { channels: rule.channels.filter((c) => c !== 'EMAIL'), mobile, email: null };
   }
 }
 

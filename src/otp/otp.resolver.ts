@@ -6,7 +6,7 @@ import type { RecordEntity } from '../records/record.entity';
 import { RecordType } from '../records/record.types';
 import { clientFailure } from './delivery/delivery-errors';
 import type { OtpDeliveryEntity } from './otp-delivery.entity';
-import type { OtpRequestEntity } from './otp-request.entity';
+import type { OtpChannel, OtpRequestEntity } from './otp-request.entity';
 import type { OtpService } from './otp.service';
 import {
   OtpChannelEnum, OtpDeliveryType, OtpRequestFilterInput, OtpRequestPage, OtpRequestPayload, OtpRequestType, SendOtpInput,
@@ -54,9 +54,9 @@ export class OtpResolver {
   resendOtp(
     @Arg('otpRequestId', () => ID) otpRequestId: string,
     @Ctx() ctx: RequestContext,
-    @Arg('channels', () => [OtpChannelEnum], { nullable: true }) channels?: OtpChannelEnum[] | null,
+    @Arg('channels', () => [OtpChannelEnum], { nullable: true }) channels?: OtpChannel[] | null,
   ): Promise<OtpRequestPayload> {
-    return toPayload('otpRequest', () => this.otpService.resend(ctx, otpRequestId, channels as never));
+    return toPayload('otpRequest', () => this.otpService.resend(ctx, otpRequestId, channels));
   }
 
   @Mutation(() => OtpRequestPayload, { description: 'Cancels a pending OTP: its code stops working.' })

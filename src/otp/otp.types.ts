@@ -2,7 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { UserError } from '../core/errors';
 import { PageOf } from '../core/pagination';
-import type { OtpRequestEntity } from './otp-request.entity';
+import type { OtpChannel, OtpCodeType, OtpRequestEntity } from './otp-request.entity';
 
 export enum OtpChannelEnum { SMS = 'SMS', WHATSAPP = 'WHATSAPP', EMAIL = 'EMAIL' }
 registerEnumType(OtpChannelEnum, { name: 'OtpChannel' });
@@ -53,7 +53,7 @@ registerEnumType(DeliveryErrorCategoryEnum, {
 @ObjectType('OtpDelivery', { simpleResolvers: true, description: 'One message of an OTP on one channel.' })
 export class OtpDeliveryType {
   @Field(() => ID) id: string;
-  @Field(() => OtpChannelEnum) channel: OtpChannelEnum;
+  @Field(() => OtpChannelEnum) channel: OtpChannel;
   @Field(() => DeliveryStatusEnum) status: DeliveryStatusEnum;
   @Field(() => String, { description: 'log, smtp, twilio or meta.' }) provider: string;
   @Field(() => String, { nullable: true }) providerMessageId: string | null;
@@ -69,11 +69,11 @@ export class OtpDeliveryType {
 @ObjectType('OtpRequest', { simpleResolvers: true, description: 'A one-time passcode sent to someone. The code itself is never readable.' })
 export class OtpRequestType {
   @Field(() => ID) id: string;
-  @Field(() => [OtpChannelEnum]) channels: OtpChannelEnum[];
+  @Field(() => [OtpChannelEnum]) channels: OtpChannel[];
   @Field(() => String) source: string;
   @Field(() => String) type: string;
   @Field(() => Int) codeLength: number;
-  @Field(() => OtpCodeTypeEnum) codeType: OtpCodeTypeEnum;
+  @Field(() => OtpCodeTypeEnum) codeType: OtpCodeType;
   @Field(() => Boolean, { description: 'True when the caller supplied the code (`otpCode`).' }) codeCallerSupplied: boolean;
   @Field(() => Boolean, { description: 'True for OTP_TEST_RECIPIENTS: fixed code, nothing delivered.' }) testRecipient: boolean;
   @Field(() => OtpStatusEnum) status: OtpStatusEnum;
@@ -100,11 +100,11 @@ export class SendOtpInput {
   @Field(() => String, { nullable: true, description: 'Required for EMAIL: a MessageTemplate id, e.g. otp_email.' }) emailTemplateId?: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Strings for the template\'s {{variables}} ({{otp}} and {{expiresInMinutes}} are injected).' })
   emailTemplateAttributes?: Record<string, unknown> | null;
-  @Field(() => [OtpChannelEnum]) channels: OtpChannelEnum[];
+  @Field(() => [OtpChannelEnum]) channels: OtpChannel[];
   @Field(() => String, { description: '1-64 letters, digits, _ - . (e.g. user_signup).' }) source: string;
   @Field(() => String, { description: 'Only simple_otp for now.' }) type: string;
   @Field(() => Int, { nullable: true, description: '4-10, default 6.' }) otpCodeLength?: number | null;
-  @Field(() => OtpCodeTypeEnum, { nullable: true, description: 'Default NUMERIC.' }) otpCodeType?: OtpCodeTypeEnum | null;
+  @Field(() => OtpCodeTypeEnum, { nullable: true, description: 'Default NUMERIC.' }) otpCodeType?: OtpCodeType | null;
   @Field(() => String, { nullable: true, description: 'Your own code (4-10 letters/digits); length and type are then ignored.' }) otpCode?: string | null;
   @Field(() => Int, { nullable: true, description: 'A reference to an existing OTP rule, kept on the request. Such an OTP never satisfies the rule (use sendRuleOtp).' }) ruleId?: number | null;
   @Field(() => ID, { nullable: true, description: 'Binds the OTP to a record.' }) recordId?: string | null;

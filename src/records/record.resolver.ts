@@ -81,7 +81,7 @@ export class RecordResolver {
     @Ctx() ctx: RequestContext,
     @Arg('hard', () => Boolean, { defaultValue: false }) hard = false,
   ): Promise<RecordPayload> {
-    if (hard && !ADMIN_ROLES.includes(ctx.user.role as never)) {
+    if (hard && !ADMIN_ROLES.includes(ctx.user.role)) {
       throw new GraphQLError('Only admins can hard-delete records.', { extensions: { code: 'FORBIDDEN' } });
     }
     return toPayload('record', () => this.recordService.delete(id, hard));

@@ -79,7 +79,7 @@ function sendRuleOtp(code: string) {
 
 function adminCtx() {
   return {
-    requestId: 'test', user: { id: '00000000-0000-4000-8000-000000000001', role: 'ADMIN' }, apiKeyId: null, headers: {},
-    db: t.app.db.dataSource, loaders: {} as never, log: t.app.log,
+    requestId: 'test', user: { id: '00000000-0000-4000-8000-000000000001', role: 'ADMIN' }, apiKeyId: null, ruleOtpHeaders: {},
+    loaders: {} as never, log: t.app.log,
   } as never;
 }

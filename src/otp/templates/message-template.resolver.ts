@@ -24,7 +24,7 @@ export class MessageTemplateResolver {
   @Authorized(ADMIN_ROLES)
   @Mutation(() => MessageTemplatePayload)
   createMessageTemplate(@Arg('input', () => CreateMessageTemplateInput) input: CreateMessageTemplateInput): Promise<MessageTemplatePayload> {
-    return toPayload('messageTemplate', () => this.templates.create({ ...input, channel: input.channel as never }));
+    return toPayload('messageTemplate', () => this.templates.create({ ...input, channel: input.channel }));
   }
 
   @Authorized(ADMIN_ROLES)

@@ -2,11 +2,12 @@ import { Field, InputType, ObjectType } from 'type-graphql';
 import { UserError } from '../../core/errors';
 import { OtpChannelEnum } from '../otp.types';
 import type { MessageTemplateEntity } from './message-template.entity';
+import type { OtpChannel } from '../otp-request.entity';
 
 @ObjectType('MessageTemplate', { description: 'A message with {{variables}}; {{otp}} and {{expiresInMinutes}} are always provided.' })
 export class MessageTemplateType {
   @Field(() => String, { description: 'A slug such as overseas_otp.' }) id: string;
-  @Field(() => OtpChannelEnum) channel: OtpChannelEnum;
+  @Field(() => OtpChannelEnum) channel: OtpChannel;
   @Field(() => String, { nullable: true, description: 'Email subject used when a send gives none.' }) subject: string | null;
   @Field(() => String, { description: 'Plain-text body (the SMS text, the email text part).' }) body: string;
   @Field(() => String, { nullable: true, description: 'HTML email body; values are HTML-escaped.' }) htmlBody: string | null;
@@ -17,7 +18,7 @@ export class MessageTemplateType {
 @InputType()
 export class CreateMessageTemplateInput {
   @Field(() => String) id: string;
-  @Field(() => OtpChannelEnum) channel: OtpChannelEnum;
+  @Field(() => OtpChannelEnum) channel: OtpChannel;
   @Field(() => String, { nullable: true }) subject?: string | null;
   @Field(() => String) body: string;
   @Field(() => String, { nullable: true }) htmlBody?: string | null;
