@@ -2,6 +2,7 @@ import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import type { ModuleDefinition } from '../records/modules';
 import type { RecordFields } from '../records/record.entity';
 import { checkFields } from '../records/record.validation';
+import { isEmpty } from './conditions';
 import type { OtpRuleEntity } from './otp-rule.entity';
 
 /**
@@ -28,7 +29,7 @@ export function intendedTargets(rule: OtpRuleEntity, after: RecordFields): Recor
   return Object.fromEntries(boundFields(rule).map((field) => [field, isEmpty(after[field]) ? null : after[field]]));
 }
 
-/** Whether a save's result reaches the targets an OTP was sent for (text compares trimmed and case-insensitively). */
+/** Whether a save's result reaches the targets an OTP was sent for (emptiness and text as the rule's conditions see them). */
 export function reachesTargets(intended: Record<string, unknown>, after: RecordFields): boolean {
   return Object.entries(intended).every(([field, value]) => canonical(value) === canonical(after[field]));
 }
@@ -59,8 +60,6 @@ export function applyIntendedChange(module: ModuleDefinition, rule: OtpRuleEntit
   }
   return check.fields;
 }
-
-const isEmpty = (v: unknown) => v === undefined || v === null || v === '';
 
 function canonical(value: unknown): string {
   if (isEmpty(value)) return '';
