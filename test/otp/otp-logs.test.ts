@@ -1,32 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { loadConfig } from '../../src/core/config';
-import { startApp, type RunningApp } from '../../src/app/server';
-import { createTestDatabase } from '../support/test-database';
+import type { RunningApp } from '../../src/app/server';
+import { startLoggedApp, type LoggedApp } from '../support/logged-app';
 import { freshMobile } from './otp-helpers';
 
 /** Codes never reach the log, except in the `log` provider's own message lines. */
 const lines: string[] = [];
-const ADMIN_API_KEY = `cs_admin_${randomBytes(24).toString('base64url')}`;
+let logged: LoggedApp;
 let app: RunningApp;
-let database: { url: string; drop(): Promise<void> };
+let ADMIN_API_KEY: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase('otp_logs', { migrated: true });
-  const sink = new Writable({ write(chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
-  app = await startApp(loadConfig({
-    NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, ADMIN_API_KEY, LOG_LEVEL: 'trace',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'countersign-test-data-')), SECRET_KEY: randomBytes(32).toString('hex'),
-  }), pino({ level: 'trace' }, sink));
+  logged = await startLoggedApp('otp_logs', lines);
+  ({ app, adminKey: ADMIN_API_KEY } = logged);
 });
-afterAll(async () => {
-  await app.stop();
-  await database.drop();
-});
+afterAll(() => logged.stop());
 
 function post(path: string, body: unknown) {
   return fetch(`${app.url}${path}`, {

@@ -1,36 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Client } from 'pg';
-import pino from 'pino';
-import { loadConfig } from '../../src/core/config';
-import { startApp, type RunningApp } from '../../src/app/server';
+import type { RunningApp } from '../../src/app/server';
+import { startLoggedApp, type LoggedApp } from '../support/logged-app';
 import { until } from '../support/poll';
-import { createTestDatabase } from '../support/test-database';
 
 /** Everything the server writes: its pino log and anything reaching the console (Handlebars' `log` helper writes there). */
 const lines: string[] = [];
-const ADMIN_API_KEY = `cs_admin_${randomBytes(24).toString('base64url')}`;
 const LEAK = '{{log "LEAKED-OTP=" otp level="error"}}';
+let logged: LoggedApp;
 let app: RunningApp;
-let database: { url: string; drop(): Promise<void> };
+let ADMIN_API_KEY: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase('otp_template_helpers', { migrated: true });
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     jest.spyOn(console, method).mockImplementation((...args: unknown[]) => { lines.push(args.map(String).join(' ')); });
   }
-  const sink = new Writable({ write(chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
-  app = await startApp(loadConfig({
-    NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, ADMIN_API_KEY, LOG_LEVEL: 'trace',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'countersign-test-data-')), SECRET_KEY: randomBytes(32).toString('hex'),
-  }), pino({ level: 'trace' }, sink));
+  logged = await startLoggedApp('otp_template_helpers', lines);
+  ({ app, adminKey: ADMIN_API_KEY } = logged);
 });
 afterAll(async () => {
-  await app.stop();
-  await database.drop();
+  await logged.stop();
   jest.restoreAllMocks();
 });
 
@@ -95,7 +83,7 @@ describe('attacker (admin key holder): helpers in a stored template', () => {
 
   test('a template stored before the allow-list that calls log is refused at send time and never rendered', async () => {
     // written as an older version (without the check) would have stored it
-    const client = new Client({ connectionString: database.url });
+    const client = new Client({ connectionString: logged.databaseUrl });
     await client.connect();
     await client.query(`INSERT INTO message_templates (id, channel, subject, body) VALUES ('legacy_leak', 'EMAIL', 'Code', $1)`, [`Code {{otp}} ${LEAK}`]);
     await client.end();
