@@ -1,5 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { CodeHasher } from '../src/otp/codes';
+
 export interface BenchContext {
   adminKey: string;
+  /** The server's SECRET_KEY: seeds OTP requests whose code hashes the server accepts. */
+  secretKey: string;
+  /** About as many requests as the fastest scenario can make in one warm-up + measurement (sizes one-shot seeds). */
+  requestsExpected: number;
   sql(text: string, params?: unknown[]): Promise<any[]>;
   gql(query: string, variables?: Record<string, unknown>): Promise<any>;
   /** What setups leave for requests (ids to pick from). */
@@ -17,6 +24,9 @@ export interface BenchRequest {
 export interface Scenario {
   name: string;
   target: 'app' | 'ceiling-insert' | 'ceiling-apollo';
+  /** For scenarios whose answer is a refusal by design (a wrong code): the smoke check's test; 5xx only count as errors. */
+  accept?(status: number, body: string): boolean;
+  expectStatus?: boolean;
   setup?(ctx: BenchContext): Promise<void>;
   request(ctx: BenchContext): BenchRequest;
 }
@@ -62,9 +72,37 @@ async function addDealRules(ctx: BenchContext, count: number): Promise<void> {
 
 const REPORTS_TO = '00000000-0000-4000-8100-000000000003';
 const KNOWS = '00000000-0000-4000-8100-000000000004';
-/** OTP_TEST_RECIPIENTS in the bench: sends to it skip delivery and always get this code. */
-export const BENCH_TEST_MOBILE = '+919000000000';
-export const BENCH_TEST_CODE = '123456';
+export const BENCH_CODE = '123456';
+
+const randomMobile = () => String(6_000_000_000 + Math.floor(Math.random() * 3_999_999_999));
+
+/** GraphQL sendOtp to a random mobile (a new purpose each time: no supersede). */
+export function sendOtpRequest(ctx: BenchContext, source: string): BenchRequest {
+  return graphql(ctx, SEND_OTP, () => ({ input: { mobileNo: randomMobile(), channels: ['SMS'], source, type: 'simple_otp' } }));
+}
+
+/**
+ * `count` pending OTP requests with code BENCH_CODE, one per distinct mobile, written straight into the table (the
+ * same rows a send writes, hashed with the server's key) so a seed of 10⁵ takes seconds, not minutes.
+ */
+async function seedOtps(ctx: BenchContext, source: string, count: number, maxAttempts: number): Promise<string[]> {
+  const hasher = new CodeHasher(ctx.secretKey);
+  const [{ user_id: userId }] = await ctx.sql('SELECT user_id FROM api_keys ORDER BY created_at LIMIT 1');
+  const base = 7_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
+  const ids: string[] = [];
+  for (let offset = 0; offset < count; offset += 10_000) {
+    const chunk = Array.from({ length: Math.min(10_000, count - offset) }, () => randomUUID());
+    await ctx.sql(
+      `INSERT INTO otp_requests (id, channels, mobile, source, type, code_length, code_type, code_hash, expires_at, max_attempts, max_resends,
+         resend_cooldown_seconds, resend_mode, validity_seconds, user_id)
+       SELECT t.id, '{SMS}', t.mobile, $4, 'simple_otp', 6, 'NUMERIC', t.hash, now() + interval '1 hour', $5, 3, 30, 'NEW_CODE', 3600, $6
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, hash, mobile)`,
+      [chunk, chunk.map((id) => hasher.hash(id, BENCH_CODE)), chunk.map((_, i) => `+91${base + offset + i}`), source, maxAttempts, userId],
+    );
+    ids.push(...chunk);
+  }
+  return ids;
+}
 
 const SEND_OTP = `mutation($input: SendOtpInput!) { sendOtp(input: $input) { otpRequest { id status expiresAt } userErrors { code } } }`;
 const VERIFY_OTP = `mutation($input: VerifyOtpInput!) { verifyOtp(input: $input) { verified userErrors { code } } }`;
@@ -153,21 +191,37 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'sendOtp',
     target: 'app',
-    request: (ctx) => graphql(ctx, SEND_OTP, () => ({
-      input: { mobileNo: String(6_000_000_000 + Math.floor(Math.random() * 3_999_999_999)), channels: ['SMS'], source: 'bench', type: 'simple_otp' },
-    })),
+    request: (ctx) => sendOtpRequest(ctx, 'bench'),
+  },
+  {
+    name: 'REST send-otp',
+    target: 'app',
+    request: (ctx) => ({
+      method: 'POST',
+      path: '/api/send-otp',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.adminKey}` },
+      body: () => JSON.stringify({ mobile_no: randomMobile(), channel: 'sms', source: 'bench_rest', type: 'simple_otp' }),
+    }),
   },
   {
     name: 'verifyOtp',
     target: 'app',
     async setup(ctx) {
-      const sent = await inParallel(20_000, 50, async () => (await ctx.gql(SEND_OTP, {
-        input: { mobileNo: BENCH_TEST_MOBILE.slice(3), channels: ['SMS'], source: 'bench_verify', type: 'simple_otp' },
-      })).sendOtp.otpRequest.id as string);
-      ctx.state.otpIds = sent;
+      ctx.state.otpIds = await seedOtps(ctx, 'bench_verify', ctx.requestsExpected, 5);
       ctx.state.nextOtp = 0;
     },
-    request: (ctx) => graphql(ctx, VERIFY_OTP, () => ({ input: { otpRequestId: ctx.state.otpIds[ctx.state.nextOtp++ % ctx.state.otpIds.length], code: BENCH_TEST_CODE } })),
+    request: (ctx) => graphql(ctx, VERIFY_OTP, () => ({ input: { otpRequestId: ctx.state.otpIds[ctx.state.nextOtp++ % ctx.state.otpIds.length], code: BENCH_CODE } })),
+  },
+  {
+    name: 'verifyOtp, wrong code',
+    target: 'app',
+    accept: (status, body) => status === 200 && /"code":"OTP_INVALID"/.test(body),
+    async setup(ctx) {
+      // a large attempt cap, so every guess of the run is a counted wrong code (none reaches the locked path)
+      ctx.state.wrongIds = await seedOtps(ctx, 'bench_wrong', 5000, 1_000_000);
+      ctx.state.nextWrong = 0;
+    },
+    request: (ctx) => graphql(ctx, VERIFY_OTP, () => ({ input: { otpRequestId: ctx.state.wrongIds[ctx.state.nextWrong++ % ctx.state.wrongIds.length], code: '654321' } })),
   },
   {
     name: 'record.connections among 10^3',

@@ -1,0 +1,124 @@
+import { Client } from 'pg';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { freshMobile, restPost } from './otp-helpers';
+
+/**
+ * Counts the round trips to Postgres (calls of `pg.Client#query`, the one door through which TypeORM, pg-boss, the
+ * rate limits and the raw pools reach the database) while the server answers one send or one verify. A multi-statement
+ * message (the send's pipelined transaction) is one round trip. The test's own `t.sql` client is excluded; it is never
+ * used while a request is being counted.
+ *
+ * Issue 15: a send in at most 2 (all rate limits in one statement, then the request, its deliveries and their queue
+ * jobs in one pipelined transaction). The counts fail the test if they ever go back up.
+ */
+let t: TestServer;
+let counted: string[] | null = null;
+const originalQuery = Client.prototype.query;
+
+beforeAll(async () => {
+  // no delivery worker polling the pool while round trips are counted; a fixed code for the verify cases
+  t = await startTestServer('otp_statements', { OTP_WORKER: 'false', OTP_TEST_RECIPIENTS: '+919000000001:123456' });
+  (Client.prototype as any).query = function countingQuery(this: Client, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
+    if (counted && text) counted.push(text);
+    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+  };
+});
+afterAll(async () => {
+  Client.prototype.query = originalQuery;
+  await t.close();
+});
+
+const SEND = `mutation($input: SendOtpInput!) { sendOtp(input: $input) { otpRequest { id status } userErrors { code } } }`;
+const VERIFY = `mutation($input: VerifyOtpInput!) { verifyOtp(input: $input) { verified userErrors { code } } }`;
+
+async function roundTrips<T>(request: () => Promise<T>): Promise<{ statements: string[]; result: T }> {
+  await t.gql('{ me { id } }'); // the key's last-used stamp is written (once a minute) on first use: get it out of the way
+  await waitForLastUsedStamp();
+  counted = [];
+  const result = await request();
+  const statements = counted;
+  counted = null;
+  return { statements, result };
+}
+
+async function waitForLastUsedStamp() {
+  for (let i = 0; i < 10_000; i += 1) {
+    const [row] = await t.sql(`SELECT count(*)::int AS n FROM api_keys WHERE last_used_at > now() - interval '30 seconds'`);
+    if (row.n > 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('the API key was never stamped as used');
+}
+
+const gqlSend = (mobile: string, extra: Record<string, unknown> = {}) => t.gql(SEND, { input: { mobileNo: mobile, channels: ['SMS'], source: 'counted', type: 'simple_otp', ...extra } });
+
+describe('send: at most 2 round trips (limits, then one pipelined transaction)', () => {
+  test('GraphQL sendOtp to a new recipient', async () => {
+    const mobile = freshMobile();
+    const { statements, result } = await roundTrips(() => gqlSend(mobile));
+    expect(result.body.data.sendOtp.userErrors).toEqual([]);
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/otp_rate_limits/);
+    // the request, its delivery and its queue job are all written by the second one
+    expect(statements[1]).toMatch(/INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job/);
+    const id = result.body.data.sendOtp.otpRequest.id;
+    const jobs = await t.sql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'otp-delivery' AND data->>'deliveryId' IN (SELECT id::text FROM otp_deliveries WHERE otp_request_id = $1)`, [id]);
+    expect(jobs).toEqual([{ n: 1 }]);
+  });
+
+  test('GraphQL sendOtp on two channels, superseding a live OTP: still 2', async () => {
+    const mobile = freshMobile();
+    const first = await t.gql(SEND, { input: { mobileNo: mobile, email: `${mobile}@example.com`, channels: ['SMS', 'EMAIL'], source: 'counted', type: 'simple_otp' } });
+    const firstId = first.body.data.sendOtp.otpRequest.id;
+    const { statements, result } = await roundTrips(() => t.gql(SEND, { input: { mobileNo: mobile, email: `${mobile}@example.com`, channels: ['SMS', 'EMAIL'], source: 'counted', type: 'simple_otp' } }));
+    expect(result.body.data.sendOtp.userErrors).toEqual([]);
+    expect(statements).toHaveLength(2);
+    const secondId = result.body.data.sendOtp.otpRequest.id;
+    expect(await t.sql('SELECT status, cancel_reason FROM otp_requests WHERE id = $1', [firstId])).toEqual([{ status: 'CANCELED', cancel_reason: 'SUPERSEDED' }]);
+    const jobs = await t.sql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'otp-delivery' AND data->>'deliveryId' IN (SELECT id::text FROM otp_deliveries WHERE otp_request_id = $1)`, [secondId]);
+    expect(jobs).toEqual([{ n: 2 }]);
+  });
+
+  test('REST POST /api/send-otp', async () => {
+    const { statements, result } = await roundTrips(() => restPost(t, '/api/send-otp', { mobile_no: freshMobile(), channel: 'sms', source: 'counted', type: 'simple_otp' }));
+    expect(result.status).toBe(200);
+    expect(statements).toHaveLength(2);
+  });
+});
+
+describe('verify: right code in 2 round trips, wrong code in 3', () => {
+  async function sent(): Promise<string> {
+    const res = await restPost(t, '/api/send-otp', { mobile_no: '9000000001', channel: 'sms', source: `counted_${freshMobile()}`, type: 'simple_otp' });
+    expect(res.status).toBe(200);
+    return res.body.data.otp_request_id;
+  }
+
+  test('GraphQL verifyOtp, right code', async () => {
+    const id = await sent();
+    const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '123456' } }));
+    expect(result.body.data.verifyOtp).toEqual({ verified: true, userErrors: [] });
+    expect(statements).toHaveLength(2);
+  });
+
+  test('REST verify-otp, right code', async () => {
+    const id = await sent();
+    const { statements, result } = await roundTrips(() => restPost(t, '/api/verify-otp', { otp_request_id: id, code: '123456' }));
+    expect(result.status).toBe(200);
+    expect(statements).toHaveLength(2);
+  });
+
+  test('GraphQL verifyOtp, wrong code', async () => {
+    const id = await sent();
+    const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '654321' } }));
+    expect(result.body.data.verifyOtp).toEqual({ verified: false, userErrors: [{ code: 'OTP_INVALID' }] });
+    expect(statements).toHaveLength(3);
+  });
+
+  test('REST verify-otp, wrong code', async () => {
+    const id = await sent();
+    const { statements, result } = await roundTrips(() => restPost(t, '/api/verify-otp', { otp_request_id: id, code: '654321' }));
+    expect(result.status).toBe(400);
+    expect(statements).toHaveLength(3);
+  });
+});
