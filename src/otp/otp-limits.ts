@@ -1,9 +1,10 @@
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../core/config';
+import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { sqlState } from '../db/sql';
 
 type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'>;
-import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 
 /** RATE_LIMITED with the seconds to wait; REST turns it into 429 + Retry-After. */
 export class RateLimitedException extends UserErrorException {
@@ -14,65 +15,102 @@ export class RateLimitedException extends UserErrorException {
 
 const TABLE = 'otp_rate_limits'; // created by the Otp migration
 
+/** One window of one send limit: rate-limiter-flexible's row key is `${prefix}:${key}`, its expiry epoch milliseconds. */
+interface SendLimit { prefix: string; points: number; durationMs: number; message: string }
+
+/** What the send statement raises when a limit refuses: a cast error whose text names us, so nothing else is mistaken for it. */
+const REFUSED = 'countersign-send-limit-refused';
+
+/**
+ * All of a send's limits in one statement: every row is incremented (or reset, past its window) by one upsert in key
+ * order, which locks the rows and reads their latest values whatever the other instances did; when any of them is
+ * now past its limit the statement fails on purpose, so Postgres rolls every increment back: all or nothing.
+ */
+const CONSUME_SEND_SQL = `
+  WITH wanted AS (
+    SELECT w.key, w.points_max, w.duration_ms FROM unnest($1::text[], $2::int[], $3::bigint[]) AS w(key, points_max, duration_ms)
+  ), taken AS (
+    INSERT INTO ${TABLE} AS l (key, points, expire)
+    SELECT key, 1, $4::bigint + duration_ms FROM wanted ORDER BY key
+    ON CONFLICT (key) DO UPDATE SET
+      points = CASE WHEN l.expire <= $4::bigint THEN 1 ELSE l.points + 1 END,
+      expire = CASE WHEN l.expire <= $4::bigint THEN EXCLUDED.expire ELSE l.expire END
+    RETURNING l.key, l.points
+  )
+  SELECT CASE WHEN bool_or(t.points > w.points_max) THEN CAST('${REFUSED}:' || min(t.key) AS int) ELSE 0 END AS refused
+    FROM taken t JOIN wanted w ON w.key = t.key`;
+
 /**
  * The abuse limits (sends per recipient per 15 min and per day, sends per API key per minute, failed verifications
  * per recipient per day), counted in Postgres by rate-limiter-flexible, so every server instance shares them.
  * Keys are recipients (E.164 or lower-cased email) and API keys (or users, for JWT callers).
  */
 export class OtpLimits {
-  private readonly sendsPer15Min: RateLimiterPostgres;
-  private readonly sendsPerDay: RateLimiterPostgres;
-  private readonly sendsPerKey: RateLimiterPostgres;
   private readonly verifyFailures: RateLimiterPostgres;
   /** Wrong guesses against a recipient with no pending OTP, so they get the answers a real request would give. */
   private readonly phantomAttempts: RateLimiterPostgres;
 
-  constructor(pool: Pool, config: OtpLimitConfig) {
-    // All limiters share one table, so one of them (the first) sweeps its expired rows (every 5 minutes, unref'd timer).
+  private readonly sendPerKey: SendLimit;
+  private readonly sendPer15Min: SendLimit;
+  private readonly sendPerDay: SendLimit;
+
+  constructor(private readonly pool: Pool, config: OtpLimitConfig) {
+    // All limits share one table, so one limiter (verifyFailures) sweeps its expired rows (every 5 minutes, unref'd timer).
     const make = (keyPrefix: string, points: number, duration: number, clearExpiredByTimeout = false) => new RateLimiterPostgres({
       storeClient: pool, storeType: 'pool', tableName: TABLE, tableCreated: true, keyPrefix, points, duration, clearExpiredByTimeout,
     });
-    this.sendsPer15Min = make('otp_send_15m', config.OTP_SEND_LIMIT_PER_RECIPIENT_15MIN, 15 * 60, true);
-    this.sendsPerDay = make('otp_send_day', config.OTP_SEND_LIMIT_PER_RECIPIENT_DAY, 24 * 3600);
-    this.sendsPerKey = make('otp_send_key', config.OTP_SEND_LIMIT_PER_KEY_MINUTE, 60);
-    this.verifyFailures = make('otp_verify_fail', config.OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY, 24 * 3600);
+    this.verifyFailures = make('otp_verify_fail', config.OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY, 24 * 3600, true);
     this.phantomAttempts = make('otp_phantom', config.OTP_MAX_ATTEMPTS, config.OTP_VALIDITY_SECONDS);
+    // the same rows, windows and keys as the limiters above (which still sweep expired rows)
+    this.sendPerKey = { prefix: 'otp_send_key', points: config.OTP_SEND_LIMIT_PER_KEY_MINUTE, durationMs: 60_000, message: 'Too many OTPs were sent with this API key.' };
+    this.sendPer15Min = { prefix: 'otp_send_15m', points: config.OTP_SEND_LIMIT_PER_RECIPIENT_15MIN, durationMs: 15 * 60_000, message: 'Too many OTPs were sent to this recipient.' };
+    this.sendPerDay = { prefix: 'otp_send_day', points: config.OTP_SEND_LIMIT_PER_RECIPIENT_DAY, durationMs: 24 * 3600_000, message: 'Too many OTPs were sent to this recipient today.' };
   }
 
   /**
-   * One send (or resend) by `caller` to `recipients`; throws RATE_LIMITED when any limit is spent. All or nothing: when
-   * a limiter refuses, the points already taken by the others (and the refused one) are given back, so a refused send
-   * never uses up another limit. Give them back with `refundSend` when the send is refused after this call.
+   * One send (or resend) by `caller` to `recipients`; throws RATE_LIMITED when any limit is spent. All or nothing, in
+   * one statement (see CONSUME_SEND_SQL): a refused send changes no counter. Give the points back with `refundSend`
+   * when the send is refused after this call.
    */
   async consumeSend(caller: string | null, recipients: string[]): Promise<void> {
-    const taken: Array<[RateLimiterPostgres, string]> = [];
-    const steps: Array<[RateLimiterPostgres, string, string]> = [];
-    if (caller) steps.push([this.sendsPerKey, caller, 'Too many OTPs were sent with this API key.']);
-    for (const recipient of recipients) {
-      steps.push([this.sendsPer15Min, recipient, 'Too many OTPs were sent to this recipient.']);
-      steps.push([this.sendsPerDay, recipient, 'Too many OTPs were sent to this recipient today.']);
-    }
-    for (const [limiter, key, message] of steps) {
-      try {
-        await limiter.consume(key);
-        taken.push([limiter, key]);
-      } catch (error) {
-        if (!(error instanceof RateLimiterRes)) {
-          await refund(taken);
-          throw error;
-        }
-        await refund([...taken, [limiter, key]]); // a refused send leaves every counter as it found it
-        throw new RateLimitedException(seconds(error.msBeforeNext), message);
-      }
+    const steps = this.sendSteps(caller, recipients);
+    const now = Date.now();
+    try {
+      await this.pool.query(CONSUME_SEND_SQL, [steps.map((s) => s.key), steps.map((s) => s.limit.points), steps.map((s) => s.limit.durationMs), now]);
+    } catch (error) {
+      if (sqlState(error) !== '22P02' || !String((error as Error).message).includes(REFUSED)) throw error;
+      throw await this.refusal(steps);
     }
   }
 
-  /** Gives back what `consumeSend` took, for a send refused afterwards (e.g. by the resend cooldown). */
+  /** Gives back what `consumeSend` took, for a send refused afterwards (e.g. by the resend cooldown): one statement. */
   async refundSend(caller: string | null, recipients: string[]): Promise<void> {
-    const taken: Array<[RateLimiterPostgres, string]> = [];
-    if (caller) taken.push([this.sendsPerKey, caller]);
-    for (const recipient of recipients) taken.push([this.sendsPer15Min, recipient], [this.sendsPerDay, recipient]);
-    await refund(taken);
+    const keys = this.sendSteps(caller, recipients).map((s) => s.key);
+    await this.pool.query(`UPDATE ${TABLE} SET points = GREATEST(points - 1, 0) WHERE key = ANY($1::text[]) AND expire > $2::bigint`, [keys, Date.now()]);
+  }
+
+  /** The limits of one send, in the order their refusals are reported (the key's, then each recipient's). */
+  private sendSteps(caller: string | null, recipients: string[]): Array<{ key: string; limit: SendLimit }> {
+    const steps: Array<{ key: string; limit: SendLimit }> = [];
+    if (caller) steps.push({ key: `${this.sendPerKey.prefix}:${caller}`, limit: this.sendPerKey });
+    for (const recipient of recipients) {
+      steps.push({ key: `${this.sendPer15Min.prefix}:${recipient}`, limit: this.sendPer15Min });
+      steps.push({ key: `${this.sendPerDay.prefix}:${recipient}`, limit: this.sendPerDay });
+    }
+    return steps;
+  }
+
+  /** Which limit refused (the first spent one, in step order) and when it frees up; read after the refused statement. */
+  private async refusal(steps: Array<{ key: string; limit: SendLimit }>): Promise<RateLimitedException> {
+    const { rows } = await this.pool.query(`SELECT key, points, expire FROM ${TABLE} WHERE key = ANY($1::text[])`, [steps.map((s) => s.key)]);
+    const now = Date.now();
+    const byKey = new Map(rows.map((r: { key: string; points: number; expire: string | null }) => [r.key, r]));
+    for (const step of steps) {
+      const row = byKey.get(step.key);
+      if (row && Number(row.expire) > now && row.points + 1 > step.limit.points) return new RateLimitedException(seconds(Number(row.expire) - now), step.limit.message);
+    }
+    // the spent window ended between the two statements: the caller may simply try again
+    return new RateLimitedException(1, steps[0]?.limit.message ?? 'Too many OTPs were sent.');
   }
 
   /**
@@ -108,10 +146,6 @@ export class OtpLimits {
       return -1;
     }
   }
-}
-
-async function refund(taken: Array<[RateLimiterPostgres, string]>): Promise<void> {
-  for (const [limiter, key] of taken) await limiter.reward(key);
 }
 
 function ignoreRejection(error: unknown): void {

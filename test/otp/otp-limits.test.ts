@@ -61,6 +61,20 @@ describe('abuse limits', () => {
   });
 });
 
+describe('attacker: a race of 50 parallel sends to one new recipient', () => {
+  test('exactly the limit (3) is accepted, the other 47 are RATE_LIMITED, and the refused ones took nothing from the key', async () => {
+    const { key } = await t.keyFor('USER');
+    const mobile = freshMobile();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => restPost(t, '/api/send-otp', body(mobile), key)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 429 && a.body.data.reason === 'RATE_LIMITED')).toHaveLength(47);
+    // the key (12 a minute) paid only for the 3 accepted sends: 9 more to other recipients pass, the 10th does not
+    const more = [];
+    for (let i = 0; i < 10; i += 1) more.push((await restPost(t, '/api/send-otp', body(freshMobile()), key)).status);
+    expect(more).toEqual([...Array(9).fill(200), 429]);
+  });
+});
+
 describe('OTP_TEST_RECIPIENTS', () => {
   test('fixed codes, nothing delivered', async () => {
     const sms = await restPost(t, '/api/send-otp', { ...body('9876543210'), otp_code_length: 8 });
