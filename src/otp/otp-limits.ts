@@ -15,6 +15,9 @@ export class RateLimitedException extends UserErrorException {
 
 const TABLE = 'otp_rate_limits'; // created by the Otp migration
 
+/** See {@link OtpLimits.verifyBudget}: spent when a row of `keys` holds `points` or more and has not expired at `nowMs`. */
+export interface VerifyBudget { keys: string[]; points: number; nowMs: number }
+
 /** One window of one send limit: rate-limiter-flexible's row key is `${prefix}:${key}`, its expiry epoch milliseconds. */
 interface SendLimit { prefix: string; points: number; durationMs: number; message: string }
 
@@ -130,6 +133,14 @@ export class OtpLimits {
         throw new RateLimitedException(seconds(error.msBeforeNext), 'Too many failed verifications for this recipient.');
       }
     }
+  }
+
+  /**
+   * The rows of the recipients' daily verify budgets and the points that spend one, for a statement that must not
+   * proceed once any budget is spent (a right code: it takes no point, but is refused as `reserveVerifyFailure` would be).
+   */
+  verifyBudget(recipients: string[]): VerifyBudget {
+    return { keys: recipients.map((r) => this.verifyFailures.getKey(r)), points: this.verifyFailures.points, nowMs: Date.now() };
   }
 
   async refundVerifyFailure(recipients: string[]): Promise<void> {

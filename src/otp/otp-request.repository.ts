@@ -1,6 +1,8 @@
 import { isUuid } from '../core/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { queryRows, type Queryable } from '../db/sql';
+import type { Statement } from './pipelined-sql';
+import type { VerifyBudget } from './otp-limits';
 import { toOtpRequestEntity, type OtpCancelReason, type OtpIssuer, type OtpRequestEntity, type OtpStatus } from './otp-request.entity';
 
 export interface OtpRequestFilter {
@@ -162,21 +164,42 @@ export class OtpRequestRepository {
   }
 
   async insert(request: NewOtpRequest): Promise<OtpRequestEntity> {
+    const { sql, params } = OtpRequestRepository.insertStatement(request);
+    const [row] = await this.db.query(sql, params);
+    return toOtpRequestEntity(row);
+  }
+
+  /** The INSERT of a new request (RETURNING *), for {@link insert} and the send's pipelined transaction. */
+  static insertStatement(request: NewOtpRequest): Statement {
     const r = request;
-    const [row] = await this.db.query(
-      `INSERT INTO otp_requests (id, channels, mobile, email, email_from_name, email_subject, email_template_id, email_template_attributes,
+    return {
+      sql: `INSERT INTO otp_requests (id, channels, mobile, email, email_from_name, email_subject, email_template_id, email_template_attributes,
          source, type, code_length, code_type, code_hash, code_sealed, code_caller_supplied, test_recipient, expires_at, max_attempts,
          max_resends, resend_cooldown_seconds, resend_mode, validity_seconds, rule_id, record_id, user_id, api_key_id,
          issued_by, intended_fields, sms_template_id, whatsapp_template_id, message_variables)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now() + make_interval(secs => $17), $18,
          $19, $20, $21, $17, $22, $23, $24, $25, $26, $27, $28, $29, $30)
        RETURNING *`,
-      [r.id, r.channels, r.mobile, r.email, r.emailFromName, r.emailSubject, r.emailTemplateId, r.emailTemplateAttributes, r.source, r.type,
+      params: [r.id, r.channels, r.mobile, r.email, r.emailFromName, r.emailSubject, r.emailTemplateId, r.emailTemplateAttributes, r.source, r.type,
         r.codeLength, r.codeType, r.codeHash, r.codeSealed, r.codeCallerSupplied, r.testRecipient, r.validitySeconds, r.maxAttempts,
         r.maxResends, r.resendCooldownSeconds, r.resendMode, r.ruleId, r.recordId, r.userId, r.apiKeyId, r.issuedBy,
         r.intendedFields === null ? null : JSON.stringify(r.intendedFields), r.smsTemplateId, r.whatsappTemplateId, JSON.stringify(r.messageVariables)],
-    );
-    return toOtpRequestEntity(row);
+    };
+  }
+
+  /**
+   * A NEW_CODE send's writes before its INSERT, as statements for one pipelined transaction: the purpose's advisory
+   * locks, then (under them) a live request past its expiry settled EXPIRED, then every live one SUPERSEDED (RETURNING
+   * id) — what {@link lockPurpose}, {@link livePending} and {@link cancel} do in an interactive transaction.
+   */
+  static replaceLiveStatements(purpose: OtpPurpose): Statement[] {
+    return [
+      ...purpose.lockKeys.map((key) => ({ sql: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', params: [key] })),
+      { sql: `UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now()
+               WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at <= now()`, params: purpose.params },
+      { sql: `UPDATE otp_requests SET status = 'CANCELED', cancel_reason = 'SUPERSEDED', code_sealed = NULL, updated_at = now()
+               WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at > now() RETURNING id`, params: purpose.params },
+    ];
   }
 
   /** The one way a request is canceled: pending and unexpired ones only, their sealed code erased. */
@@ -209,6 +232,21 @@ export class OtpRequestRepository {
       `UPDATE otp_requests SET status = 'VERIFIED', verified_at = now(), code_sealed = NULL, updated_at = now()
         WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND code_hash = $2 RETURNING *`,
       [id, codeHash],
+    );
+    return row ? toOtpRequestEntity(row) : null;
+  }
+
+  /**
+   * {@link markVerified} in the same statement as the check of the recipients' verify budget: null also when a budget
+   * is spent (the caller then takes the path that says which).
+   */
+  async markVerifiedWithinBudget(id: string, codeHash: string, budget: VerifyBudget): Promise<OtpRequestEntity | null> {
+    const [row] = await queryRows(this.db,
+      `UPDATE otp_requests SET status = 'VERIFIED', verified_at = now(), code_sealed = NULL, updated_at = now()
+        WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND code_hash = $2
+          AND NOT EXISTS (SELECT 1 FROM otp_rate_limits WHERE key = ANY($3::text[]) AND expire > $4::bigint AND points >= $5::int)
+        RETURNING *`,
+      [id, codeHash, budget.keys, budget.nowMs, budget.points],
     );
     return row ? toOtpRequestEntity(row) : null;
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Pool, QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../core/config';
 import type { RequestContext } from '../core/context';
@@ -9,7 +10,9 @@ import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
 import { RateLimitedException, type OtpLimits } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
-import { purposeOf, type OtpRequestRepository } from './otp-request.repository';
+import { OtpRequestRepository, purposeOf, type NewOtpRequest } from './otp-request.repository';
+import { pipelined, type Statement } from './pipelined-sql';
+import { toOtpRequestEntity } from './otp-request.entity';
 import type { SendOtpCommand } from './otp.validation';
 
 /** Per-send policy; an OTP rule passes its own values, everything else uses the configured defaults. */
@@ -44,6 +47,8 @@ export interface OtpSenderDeps {
 
 const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
 
+interface DeliveryRow { id: string; channel: OtpChannel; recipient: string; provider: string }
+
 interface Issued {
   request: OtpRequestEntity;
   /** The channels this send queued (or would have, for a test recipient). */
@@ -57,7 +62,12 @@ interface Issued {
  * code is returned to nobody; it exists only as an HMAC (and sealed inside the queued deliveries).
  */
 export class OtpSender {
-  constructor(private readonly db: DataSource, private readonly requests: OtpRequestRepository, private readonly deps: OtpSenderDeps) {}
+  /** The driver's pool under `db`: the pipelined transaction is one multi-statement message, which TypeORM cannot send. */
+  private readonly pool: Pool;
+
+  constructor(private readonly db: DataSource, private readonly requests: OtpRequestRepository, private readonly deps: OtpSenderDeps) {
+    this.pool = (db.driver as unknown as { master: Pool }).master;
+  }
 
   private get defaultPolicy(): OtpPolicy {
     const c = this.deps.config;
@@ -136,11 +146,17 @@ export class OtpSender {
     throw UserErrorException.of(ErrorCode.OTP_EXPIRED, 'Only a pending OTP can be canceled; this one has just expired.', ['otpRequestId']);
   }
 
-  /** Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried once. */
+  /**
+   * Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried
+   * once. A NEW_CODE send with no `beforeIssue` (every public send under the default policy) decides nothing on what it
+   * reads, so its whole transaction goes as one pipelined message; the others need an interactive transaction.
+   */
   private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
     beforeIssue: SendOptions['beforeIssue']): Promise<Issued> {
+    const oneTrip = policy.resendMode === 'NEW_CODE' && !beforeIssue;
     for (let attempt = 1; ; attempt += 1) {
       try {
+        if (oneTrip) return await this.issuePipelined(ctx, command, policy, testCode);
         return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue));
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
@@ -165,18 +181,44 @@ export class OtpSender {
     }
     const superseded = live.map((request) => request.id);
     if (superseded.length) await requests.cancel(superseded, 'SUPERSEDED');
+    const { row, code } = this.newRequest(ctx, command, policy, testCode);
+    const request = await requests.insert(row);
+    if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
+    return { request, channels: command.channels, superseded, delivered: !testCode };
+  }
+
+  /**
+   * The NEW_CODE purpose transaction in one round trip: lock the purpose, settle an expired live request, supersede the
+   * live ones, insert the request, its deliveries and their queue jobs — the statements `issueWithin` runs one by one,
+   * sent as one message (see {@link pipelined}: one implicit transaction, each statement seeing what committed before it).
+   */
+  private async issuePipelined(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+    const { row, code } = this.newRequest(ctx, command, policy, testCode);
+    const replaceLive = OtpRequestRepository.replaceLiveStatements(purposeOf(command, ctx.user.id));
+    const statements: Statement[] = [...replaceLive, OtpRequestRepository.insertStatement(row)];
+    if (!testCode) {
+      const deliveries = this.deliveryRows(command.channels, row.mobile, row.email);
+      statements.push(this.deliveriesStatement(row.id, deliveries, code), await this.deps.queue.enqueueStatement(deliveries.map((d) => d.id)));
+    }
+    const results = await this.pool.query(pipelined(statements)) as unknown as QueryResult[];
+    const superseded = results[replaceLive.length - 1].rows.map((r: { id: string }) => r.id);
+    const request = toOtpRequestEntity(results[replaceLive.length].rows[0]);
+    return { request, channels: command.channels, superseded, delivered: !testCode };
+  }
+
+  /** A new request's row and its code (the test recipient's, the caller's, or a generated one). */
+  private newRequest(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): { row: NewOtpRequest; code: string } {
     const code = testCode ?? command.code ?? generateCode(command.codeLength, command.codeType);
     const id = randomUUID();
     const keepSealed = policy.resendMode === 'SAME_CODE_IF_VALID' || command.code !== null;
-    const request = await requests.insert({
+    const row: NewOtpRequest = {
       ...command, id, codeLength: testCode ? testCode.length : command.codeLength, codeType: testCode ? codeTypeOf(testCode) : command.codeType,
       codeHash: this.deps.hasher.hash(id, code), codeSealed: keepSealed ? this.deps.hasher.seal(code) : null,
       codeCallerSupplied: command.code !== null && !testCode, testRecipient: testCode !== null, validitySeconds: policy.validitySeconds,
       maxAttempts: policy.maxAttempts, maxResends: policy.maxResends, resendCooldownSeconds: policy.resendCooldownSeconds,
       resendMode: policy.resendMode, userId: ctx.user.id, apiKeyId: ctx.apiKeyId,
-    });
-    if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
-    return { request, channels: command.channels, superseded, delivered: !testCode };
+    };
+    return { row, code };
   }
 
   /**
@@ -216,16 +258,25 @@ export class OtpSender {
   }
 
   private async queueDeliveries(tx: Queryable, request: OtpRequestEntity, channels: OtpChannel[], code: string): Promise<void> {
-    const sealed = this.deps.hasher.seal(code);
-    const rows: Array<{ id: string }> = await tx.query(
-      `INSERT INTO otp_deliveries (otp_request_id, channel, recipient, provider, code_sealed)
-       SELECT $1, c.channel, c.recipient, c.provider, $2 FROM jsonb_to_recordset($3::jsonb) AS c(channel text, recipient text, provider text)
-       RETURNING id`,
-      [request.id, sealed, JSON.stringify(channels.map((channel) => ({
-        channel, recipient: MOBILE_CHANNELS.includes(channel) ? request.mobile : request.email, provider: this.providerName(channel),
-      })))],
-    );
-    await this.deps.queue.enqueue(tx, rows.map((r) => r.id));
+    const deliveries = this.deliveryRows(channels, request.mobile, request.email);
+    const { sql, params } = this.deliveriesStatement(request.id, deliveries, code);
+    await tx.query(sql, params);
+    await this.deps.queue.enqueue(tx, deliveries.map((d) => d.id));
+  }
+
+  /** One delivery per channel, its id chosen here so its queue job can be written in the same message. */
+  private deliveryRows(channels: OtpChannel[], mobile: string | null, email: string | null): DeliveryRow[] {
+    return channels.map((channel) => ({
+      id: randomUUID(), channel, recipient: (MOBILE_CHANNELS.includes(channel) ? mobile : email)!, provider: this.providerName(channel),
+    }));
+  }
+
+  private deliveriesStatement(requestId: string, deliveries: DeliveryRow[], code: string): Statement {
+    return {
+      sql: `INSERT INTO otp_deliveries (id, otp_request_id, channel, recipient, provider, code_sealed)
+            SELECT c.id, $1, c.channel, c.recipient, c.provider, $2 FROM jsonb_to_recordset($3::jsonb) AS c(id uuid, channel text, recipient text, provider text)`,
+      params: [requestId, this.deps.hasher.seal(code), JSON.stringify(deliveries)],
+    };
   }
 
   /** Counted once the transaction that queued the messages has committed. */

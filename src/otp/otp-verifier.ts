@@ -80,6 +80,11 @@ export class OtpVerifier {
       request = await this.requests.findNewestSentTo(command.mobile, command.email, command.source, sentBy);
       phantomKey = `${recipients.join('|')}:${command.source}`;
     }
+    if (request?.status === 'PENDING' && this.deps.hasher.matches(request.id, command.code, request.codeHash)) {
+      // a right code takes no point from the verify budget: consumed in one statement unless a budget is spent
+      const verified = await this.requests.markVerifiedWithinBudget(request.id, request.codeHash, this.deps.limits.verifyBudget(recipients));
+      if (verified) return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
+    }
     try {
       await this.deps.limits.reserveVerifyFailure(recipients);
     } catch (error) {

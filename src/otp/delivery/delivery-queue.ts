@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../core/config';
 import { queryRows, type Queryable } from '../../db/sql';
+import type { Statement } from '../pipelined-sql';
 
 export const DELIVERY_QUEUE = 'otp-delivery';
 
@@ -42,6 +43,25 @@ export class DeliveryQueue {
       });
     })();
     return this.started;
+  }
+
+  /**
+   * The one INSERT of a job per delivery, as a statement for the send's pipelined transaction: pg-boss's own
+   * `insert` (its SQL and values, captured rather than run), so the jobs are exactly those `enqueue` would write.
+   */
+  async enqueueStatement(deliveryIds: string[]): Promise<Statement> {
+    await this.start();
+    let captured: Statement | null = null;
+    const capture = { executeSql: async (sql: string, params: unknown[]) => { captured = { sql, params }; return { rows: [] }; } };
+    await this.boss.insert(deliveryIds.map((deliveryId) => ({
+      name: DELIVERY_QUEUE,
+      data: { deliveryId } satisfies DeliveryJob,
+      retryLimit: this.config.OTP_DELIVERY_RETRY_LIMIT,
+      retryDelay: this.config.OTP_DELIVERY_RETRY_DELAY_SECONDS,
+      retryBackoff: true,
+    })), { db: capture });
+    if (!captured) throw new Error('pg-boss wrote no job statement');
+    return captured;
   }
 
   /** Queues one job per delivery inside `tx`. */
