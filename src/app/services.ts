@@ -129,7 +129,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
       if (!config.OTP_WORKER) return;
       providers = createProviders(config, log);
       const worker = new DeliveryWorker(db, providers, hasher, metrics, log.child({ component: 'otp-delivery' }));
-      await queue.work((job) => worker.deliver(job));
+      await queue.work((jobs) => worker.deliverBatch(jobs));
       // a SENDING delivery older than any live provider call belongs to a process that died during it
       const graceMs = config.OTP_PROVIDER_TIMEOUT_MS * 2 + 1000;
       interruptedSweep = setInterval(() => {

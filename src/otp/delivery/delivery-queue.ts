@@ -11,6 +11,16 @@ export interface DeliveryJob {
   deliveryId: string;
 }
 
+/** Jobs one worker round claims (one pg-boss fetch: `FOR UPDATE SKIP LOCKED … LIMIT n`). */
+export const DELIVERY_BATCH_SIZE = 50;
+/** How long an idle worker waits before looking again. */
+const POLL_INTERVAL_MS = 500;
+
+/** What a batch handler did with its jobs: the others completed, these failed (pg-boss retries them with backoff). */
+export interface BatchOutcome {
+  retry: Array<{ jobId: string; reason: string }>;
+}
+
 /**
  * The durable queue (pg-boss, in Postgres) between a send and its providers. Jobs are inserted through the sender's
  * own transaction, so a request and its deliveries exist together or not at all.
@@ -20,6 +30,9 @@ export class DeliveryQueue {
   private started: Promise<void> | null = null;
   /** pg-boss queries and delivery handlers still running (pg-boss does not await its own job completions). */
   private inFlight = 0;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
 
   constructor(pool: Pool, private readonly config: Pick<AppConfig, 'OTP_DELIVERY_RETRY_DELAY_SECONDS' | 'OTP_DELIVERY_RETRY_LIMIT' | 'OTP_PROVIDER_TIMEOUT_MS' | 'SHUTDOWN_TIMEOUT_MS'>, private readonly log: Logger) {
     this.boss = new PgBoss({
@@ -78,10 +91,58 @@ export class DeliveryQueue {
     }
   }
 
-  /** Runs `handler` for each job; a throw makes pg-boss retry with backoff until the retry limit. */
-  async work(handler: (job: PgBoss.JobWithMetadata<DeliveryJob>) => Promise<void>): Promise<void> {
+  /**
+   * Runs `handler` on batches of up to DELIVERY_BATCH_SIZE jobs, claimed in one round trip, and settles them in one
+   * or two (complete; fail for the retries). A full batch is followed at once by the next; an empty fetch waits
+   * POLL_INTERVAL_MS (pg-boss's own `work` waits its polling interval after every fetch, which caps a worker at one
+   * batch per interval). A handler that throws fails the whole batch, so pg-boss retries every job of it.
+   */
+  async work(handler: (jobs: Array<PgBoss.JobWithMetadata<DeliveryJob>>) => Promise<BatchOutcome>): Promise<void> {
     await this.start();
-    await this.boss.work<DeliveryJob>(DELIVERY_QUEUE, { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => this.track(handler(job)));
+    this.loop ??= (async () => {
+      while (!this.stopping) {
+        try {
+          const jobs = await this.track(this.boss.fetch<DeliveryJob>(DELIVERY_QUEUE, { batchSize: DELIVERY_BATCH_SIZE, includeMetadata: true }));
+          if (!jobs?.length) {
+            await this.idle();
+            continue;
+          }
+          await this.track(this.settle(jobs, handler));
+        } catch (error) {
+          this.log.error({ err: error }, 'OTP delivery round failed');
+          await this.idle();
+        }
+      }
+    })();
+  }
+
+  private async settle(jobs: Array<PgBoss.JobWithMetadata<DeliveryJob>>, handler: (jobs: Array<PgBoss.JobWithMetadata<DeliveryJob>>) => Promise<BatchOutcome>): Promise<void> {
+    let outcome: BatchOutcome;
+    try {
+      outcome = await handler(jobs);
+    } catch (error) {
+      await this.fail(jobs.map((j) => j.id), (error as Error)?.message ?? String(error));
+      return;
+    }
+    const retried = new Set(outcome.retry.map((r) => r.jobId));
+    const byReason = new Map<string, string[]>();
+    for (const { jobId, reason } of outcome.retry) byReason.set(reason, [...(byReason.get(reason) ?? []), jobId]);
+    for (const [reason, ids] of byReason) await this.fail(ids, reason);
+    const done = jobs.filter((j) => !retried.has(j.id)).map((j) => j.id);
+    if (done.length) await this.boss.complete(DELIVERY_QUEUE, done);
+  }
+
+  /** pg-boss fails many jobs in one statement and keeps `data` as their output (its typings omit that overload). */
+  private fail(ids: string[], message: string): Promise<unknown> {
+    return (this.boss.fail as unknown as (name: string, ids: string[], data: object) => Promise<unknown>).call(this.boss, DELIVERY_QUEUE, ids, { message });
+  }
+
+  private idle(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.wake = null; resolve(); }, POLL_INTERVAL_MS);
+      this.wake = () => { clearTimeout(timer); this.wake = null; resolve(); };
+    });
   }
 
   /** Lets running jobs finish (up to the shutdown timeout), then stops polling. */
@@ -90,6 +151,10 @@ export class DeliveryQueue {
     await this.started.catch(() => undefined);
     const timeout = Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS);
     const deadline = Date.now() + timeout;
+    // the worker loop ends after its batch under way
+    this.stopping = true;
+    this.wake?.();
+    if (this.loop) await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, timeout).unref())]);
     await this.boss.stop({ graceful: true, close: false, wait: true, timeout });
     // pg-boss marks a finished job complete without awaiting it, and a fetch under way at stop may still hand over a
     // job: wait for those, or the pool closes under them (an unhandled "Cannot use a pool after calling end")

@@ -4,17 +4,34 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../core/metrics';
 import { queryRows } from '../../db/sql';
 import type { CodeHasher } from '../codes';
-import { toOtpDeliveryEntity } from '../otp-delivery.entity';
+import { toOtpDeliveryEntity, type OtpDeliveryEntity } from '../otp-delivery.entity';
 import type { OtpChannel } from '../otp-request.entity';
-import { DEFAULT_TEMPLATE_IDS, toMessageTemplateEntity } from '../templates/message-template.entity';
+import { DEFAULT_TEMPLATE_IDS, toMessageTemplateEntity, type MessageTemplateEntity } from '../templates/message-template.entity';
 import { renderHtml, renderText } from '../templates/render';
-import type { DeliveryJob } from './delivery-queue';
+import type { BatchOutcome, DeliveryJob } from './delivery-queue';
 import type { OutgoingMessage, ProviderSet } from './providers';
 import { categorize, describeFailure, TemplateRenderError, type DeliveryErrorCategory } from './delivery-errors';
 
+/** The outcome of one delivery attempt, settled with the rest of its batch. */
+interface Settlement {
+  id: string;
+  status: 'SENT' | 'FAILED' | 'QUEUED';
+  providerMessageId?: string | null;
+  provider?: string;
+  error?: string;
+  errorCategory?: DeliveryErrorCategory;
+}
+
+/** The template a delivery row (joined with its request) is rendered with. */
+function templateIdOf(row: Record<string, any>): string {
+  const channel = row.channel as OtpChannel;
+  const chosen = { EMAIL: row.email_template_id, SMS: row.sms_template_id, WHATSAPP: row.whatsapp_template_id }[channel];
+  return chosen ?? DEFAULT_TEMPLATE_IDS[channel];
+}
+
 export const INTERRUPTED = 'The server stopped during the provider call; the provider may or may not have sent the message, so it was not sent again.';
 
-/** Delivers one queued message: renders it, calls the channel's provider, and records the outcome on the delivery. */
+/** Delivers queued messages in batches: renders them, calls the channels' providers, and records the outcomes on the deliveries. */
 export class DeliveryWorker {
   constructor(
     private readonly db: DataSource,
@@ -24,56 +41,77 @@ export class DeliveryWorker {
     private readonly log: Logger,
   ) {}
 
-  async deliver(job: PgBoss.JobWithMetadata<DeliveryJob>): Promise<void> {
-    const [row] = await this.db.query(
+  /**
+   * Delivers a batch of queued messages in a fixed number of round trips whatever its size: one read of the deliveries
+   * with their requests, one of their templates, one claim (SENDING, recorded before the calls, so a crash during them
+   * is known afterwards and no message is sent twice), the provider calls side by side, and one statement settling
+   * every outcome. Jobs to retry are returned; the queue fails them (pg-boss retries with backoff) and completes the rest.
+   */
+  async deliverBatch(jobs: Array<PgBoss.JobWithMetadata<DeliveryJob>>): Promise<BatchOutcome> {
+    const jobOf = new Map(jobs.map((job) => [job.data.deliveryId, job]));
+    const rows = await queryRows(this.db,
       `SELECT d.*, r.status AS request_status, r.expires_at AS request_expires_at, r.email_from_name, r.email_subject,
               r.email_template_id, r.email_template_attributes, r.validity_seconds, r.sms_template_id, r.whatsapp_template_id,
               r.message_variables
          FROM otp_deliveries d JOIN otp_requests r ON r.id = d.otp_request_id
-        WHERE d.id = $1`,
-      [job.data.deliveryId],
-    );
-    if (row?.status === 'SENDING') {
-      // the job's previous run stopped during its provider call (a killed process): never call the provider twice
-      await this.finish(row.id, 'FAILED', { error: INTERRUPTED, errorCategory: 'INTERRUPTED' });
-      return;
-    }
-    if (!row || row.status !== 'QUEUED' || !row.code_sealed) return; // already handled, or the request is gone
-    const delivery = toOtpDeliveryEntity(row);
-    if (row.request_status !== 'PENDING' || row.request_expires_at.getTime() <= Date.now()) {
-      await this.finish(delivery.id, 'FAILED', { error: 'The OTP request was no longer pending when its turn came.', errorCategory: 'REQUEST_CLOSED' });
-      return;
-    }
-    const provider = this.providers.byChannel[delivery.channel];
-    const end = this.metrics.otpDeliveryDuration.startTimer({ channel: delivery.channel, provider: provider.name });
-    try {
-      const message = await this.render(delivery.channel, delivery.recipient, this.hasher.unseal(delivery.codeSealed!), row);
-      // recorded before the call, so a crash during it is known afterwards and the message is not sent again
-      const [claimed] = await queryRows(this.db,
-        `UPDATE otp_deliveries SET status = 'SENDING', updated_at = now() WHERE id = $1 AND status = 'QUEUED' RETURNING id`, [delivery.id]);
-      if (!claimed) return;
-      const { messageId } = await provider.send(message);
-      await this.finish(delivery.id, 'SENT', { providerMessageId: messageId, provider: provider.name });
-      end({ outcome: 'sent' });
-    } catch (error) {
-      const final = job.retryCount >= job.retryLimit;
-      const reason = describeFailure(error);
-      const errorCategory = categorize(error);
-      end({ outcome: final ? 'failed' : 'retry' });
-      // the full reason (addresses, provider answers) goes to the log and the error column; clients see the category
-      const detail = (error as { cause?: { message?: unknown } } | null)?.cause?.message;
-      this.log.warn({ deliveryId: delivery.id, channel: delivery.channel, provider: provider.name, attempt: job.retryCount + 1, final, reason, errorCategory,
-        ...(typeof detail === 'string' ? { detail } : {}) }, 'OTP delivery attempt failed');
-      if (final) {
-        await this.finish(delivery.id, 'FAILED', { error: reason, errorCategory, provider: provider.name });
-        return;
+        WHERE d.id = ANY($1::uuid[])`,
+      [[...jobOf.keys()]]);
+    const settled: Settlement[] = [];
+    const ready: Array<{ row: Record<string, any>; job: PgBoss.JobWithMetadata<DeliveryJob> }> = [];
+    for (const row of rows) {
+      if (row.status === 'SENDING') {
+        // the job's previous run stopped during its provider call (a killed process): never call the provider twice
+        settled.push({ id: row.id, status: 'FAILED', error: INTERRUPTED, errorCategory: 'INTERRUPTED' });
+      } else if (row.status !== 'QUEUED' || !row.code_sealed) {
+        // already handled, or the request is gone
+      } else if (row.request_status !== 'PENDING' || row.request_expires_at.getTime() <= Date.now()) {
+        settled.push({ id: row.id, status: 'FAILED', error: 'The OTP request was no longer pending when its turn came.', errorCategory: 'REQUEST_CLOSED' });
+      } else {
+        ready.push({ row, job: jobOf.get(row.id)! });
       }
-      await this.db.query(
-        `UPDATE otp_deliveries SET status = 'QUEUED', attempts = attempts + 1, error = $2, error_category = $3, updated_at = now()
-          WHERE id = $1 AND status IN ('QUEUED', 'SENDING')`,
-        [delivery.id, reason, errorCategory]);
-      throw error;
     }
+    const templates = await this.templates(ready.map(({ row }) => templateIdOf(row)));
+    const messages: Array<{ delivery: OtpDeliveryEntity; job: PgBoss.JobWithMetadata<DeliveryJob>; message: OutgoingMessage | null; failure: unknown }> = [];
+    for (const { row, job } of ready) {
+      const delivery = toOtpDeliveryEntity(row);
+      try {
+        messages.push({ delivery, job, message: this.render(delivery.channel, delivery.recipient, this.hasher.unseal(delivery.codeSealed!), row, templates), failure: null });
+      } catch (error) {
+        messages.push({ delivery, job, message: null, failure: error });
+      }
+    }
+    const claimed = new Set((await queryRows(this.db,
+      `UPDATE otp_deliveries SET status = 'SENDING', updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'QUEUED' RETURNING id`,
+      [messages.filter((m) => m.message).map((m) => m.delivery.id)])).map((r) => r.id as string));
+    const retry: BatchOutcome['retry'] = [];
+    await Promise.all(messages.map(async ({ delivery, job, message, failure }) => {
+      if (message && !claimed.has(delivery.id)) return;
+      const provider = this.providers.byChannel[delivery.channel];
+      const end = this.metrics.otpDeliveryDuration.startTimer({ channel: delivery.channel, provider: provider.name });
+      try {
+        if (!message) throw failure;
+        const { messageId } = await provider.send(message);
+        settled.push({ id: delivery.id, status: 'SENT', providerMessageId: messageId, provider: provider.name });
+        end({ outcome: 'sent' });
+      } catch (error) {
+        const final = job.retryCount >= job.retryLimit;
+        const reason = describeFailure(error);
+        const errorCategory = categorize(error);
+        end({ outcome: final ? 'failed' : 'retry' });
+        // the full reason (addresses, provider answers) goes to the log and the error column; clients see the category
+        const detail = (error as { cause?: { message?: unknown } } | null)?.cause?.message;
+        this.log.warn({ deliveryId: delivery.id, channel: delivery.channel, provider: provider.name, attempt: job.retryCount + 1, final, reason, errorCategory,
+          ...(typeof detail === 'string' ? { detail } : {}) }, 'OTP delivery attempt failed');
+        if (final) {
+          settled.push({ id: delivery.id, status: 'FAILED', error: reason, errorCategory, provider: provider.name });
+        } else {
+          settled.push({ id: delivery.id, status: 'QUEUED', error: reason, errorCategory });
+          retry.push({ jobId: job.id, reason });
+        }
+      }
+    }));
+    await this.settle(settled);
+    return { retry };
   }
 
   /**
@@ -91,25 +129,40 @@ export class DeliveryWorker {
     return rows.length;
   }
 
-  private async finish(id: string, status: 'SENT' | 'FAILED',
-    outcome: { providerMessageId?: string | null; provider?: string; error?: string; errorCategory?: DeliveryErrorCategory }): Promise<void> {
+  /**
+   * Every outcome of a batch in one statement: SENT and FAILED are final (the sealed code erased); QUEUED is an attempt
+   * to retry (counted, its reason kept). Only a delivery still QUEUED or SENDING changes.
+   */
+  private async settle(outcomes: Settlement[]): Promise<void> {
+    if (!outcomes.length) return;
     await queryRows(this.db,
-      `UPDATE otp_deliveries
-          SET status = $2::varchar, attempts = attempts + 1, code_sealed = NULL, updated_at = now(),
-              provider = COALESCE($3::varchar, provider), provider_message_id = $4::varchar, error = $5::text, error_category = $6::varchar,
-              sent_at = CASE WHEN $2::varchar = 'SENT' THEN now() ELSE sent_at END,
-              failed_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE failed_at END
-        WHERE id = $1 AND status IN ('QUEUED', 'SENDING') RETURNING id`,
-      [id, status, outcome.provider ?? null, outcome.providerMessageId ?? null, outcome.error ?? null, outcome.errorCategory ?? null],
+      `UPDATE otp_deliveries d
+          SET status = o.status, attempts = d.attempts + 1, updated_at = now(),
+              code_sealed = CASE WHEN o.status = 'QUEUED' THEN d.code_sealed END,
+              provider = COALESCE(o.provider, d.provider), provider_message_id = CASE WHEN o.status = 'QUEUED' THEN d.provider_message_id ELSE o.provider_message_id END,
+              error = o.error, error_category = o.error_category,
+              sent_at = CASE WHEN o.status = 'SENT' THEN now() ELSE d.sent_at END,
+              failed_at = CASE WHEN o.status = 'FAILED' THEN now() ELSE d.failed_at END
+         FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, status varchar, provider varchar, provider_message_id varchar, error text, error_category varchar)
+        WHERE d.id = o.id AND d.status IN ('QUEUED', 'SENDING') RETURNING d.id`,
+      [JSON.stringify(outcomes.map((o) => ({
+        id: o.id, status: o.status, provider: o.provider ?? null, provider_message_id: o.providerMessageId ?? null, error: o.error ?? null, error_category: o.errorCategory ?? null,
+      })))],
     );
   }
 
-  private async render(channel: OtpChannel, to: string, code: string, request: Record<string, any>): Promise<OutgoingMessage> {
-    const chosen = { EMAIL: request.email_template_id, SMS: request.sms_template_id, WHATSAPP: request.whatsapp_template_id }[channel];
-    const templateId: string = chosen ?? DEFAULT_TEMPLATE_IDS[channel];
-    const [templateRow] = await this.db.query('SELECT * FROM message_templates WHERE id = $1', [templateId]);
-    if (!templateRow) throw new TemplateRenderError(`The message template "${templateId}" no longer exists.`);
-    const template = toMessageTemplateEntity(templateRow);
+  /** The batch's templates, read in one statement. */
+  private async templates(ids: string[]): Promise<Map<string, MessageTemplateEntity>> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return new Map();
+    const rows = await queryRows(this.db, 'SELECT * FROM message_templates WHERE id = ANY($1::varchar[])', [unique]);
+    return new Map(rows.map((row) => [row.id as string, toMessageTemplateEntity(row)]));
+  }
+
+  private render(channel: OtpChannel, to: string, code: string, request: Record<string, any>, templates: Map<string, MessageTemplateEntity>): OutgoingMessage {
+    const templateId = templateIdOf(request);
+    const template = templates.get(templateId);
+    if (!template) throw new TemplateRenderError(`The message template "${templateId}" no longer exists.`);
     const variables = { ...(request.message_variables ?? {}), ...(request.email_template_attributes ?? {}), otp: code, expiresInMinutes: String(Math.ceil(request.validity_seconds / 60)) };
     const subject = request.email_subject ?? template.subject;
     try {
