@@ -86,14 +86,13 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
         extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', '2']]) } },
       });
     });
-    // the loaders are made on first use: most operations (sends, verifies, the trivial query) never load anything
-    let loaders: RequestContext['loaders'] | undefined;
     return {
       requestId: String(req.id),
       user: principal.user,
       apiKeyId: principal.apiKeyId,
       ruleOtpHeaders: ruleOtpHeaders(req.headers),
-      get loaders() { return (loaders ??= createLoaders(dataSource)); },
+      // made on first use: most operations (sends, verifies, the trivial query) never load anything
+      loaders: onFirstUse(() => createLoaders(dataSource)),
       log: req.log,
     };
   };
@@ -213,6 +212,24 @@ function requestLogging(log: Logger): express.RequestHandler {
     }
     next();
   };
+}
+
+/**
+ * An object made by `make` when one of its properties is first read. A proxy rather than a getter on the context:
+ * Apollo copies the context (Object.assign), which would call a getter on every request.
+ */
+function onFirstUse<T extends object>(make: () => T): T {
+  let value: T | undefined;
+  const target = () => (value ??= make());
+  return new Proxy({} as T, {
+    get: (_t, key) => Reflect.get(target(), key),
+    has: (_t, key) => Reflect.has(target(), key),
+    ownKeys: () => Reflect.ownKeys(target()),
+    getOwnPropertyDescriptor: (_t, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target(), key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
 }
 
 /** No page of this server may be framed by another site (clickjacking the explorer, which keeps the key in local storage). */
