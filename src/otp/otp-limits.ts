@@ -3,6 +3,7 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../core/config';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { sqlState } from '../db/sql';
+import type { Statement } from './pipelined-sql';
 
 type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'>;
 
@@ -76,14 +77,27 @@ export class OtpLimits {
    * when the send is refused after this call.
    */
   async consumeSend(caller: string | null, recipients: string[]): Promise<void> {
-    const steps = this.sendSteps(caller, recipients);
-    const now = Date.now();
+    const { sql, params } = this.consumeSendStatement(caller, recipients);
     try {
-      await this.pool.query(CONSUME_SEND_SQL, [steps.map((s) => s.key), steps.map((s) => s.limit.points), steps.map((s) => s.limit.durationMs), now]);
+      await this.pool.query(sql, params);
     } catch (error) {
-      if (sqlState(error) !== '22P02' || !String((error as Error).message).includes(REFUSED)) throw error;
-      throw await this.refusal(steps);
+      if (!this.isRefusal(error)) throw error;
+      throw await this.refusal(caller, recipients);
     }
+  }
+
+  /**
+   * The statement of {@link consumeSend}, to run inside a caller's transaction (the send's pipelined message): when a
+   * limit refuses it fails with an error {@link isRefusal} recognises, and the caller's transaction rolls back whole.
+   */
+  consumeSendStatement(caller: string | null, recipients: string[]): Statement {
+    const steps = this.sendSteps(caller, recipients);
+    return { sql: CONSUME_SEND_SQL, params: [steps.map((s) => s.key), steps.map((s) => s.limit.points), steps.map((s) => s.limit.durationMs), Date.now()] };
+  }
+
+  /** The error of a send statement refused by a limit (see CONSUME_SEND_SQL). */
+  isRefusal(error: unknown): boolean {
+    return sqlState(error) === '22P02' && String((error as Error)?.message).includes(REFUSED);
   }
 
   /** Gives back what `consumeSend` took, for a send refused afterwards (e.g. by the resend cooldown): one statement. */
@@ -104,7 +118,8 @@ export class OtpLimits {
   }
 
   /** Which limit refused (the first spent one, in step order) and when it frees up; read after the refused statement. */
-  private async refusal(steps: Array<{ key: string; limit: SendLimit }>): Promise<RateLimitedException> {
+  async refusal(caller: string | null, recipients: string[]): Promise<RateLimitedException> {
+    const steps = this.sendSteps(caller, recipients);
     const { rows } = await this.pool.query(`SELECT key, points, expire FROM ${TABLE} WHERE key = ANY($1::text[])`, [steps.map((s) => s.key)]);
     const now = Date.now();
     const byKey = new Map(rows.map((r: { key: string; points: number; expire: string | null }) => [r.key, r]));

@@ -88,13 +88,18 @@ export class OtpSender {
     const recipients = recipientsOf(command.channels, command.mobile, command.email);
     const testCode = recipients.map((r) => this.deps.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
     const caller = callerKey(ctx);
-    await this.deps.limits.consumeSend(caller, recipients);
     let issued: Issued;
-    try {
-      issued = await this.issueOnce(ctx, command, policy, testCode, beforeIssue);
-    } catch (error) {
-      await this.deps.limits.refundSend(caller, recipients); // nothing was sent
-      throw error;
+    if (policy.resendMode === 'NEW_CODE' && !beforeIssue) {
+      // one round trip: the limits are consumed inside the send's own transaction, so a failure gives everything back
+      issued = await this.issueOnce(ctx, command, policy, testCode, () => this.issuePipelined(ctx, command, policy, testCode, caller, recipients));
+    } else {
+      await this.deps.limits.consumeSend(caller, recipients);
+      try {
+        issued = await this.issueOnce(ctx, command, policy, testCode, () => this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue)));
+      } catch (error) {
+        await this.deps.limits.refundSend(caller, recipients); // nothing was sent
+        throw error;
+      }
     }
     const { request, channels, superseded, delivered } = issued;
     if (delivered) this.countSent(channels);
@@ -147,17 +152,15 @@ export class OtpSender {
   }
 
   /**
-   * Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried
-   * once. A NEW_CODE send with no `beforeIssue` (every public send under the default policy) decides nothing on what it
-   * reads, so its whole transaction goes as one pipelined message; the others need an interactive transaction.
+   * Runs the purpose transaction (`run`); the unique indexes are the backstop of the advisory lock, so a collision is
+   * retried once. A NEW_CODE send with no `beforeIssue` (every public send under the default policy) decides nothing on
+   * what it reads, so its whole transaction, limits included, goes as one pipelined message; the others need an
+   * interactive transaction.
    */
-  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
-    beforeIssue: SendOptions['beforeIssue']): Promise<Issued> {
-    const oneTrip = policy.resendMode === 'NEW_CODE' && !beforeIssue;
+  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null, run: () => Promise<Issued>): Promise<Issued> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        if (oneTrip) return await this.issuePipelined(ctx, command, policy, testCode);
-        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue));
+        return await run();
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         if (attempt >= 2) {
@@ -188,11 +191,14 @@ export class OtpSender {
   }
 
   /**
-   * The NEW_CODE purpose transaction in one round trip: lock the purpose, settle an expired live request, supersede the
-   * live ones, insert the request, its deliveries and their queue jobs — the statements `issueWithin` runs one by one,
-   * sent as one message (see {@link pipelined}: one implicit transaction, each statement seeing what committed before it).
+   * The NEW_CODE send in one round trip: lock the purpose, settle an expired live request, supersede the live ones,
+   * insert the request, its deliveries and their queue jobs — the statements `issueWithin` runs one by one — and, last,
+   * consume every rate limit of the send: all sent as one message (see {@link pipelined}: one implicit transaction,
+   * each statement seeing what committed before it). A limit that refuses fails the message, so nothing of it stays,
+   * counters included; the limiter rows are locked only from that last statement to the commit.
    */
-  private async issuePipelined(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null): Promise<Issued> {
+  private async issuePipelined(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
+    caller: string, recipients: string[]): Promise<Issued> {
     const { row, code } = this.newRequest(ctx, command, policy, testCode);
     const replaceLive = OtpRequestRepository.replaceLiveStatements(purposeOf(command, ctx.user.id));
     const statements: Statement[] = [...replaceLive, OtpRequestRepository.insertStatement(row)];
@@ -200,7 +206,14 @@ export class OtpSender {
       const deliveries = this.deliveryRows(command.channels, row.mobile, row.email);
       statements.push(this.deliveriesStatement(row.id, deliveries, code), await this.deps.queue.enqueueStatement(deliveries.map((d) => d.id)));
     }
-    const results = await this.pool.query(pipelined(statements)) as unknown as QueryResult[];
+    statements.push(this.deps.limits.consumeSendStatement(caller, recipients));
+    let results: QueryResult[];
+    try {
+      results = await this.pool.query(pipelined(statements)) as unknown as QueryResult[];
+    } catch (error) {
+      if (this.deps.limits.isRefusal(error)) throw await this.deps.limits.refusal(caller, recipients);
+      throw error;
+    }
     const superseded = results[replaceLive.length - 1].rows.map((r: { id: string }) => r.id);
     const request = toOtpRequestEntity(results[replaceLive.length].rows[0]);
     return { request, channels: command.channels, superseded, delivered: !testCode };
