@@ -5,9 +5,7 @@ import { codeTypeOf, normaliseCode } from './codes';
 import { toE164 } from './recipients';
 import { templateProblem } from './templates/render';
 import { isEmailAddress } from '../core/email';
-import {
-  CANCEL_FIELDS, CHANNELS, MAX_CODE_LENGTH, MIN_CODE_LENGTH, RESEND_FIELDS, SEND_FIELDS, VERIFY_FIELDS, type FieldSpec,
-} from './otp.fields';
+import { CANCEL_FIELDS, CHANNELS, RESEND_FIELDS, SEND_FIELDS, VERIFY_FIELDS, type FieldSpec } from './otp.fields';
 
 export { CHANNELS, CODE_TYPES, MAX_CODE_LENGTH, MAX_INTEGER, MIN_CODE_LENGTH, OTP_TYPES } from './otp.fields';
 
@@ -76,7 +74,6 @@ const LABELS: Record<RequestField, string> = {
   type: 'type', otpCodeLength: 'otp code length', otpCodeType: 'otp code type', otpCode: 'otp code', ruleId: 'rule id',
   recordId: 'record id', otpRequestId: 'otp request id', code: 'code',
 };
-
 
 export interface SendOtpCommand {
   channels: OtpChannel[];

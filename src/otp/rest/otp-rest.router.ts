@@ -2,11 +2,10 @@ import express, { type Request, type Response } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../../core/context';
-import { UserErrorException } from '../../core/errors';
+import { ErrorCode, UserErrorException } from '../../core/errors';
 import { RateLimitedException } from '../otp-limits';
 import { OtpForbiddenException, OtpValidationException } from '../otp.errors';
 import type { OtpService } from '../otp.service';
-import { ErrorCode } from '../../core/errors';
 import { openApiDocument } from './openapi';
 import {
   cancelRequestFrom, partnerChannels, partnerErrors, partnerOtpRequest, resendRequestFrom, sendRequestFrom, verifyRequestFrom,
