@@ -28,6 +28,9 @@ const RANGES: Record<string, [number, number]> = {
   resetValidationAfterSeconds: [1, 604_800],
 };
 
+/** Rule ids are Postgres integers: a cursor past this would be an out-of-range error, not a position. */
+const MAX_RULE_ID = 2_147_483_647;
+
 /** Admin management of OTP rules; every change is announced so each instance's cache reloads. */
 export class OtpRuleService {
   constructor(
@@ -79,7 +82,7 @@ export class OtpRuleService {
     const where: { module?: string; active?: boolean } = {};
     if (filter.module) where.module = findModule(filter.module)?.name ?? filter.module;
     if (filter.active != null) where.active = filter.active;
-    const [, afterId] = after ? decodeCursor(after, [(v) => v === 'OtpRule', (v) => Number.isSafeInteger(v) && (v as number) >= 0]) : [null, 0];
+    const [, afterId] = after ? decodeCursor(after, [(v) => v === 'OtpRule', (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_RULE_ID]) : [null, 0];
     const rules = this.db.getRepository(OtpRuleEntity);
     return {
       rows: await rules.find({ where: { ...where, id: MoreThan(afterId as number) }, order: { id: 'ASC' }, take: first + 1 }),

@@ -97,7 +97,7 @@ describe.each(LISTS)('$list pages like every list', ({ list, expected }) => {
 
   test('attacker: a made-up cursor, a forged one and another list\'s cursor are BAD_USER_INPUT, not a server error', async () => {
     const forged = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
-    for (const after of ['garbage', forged([]), forged(['OtpRule', "1'; DROP TABLE users; --"]), forged(['User', 'a\u0000b']),
+    for (const after of ['garbage', forged([]), forged(['OtpRule', "1'; DROP TABLE users; --"]), forged(['OtpRule', 2 ** 53 - 1]), forged(['OtpRule', 1.5]), forged(['User', 'a\u0000b']),
       forged(['ApiKey', 'not a date', '00000000-0000-4000-8000-000000000001']), forged(['ConnectionType', 'yes', 'a', 'b'])]) {
       expect(await badInput(list, { after })).toBe('BAD_USER_INPUT');
     }
