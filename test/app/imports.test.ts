@@ -193,3 +193,43 @@ describe('a feature reaching into a table it does not own', () => {
     expect(trespasses(table, owner)).toEqual([]);
   });
 });
+
+/** Where a GraphQLError may be made: the API edge (app/, resolvers, the REST door, which reads the one context errors). */
+const GRAPHQL_ERROR_EDGE = (file: string) => folderOf(file) === 'app' || file.endsWith('.resolver.ts') || file.startsWith('otp/rest/');
+
+/** Whether the source imports or re-exports `GraphQLError` from 'graphql' (by name, renamed, type-only or through `import * as`). */
+function importsGraphQLError(source: string): boolean {
+  const file = ts.createSourceFile('scanned.ts', source, ts.ScriptTarget.Latest);
+  return file.statements.some((statement) => {
+    if (!(ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement))) return false;
+    if (!statement.moduleSpecifier || !ts.isStringLiteral(statement.moduleSpecifier) || statement.moduleSpecifier.text !== 'graphql') return false;
+    const names = ts.isImportDeclaration(statement) ? statement.importClause?.namedBindings : statement.exportClause;
+    if (!names) return ts.isExportDeclaration(statement); // `export * from 'graphql'`
+    if (ts.isNamespaceImport(names)) return /\.\s*GraphQLError\b/.test(source.slice(statement.end));
+    if (ts.isNamespaceExport(names)) return true;
+    return names.elements.some((element) => (element.propertyName ?? element.name).text === 'GraphQLError');
+  });
+}
+
+describe('a service answering in the API\'s own error type', () => {
+  test('no file under src/ outside app/, *.resolver.ts and otp/rest/ imports GraphQLError: services throw RequestRefused (core/errors), app/errors.ts translates it', () => {
+    const offenders = sourceFiles(SRC).map((file) => relative(SRC, file))
+      .filter((file) => !GRAPHQL_ERROR_EDGE(file) && importsGraphQLError(readFileSync(join(SRC, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  test('the scan itself sees every way of importing it', () => {
+    expect([
+      "import { GraphQLError } from 'graphql';",
+      "import { type GraphQLError, GraphQLSchema } from 'graphql';",
+      "import type { GraphQLError as E } from 'graphql';",
+      "import * as graphql from 'graphql';\nthrow new graphql.GraphQLError('x');",
+      "export { GraphQLError } from 'graphql';",
+    ].map(importsGraphQLError)).toEqual([true, true, true, true, true]);
+    expect([
+      "import { GraphQLSchema, printSchema } from 'graphql';",
+      "import { GraphQLError } from './errors';",
+      "import * as graphql from 'graphql';\ngraphql.printSchema(s);",
+    ].map(importsGraphQLError)).toEqual([false, false, false]);
+  });
+});
