@@ -151,6 +151,11 @@ const IMPORT_RULES: ImportRule[] = [
     rule: 'records imports nothing from otp',
     forbids: (from, to) => folderOf(from) === 'records' && folderOf(to) === 'otp',
   },
+  {
+    rule: "only src/features.ts imports a feature's feature.ts, and only src/app and db/entities.ts import src/features.ts",
+    forbids: (from, to) => (to.endsWith('/feature.ts') && folderOf(to) !== 'core' && from !== 'features.ts')
+      || (to === 'features.ts' && folderOf(from) !== 'app' && from !== 'db/entities.ts'),
+  },
 ];
 
 /** Every `from → to` import the rule forbids, src-relative, in a stable order. */
@@ -176,7 +181,10 @@ describe('a maintainer adding an import that points the wrong way', () => {
       [join(SRC, 'records/record.service.ts'), at('otp/otp.service.ts', 'connections/connection.service.ts', 'core/errors.ts')],
       [join(SRC, 'core/errors.ts'), at('records/record.entity.ts', 'auth/user.entity.ts')],
       [join(SRC, 'main.ts'), at('app/server.ts')],
-      [join(SRC, 'app/server.ts'), at('otp/otp-request.repository.ts')],
+      [join(SRC, 'app/server.ts'), at('otp/otp-request.repository.ts', 'otp/feature.ts', 'features.ts')],
+      [join(SRC, 'otp-rules/feature.ts'), at('otp/feature.ts', 'features.ts', 'core/feature.ts')],
+      [join(SRC, 'features.ts'), at('otp/feature.ts')],
+      [join(SRC, 'db/entities.ts'), at('features.ts')],
     ]);
     expect(IMPORT_RULES.map((rule) => brokenBy(rule, bad))).toEqual([
       ['otp/otp.resolver.ts → app/context.ts'],
@@ -184,6 +192,7 @@ describe('a maintainer adding an import that points the wrong way', () => {
       ['otp/otp.resolver.ts → records/record.repository.ts'],
       ['otp/otp.resolver.ts → otp-rules/otp-rule.cache.ts', 'records/record.service.ts → connections/connection.service.ts'],
       ['records/record.service.ts → otp/otp.service.ts'],
+      ['app/server.ts → otp/feature.ts', 'otp-rules/feature.ts → features.ts', 'otp-rules/feature.ts → otp/feature.ts'],
     ]);
   });
 });
