@@ -158,7 +158,7 @@ else showForm('');
 `;
 
 function explorerHtml(endpoint: string): string {
-  const tabs = EXAMPLE_OPERATIONS.map((op) => ({ query: op.query, variables: op.variables ?? undefined }));
+  const tabs = EXAMPLE_OPERATIONS.map((op) => ({ query: op.query, variables: op.variables ? JSON.stringify(op.variables, null, 2) : undefined }));
   const config = { endpoint, tabs, keyStorage: EXPLORER_KEY_STORAGE };
   return `<!doctype html>
 <html lang="en">
