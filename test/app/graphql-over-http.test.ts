@@ -68,6 +68,14 @@ describe('status codes by media type: a client that reads only the body, and one
     }
   });
 
+  test('a role too low (FORBIDDEN) is a field error of an operation that ran: 200 with data for either media type', async () => {
+    const { key } = await t.keyFor('READONLY');
+    for (const accept of [JSON_ONLY, GRAPHQL_RESPONSE]) {
+      const res = await post(JSON.stringify({ query: '{ users { id } }' }), accept, key);
+      expect([res.status, res.json.data, res.json.errors[0].extensions.code]).toEqual([200, null, 'FORBIDDEN']);
+    }
+  });
+
   test('a field error in an operation that ran keeps 200 and its data for either media type', async () => {
     for (const accept of [JSON_ONLY, GRAPHQL_RESPONSE]) {
       const res = await post(JSON.stringify({ query: '{ me { email } records(module: "Contacts", first: 0) { totalCount } }' }), accept);
