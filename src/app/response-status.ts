@@ -9,7 +9,7 @@ const JSON_MEDIA_TYPE = 'application/json; charset=utf-8';
 const CANDIDATES = [JSON_MEDIA_TYPE, 'application/graphql-response+json; charset=utf-8', 'application/json; callbackSpec=1.0; charset=utf-8'];
 
 /** The media type of the answer to a request with this Accept header (none → application/json, as Apollo does). */
-export function responseMediaType(accept: string | undefined): string | undefined {
+function responseMediaType(accept: string | undefined): string | undefined {
   if (!accept) return JSON_MEDIA_TYPE;
   return new Negotiator({ headers: { accept } }).mediaType(CANDIDATES);
 }
