@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { EXAMPLE_OPERATIONS } from '../../src/app/explorer-examples';
 import { EXPLORER_KEY_STORAGE } from '../../src/app/explorer';
@@ -59,6 +59,8 @@ describe('a newcomer, first minute: opens the explorer offline with no key, give
     expect(await page.locator('.graphiql-container').count()).toBe(0);
     expect(await page.locator('#version').innerText()).toBe(`version ${PACKAGE_VERSION}`);
     expect(unauthenticated).toEqual([]);
+    const screenshots = process.env.EXPLORER_SCREENSHOT ? dirname(process.env.EXPLORER_SCREENSHOT) : mkdtempSync(join(tmpdir(), 'countersign-explorer-'));
+    await page.screenshot({ path: join(screenshots, 'explorer-key-form.png') });
 
     await page.fill('#api-key', 'cs_00000000_not-a-real-key-at-all-0000000000000');
     await page.click('#key-form button[type=submit]');
@@ -102,7 +104,7 @@ describe('a newcomer, first minute: opens the explorer offline with no key, give
     expect(text).toContain('"name": "Leads"'); // the pane shows the lines in view only
     expect(text).not.toContain('errors');
 
-    const screenshot = process.env.EXPLORER_SCREENSHOT ?? join(mkdtempSync(join(tmpdir(), 'countersign-explorer-')), 'explorer.png');
+    const screenshot = process.env.EXPLORER_SCREENSHOT ?? join(screenshots, 'explorer.png');
     await page.screenshot({ path: screenshot });
     expect(statSync(screenshot).size).toBeGreaterThan(10_000);
 
