@@ -57,7 +57,7 @@ describe.each([
     ['no key yet', 'UNAUTHENTICATED', '{ modules { name } }', undefined, () => null],
     ['no key yet, the explorer loading the schema', 'UNAUTHENTICATED', '{ __schema { queryType { name } } }', undefined, () => null],
     ['a key that does not exist', 'UNAUTHENTICATED', '{ modules { name } }', undefined, () => 'cs_00000000_nope'],
-    ['a plain user asking for an admin list', 'FORBIDDEN', '{ users { id } }', undefined, () => userKey],
+    ['a plain user making an admin', 'FORBIDDEN', 'mutation { createUser(input: { email: "x@example.com", name: "X", role: ADMIN }) { user { id } } }', undefined, () => userKey],
     ['a plain user hard-deleting', 'FORBIDDEN', 'mutation { deleteRecord(id: "00000000-0000-4000-8000-000000000000", hard: true) { userErrors { code } } }', undefined, () => userKey],
     ['a page size below 1', 'BAD_USER_INPUT', '{ records(module: "Contacts", first: 0) { totalCount } }', undefined, () => ADMIN_KEY],
     ['a variable of the wrong type', 'BAD_USER_INPUT', 'query($n: Int!) { records(module: "Contacts", first: $n) { totalCount } }', { n: 'ten' }, () => ADMIN_KEY],
