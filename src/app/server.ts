@@ -12,14 +12,16 @@ import type {} from 'pino-http'; // its types: req.id and req.log on every reque
 import type { Logger } from 'pino';
 import type { AppConfig } from '../core/config';
 import type { RequestContext } from '../core/context';
+import { RequestRefused } from '../core/errors';
 import { createLogger } from './logger';
 import { Metrics } from '../core/metrics';
 import { explorerRouter } from './explorer';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
 import { createLoaders } from './loaders';
-import { formatError, serviceUnavailableStatus } from './errors';
+import { formatError, serviceUnavailableStatus, toGraphQLError } from './errors';
 import { operationLimits, queryLimitRules } from './limits';
+import { graphqlOverHttpStatus } from './response-status';
 import { openDatabase, type Database } from '../db/database';
 import { isDatabaseUnavailable } from '../db/sql';
 import { GraphQLError } from 'graphql';
@@ -81,6 +83,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
   const authenticator = services.authenticator;
   const contextFor = async (req: express.Request): Promise<RequestContext> => {
     const principal = await authenticator.authenticate(req.headers.authorization).catch((error) => {
+      if (error instanceof RequestRefused) throw toGraphQLError(error); // the REST door reads it too (401)
       if (!isDatabaseUnavailable(error)) throw error;
       throw new GraphQLError('The database is unreachable right now; nothing was changed. Try again shortly.', {
         extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', '2']]) } },
@@ -104,7 +107,9 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     validationRules: queryLimitRules(config),
     allowBatchedHttpRequests: false,
     stopOnTerminationSignals: false, // main.ts and worker.ts own SIGTERM/SIGINT and call stop() once
-    csrfPrevention: true,
+    // A request carrying Authorization was preflighted by any browser (the header is not CORS-safelisted), and our
+    // credentials travel only there: so it counts as a preflight header, like Apollo's own two.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     introspection: true,
     includeStacktraceInErrorResponses: false, // stacks go to the log only, in every environment
     formatError: (formatted, error) => formatError(formatted, error, log, config.NODE_ENV === 'development'),
@@ -115,6 +120,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       ApolloServerPluginCacheControlDisabled(),
       metrics.graphqlPlugin(),
       serviceUnavailableStatus,
+      graphqlOverHttpStatus,
       operationLimits(config),
     ],
   });
