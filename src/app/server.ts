@@ -163,7 +163,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       context: ({ req }) => contextFor(req),
     }),
   );
-  app.use('/api', otpRestRouter({ otpService: services.otp, contextFor, bodyLimit: BODY_LIMIT, log }));
+  app.use('/api', otpRestRouter({ otpService: services.otp, idempotency: services.idempotency, contextFor, bodyLimit: BODY_LIMIT, log }));
   app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT));
   app.use((_req, res) => {
     res.status(404).json({ errors: [{ message: 'Not found. The API is at /graphql.', extensions: { code: 'NOT_FOUND' } }] });

@@ -81,6 +81,11 @@ const schema = z.object({
   OTP_DELIVERY_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
   OTP_DELIVERY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(5),
   OTP_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  /** Provider status callbacks that arrive before their message id is recorded are kept this long, at most this many. */
+  OTP_EARLY_CALLBACK_TTL_SECONDS: z.coerce.number().int().min(1).max(86400).default(600),
+  OTP_EARLY_CALLBACKS_MAX: z.coerce.number().int().min(0).default(10000),
+  /** A key whose first request has not finished after this long is taken over by a retry (the first one's process is presumed dead). */
+  IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 /** The names of every variable the server reads (`.env.example` must list each). */

@@ -7,9 +7,14 @@ import { RateLimitedException } from '../otp-limits';
 import { OtpForbiddenException, OtpValidationException } from '../otp.errors';
 import type { OtpService } from '../otp.service';
 import { partnerErrors, sendRequestFrom, verifyRequestFrom } from './partner-shape';
+import type { IdempotencyService } from '../../idempotency/idempotency.service';
+import { IdempotencyKeyInUse, IdempotencyKeyReused, InvalidIdempotencyKey } from '../../idempotency/idempotency.errors';
+import { keyFromHeader } from '../../idempotency/idempotency-keys';
 
 export interface OtpRestDeps {
   otpService: OtpService;
+  /** send-otp honours the Idempotency-Key header. */
+  idempotency: IdempotencyService;
   /** Authenticates like GraphQL does; throws the same UNAUTHENTICATED error. */
   contextFor(req: Request): Promise<RequestContext>;
   bodyLimit: string;
@@ -26,14 +31,15 @@ export function otpRestRouter(deps: OtpRestDeps): express.Router {
   const router = express.Router();
   router.use(express.json({ limit: deps.bodyLimit }));
 
-  router.post('/send-otp', endpoint(deps, async (ctx, body) => {
-    const request = await deps.otpService.send(ctx, sendRequestFrom(body));
-    return [200, {
-      status: true,
-      message: 'OTP sent successfully',
-      data: { otp_request_id: request.id, expires_at: request.expiresAt.toISOString(), channels: request.channels.map((c) => c.toLowerCase()) },
-    }];
-  }));
+  router.post('/send-otp', endpoint(deps, (ctx, body, req) => deps.idempotency.answer(ctx,
+    { operation: 'POST /api/send-otp', key: keyFromHeader(req.get('idempotency-key')), input: body }, async (): Promise<Answer> => {
+      const request = await deps.otpService.send(ctx, sendRequestFrom(body));
+      return [200, {
+        status: true,
+        message: 'OTP sent successfully',
+        data: { otp_request_id: request.id, expires_at: request.expiresAt.toISOString(), channels: request.channels.map((c) => c.toLowerCase()) },
+      }];
+    })));
 
   router.post('/verify-otp', endpoint(deps, async (ctx, body) => {
     const result = await deps.otpService.verify(ctx, verifyRequestFrom(body));
@@ -56,7 +62,7 @@ export function otpRestRouter(deps: OtpRestDeps): express.Router {
   return router;
 }
 
-function endpoint(deps: OtpRestDeps, work: (ctx: RequestContext, body: Record<string, unknown>) => Promise<Answer>): express.RequestHandler {
+function endpoint(deps: OtpRestDeps, work: (ctx: RequestContext, body: Record<string, unknown>, req: Request) => Promise<Answer>): express.RequestHandler {
   return async (req, res) => {
     const [status, body, retryAfter] = await answer(deps, req, work);
     if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
@@ -64,7 +70,7 @@ function endpoint(deps: OtpRestDeps, work: (ctx: RequestContext, body: Record<st
   };
 }
 
-async function answer(deps: OtpRestDeps, req: Request, work: (ctx: RequestContext, body: Record<string, unknown>) => Promise<Answer>): Promise<[number, Record<string, unknown>, number?]> {
+async function answer(deps: OtpRestDeps, req: Request, work: (ctx: RequestContext, body: Record<string, unknown>, req: Request) => Promise<Answer>): Promise<[number, Record<string, unknown>, number?]> {
   let ctx: RequestContext;
   try {
     ctx = await deps.contextFor(req);
@@ -76,12 +82,17 @@ async function answer(deps: OtpRestDeps, req: Request, work: (ctx: RequestContex
     return [400, { status: false, message: 'The request body must be a JSON object (Content-Type: application/json).' }];
   }
   try {
-    return await work(ctx, req.body as Record<string, unknown>);
+    return await work(ctx, req.body as Record<string, unknown>, req);
   } catch (error) {
     if (error instanceof OtpForbiddenException) return [403, { status: false, message: error.message }];
     if (error instanceof OtpValidationException) return [422, { status: false, message: 'Invalid Payload', errors: partnerErrors(error.fieldErrors) }];
     if (error instanceof RateLimitedException) {
       return [429, { status: false, message: error.message, data: { reason: 'RATE_LIMITED', retry_after: error.retryAfterSeconds } }, error.retryAfterSeconds];
+    }
+    if (error instanceof InvalidIdempotencyKey) return [400, { status: false, message: 'The Idempotency-Key header must be 1-255 printable ASCII characters.' }];
+    if (error instanceof IdempotencyKeyReused) return [422, { status: false, message: error.message, data: { reason: error.code } }];
+    if (error instanceof IdempotencyKeyInUse) {
+      return [409, { status: false, message: error.message, data: { reason: error.code, retry_after: error.retryAfterSeconds } }, error.retryAfterSeconds];
     }
     if (error instanceof UserErrorException) return [400, { status: false, message: error.message, data: { reason: error.userErrors[0]?.code } }];
     ctx.log.error({ err: error }, 'unexpected error in the OTP REST API');
