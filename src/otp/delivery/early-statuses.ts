@@ -26,9 +26,9 @@ export async function recordProviderStatus(db: Queryable, bounds: EarlyStatusBou
   await queryRows(db, 'DELETE FROM otp_early_provider_statuses WHERE expires_at <= now() RETURNING message_id');
   const kept = await queryRows(db,
     `INSERT INTO otp_early_provider_statuses (provider, message_id, status, error, received_at, expires_at)
-     SELECT $1, $2, $3, $4, now(), now() + make_interval(secs => $5::double precision)
-      WHERE NOT EXISTS (SELECT 1 FROM otp_deliveries WHERE provider = $1 AND provider_message_id = $2)
-        AND (SELECT count(*) FROM otp_early_provider_statuses) < $6
+     SELECT $1::varchar, $2::varchar, $3::varchar, $4::text, now(), now() + make_interval(secs => $5::double precision)
+      WHERE NOT EXISTS (SELECT 1 FROM otp_deliveries WHERE provider = $1::varchar AND provider_message_id = $2::varchar)
+        AND (SELECT count(*) FROM otp_early_provider_statuses) < $6::bigint
      ON CONFLICT (provider, message_id) DO NOTHING RETURNING message_id`,
     [provider, messageId, status, error, bounds.OTP_EARLY_CALLBACK_TTL_SECONDS, bounds.OTP_EARLY_CALLBACKS_MAX]);
   if (!kept.length) return 'ignored'; // a delivery already past SENT, a full table, or a status already kept for this id
@@ -46,11 +46,11 @@ export async function applyEarlyStatus(db: Queryable, provider: string, messageI
   const rows = await queryRows(db,
     `WITH early AS (
        DELETE FROM otp_early_provider_statuses e
-        WHERE e.provider = $1 AND e.message_id = $2 AND e.expires_at > now()
-          AND EXISTS (SELECT 1 FROM otp_deliveries d WHERE d.provider = $1 AND d.provider_message_id = $2 AND d.status = 'SENT')
+        WHERE e.provider = $1::varchar AND e.message_id = $2::varchar AND e.expires_at > now()
+          AND EXISTS (SELECT 1 FROM otp_deliveries d WHERE d.provider = $1::varchar AND d.provider_message_id = $2::varchar AND d.status = 'SENT')
        RETURNING e.status AS early_status, e.error AS early_error)
      UPDATE otp_deliveries SET ${advance('early.early_status', 'early.early_error')}
-       FROM early WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT' RETURNING id`,
+       FROM early WHERE provider = $1::varchar AND provider_message_id = $2::varchar AND status = 'SENT' RETURNING id`,
     [provider, messageId]);
   return rows.length > 0;
 }
