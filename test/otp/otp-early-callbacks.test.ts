@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { Client } from 'pg';
 import type { AddressInfo } from 'node:net';
 import { twilioSignature } from '../../src/otp/delivery/webhooks';
 import { startTestServer, type TestServer } from '../support/test-server';
@@ -19,6 +20,8 @@ type Callback = (messageId: string) => Promise<number>;
 class CallbackFirstProvider {
   readonly callbackStatuses: number[] = [];
   callback: Callback | null = null;
+  /** Whether the provider waits for its callback's answer before answering the send (false: both race). */
+  awaitCallback = true;
   gate: Promise<void> = Promise.resolve();
   private readonly server: http.Server;
 
@@ -27,7 +30,8 @@ class CallbackFirstProvider {
       req.resume();
       req.on('end', async () => {
         const messageId = this.newId();
-        if (this.callback) this.callbackStatuses.push(await this.callback(messageId));
+        const called = this.callback?.(messageId).then((status) => { this.callbackStatuses.push(status); });
+        if (this.awaitCallback) await called;
         await this.gate;
         res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(this.answer(messageId)));
       });
@@ -83,6 +87,7 @@ afterAll(async () => {
 afterEach(async () => {
   twilio.callback = null;
   whatsapp.callback = null;
+  twilio.awaitCallback = true;
   twilio.gate = Promise.resolve();
   whatsapp.gate = Promise.resolve();
   await t.sql('DELETE FROM otp_early_provider_statuses');
@@ -147,6 +152,35 @@ describe('a provider that calls back before it answers the send', () => {
     hold.open();
     const [row] = await waitForRows(t, 'SELECT status FROM otp_deliveries WHERE otp_request_id = $1', [id], (rows) => rows[0]?.status !== 'QUEUED' && rows[0]?.status !== 'SENDING');
     expect(row.status).toBe('SENT');
+  });
+});
+
+describe('a callback racing the worker', () => {
+  test('the callback missed the id, then the worker recorded it before the callback could keep its status: still applied', async () => {
+    // a second session holds the kept-status table, so the callback (its first UPDATE found no delivery) and the worker
+    // (it recorded the id, then looks for kept statuses) both wait there; the worker's record is committed by then
+    const lock = new Client({ connectionString: t.databaseUrl });
+    await lock.connect();
+    await lock.query('BEGIN');
+    await lock.query('LOCK TABLE otp_early_provider_statuses IN EXCLUSIVE MODE');
+    let id = '';
+    try {
+      const hold = held();
+      twilio.gate = hold.gate;
+      twilio.awaitCallback = false;
+      twilio.callback = (sid) => twilioCallback(sid, 'delivered');
+      id = await send(['SMS']);
+      const waiting = "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%otp_early_provider_statuses%'";
+      await waitForRows(t, waiting, [], (rows) => rows.length === 1); // the callback: its UPDATE found no delivery with the id
+      hold.open(); // now the provider answers and the worker records the id
+      await waitForRows(t, "SELECT status FROM otp_deliveries WHERE otp_request_id = $1", [id], (rows) => rows[0]?.status === 'SENT');
+      await waitForRows(t, waiting, [], (rows) => rows.length === 2); // the worker, looking for a kept status
+    } finally {
+      await lock.query('COMMIT');
+      await lock.end();
+    }
+    await waitForRows(t, 'SELECT status FROM otp_deliveries WHERE otp_request_id = $1', [id], (rows) => rows[0]?.status === 'DELIVERED');
+    expect(await t.sql('SELECT 1 FROM otp_early_provider_statuses')).toEqual([]);
   });
 });
 

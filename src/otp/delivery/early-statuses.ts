@@ -18,11 +18,11 @@ const advance = (status: string, error: string) => `
  */
 export async function recordProviderStatus(db: Queryable, bounds: EarlyStatusBounds, provider: string, messageId: string,
   status: ProviderStatus, error: string | null): Promise<'applied' | 'kept' | 'ignored'> {
-  const updated = await queryRows(db,
+  const advanceSent = () => queryRows(db,
     `UPDATE otp_deliveries SET ${advance('$3::varchar', '$4::text')}
       WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT' RETURNING id`,
     [provider, messageId, status, error]);
-  if (updated.length) return 'applied';
+  if ((await advanceSent()).length) return 'applied';
   await queryRows(db, 'DELETE FROM otp_early_provider_statuses WHERE expires_at <= now() RETURNING message_id');
   const kept = await queryRows(db,
     `INSERT INTO otp_early_provider_statuses (provider, message_id, status, error, received_at, expires_at)
@@ -31,7 +31,11 @@ export async function recordProviderStatus(db: Queryable, bounds: EarlyStatusBou
         AND (SELECT count(*) FROM otp_early_provider_statuses) < $6::bigint
      ON CONFLICT (provider, message_id) DO NOTHING RETURNING message_id`,
     [provider, messageId, status, error, bounds.OTP_EARLY_CALLBACK_TTL_SECONDS, bounds.OTP_EARLY_CALLBACKS_MAX]);
-  if (!kept.length) return 'ignored'; // a delivery already past SENT, a full table, or a status already kept for this id
+  if (!kept.length) {
+    // not kept: a delivery carries the id (the worker may have recorded it since our first UPDATE), the table is
+    // full, or a status is already kept for this id; a second UPDATE settles the first case
+    return (await advanceSent()).length ? 'applied' : 'ignored';
+  }
   // the worker may have recorded the id between our UPDATE and our INSERT, and looked for early statuses before it
   return (await applyEarlyStatus(db, provider, messageId)) ? 'applied' : 'kept';
 }
