@@ -11,7 +11,8 @@ import type { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeType } from './connection-type.types';
 import type { ConnectionEntity } from './connection.entity';
 import type { ConnectionService } from './connection.service';
-import { IDEMPOTENCY_KEY_ARGUMENT, type IdempotencyService } from '../idempotency/idempotency.service';
+import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import { ConnectionStatus } from './connection.enums';
 import {
   ConnectionFilterInput, ConnectionObjectType, ConnectionPage, ConnectionPayload, CreateConnectionInput, CreateConnectionsPayload,

@@ -118,10 +118,3 @@ export class IdempotencyService {
 function secondsUntil(until: Date | null, now: Date): number {
   return Math.max(1, Math.ceil(((until?.getTime() ?? now.getTime()) - now.getTime()) / 1000));
 }
-
-/** The `idempotencyKey` argument of every mutation that takes one. */
-export const IDEMPOTENCY_KEY_ARGUMENT = {
-  nullable: true,
-  description: 'Makes retries safe: a retry with the same key and the same arguments within 24 h returns the first answer '
-    + 'and does nothing again. 1-255 printable ASCII characters, e.g. a UUID; keys are yours alone (per API key or user).',
-} as const;

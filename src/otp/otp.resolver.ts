@@ -8,7 +8,8 @@ import { clientFailure } from './delivery/delivery-errors';
 import type { OtpDeliveryEntity } from './otp-delivery.entity';
 import type { OtpChannel, OtpRequestEntity } from './otp-request.entity';
 import type { OtpService } from './otp.service';
-import { IDEMPOTENCY_KEY_ARGUMENT, type IdempotencyService } from '../idempotency/idempotency.service';
+import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import {
   OtpChannelEnum, OtpDeliveryType, OtpRequestFilterInput, OtpRequestPage, OtpRequestPayload, OtpRequestType, SendOtpInput,
   SendOtpPayload, VerifyOtpInput, VerifyOtpPayload,

@@ -10,7 +10,8 @@ import { makePage, PageArgs } from '../core/pagination';
 import { findModule, MODULES, type ModuleDefinition } from './modules';
 import type { RecordEntity } from './record.entity';
 import type { RecordService } from './record.service';
-import { IDEMPOTENCY_KEY_ARGUMENT, type IdempotencyService } from '../idempotency/idempotency.service';
+import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import {
   ImportRecordsPayload, ModuleType, OtpInput, RecordFilterInput, RecordOrderInput, RecordPage, RecordPayload, RecordType,
 } from './record.types';
