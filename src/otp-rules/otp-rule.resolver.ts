@@ -1,5 +1,6 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { makePage, PageArgs } from '../core/pagination';
 import type { RequestContext } from '../core/context';
 import { WRITER_ROLES } from '../auth/roles';
 import { OtpRequestType } from '../otp/otp.types';
@@ -11,7 +12,10 @@ import type { OtpRuleService } from './otp-rule.service';
 import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
 import type { IdempotencyService } from '../idempotency/idempotency.service';
 import type { OtpService } from '../otp/otp.service';
-import { DeleteOtpRulePayload, OtpRuleInput, OtpRulePayload, OtpRuleRefType, OtpRuleType, SendRuleOtpBulkPayload, SendRuleOtpPayload } from './otp-rule.types';
+import {
+  DeleteOtpRulePayload, OtpRuleFilterInput, OtpRuleInput, OtpRulePage, OtpRulePayload, OtpRuleRefType, OtpRuleType, SendRuleOtpBulkPayload,
+  SendRuleOtpPayload,
+} from './otp-rule.types';
 import { acceptedKeys, sanitizedRuleKey } from './rule-keys';
 
 @Resolver(() => OtpRuleType)
@@ -19,12 +23,12 @@ export class OtpRuleResolver {
   constructor(private readonly ruleService: OtpRuleService, private readonly idempotency: IdempotencyService, private readonly otp: OtpService) {}
 
   @Authorized(ADMIN_ROLES)
-  @Query(() => [OtpRuleType], { description: 'OTP rules (admins), optionally of one module and by state.' })
-  otpRules(
-    @Arg('module', () => String, { nullable: true }) module?: string | null,
-    @Arg('active', () => Boolean, { nullable: true }) active?: boolean | null,
-  ): Promise<OtpRuleEntity[]> {
-    return this.ruleService.list(module, active);
+  @Query(() => OtpRulePage, { description: 'OTP rules by id (admins), optionally of one module and by state.' })
+  async otpRules(
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => OtpRuleFilterInput, { nullable: true }) filter?: OtpRuleFilterInput | null,
+  ): Promise<OtpRulePage> {
+    return makePage(OtpRulePage, await this.ruleService.page(filter ?? {}, first, after));
   }
 
   @Authorized(ADMIN_ROLES)
