@@ -1,3 +1,4 @@
+import { assertConformsToOpenApi } from '../support/openapi-conformance';
 import type { TestServer } from '../support/test-server';
 
 type Api = Pick<TestServer, 'gql' | 'url'>;
@@ -32,12 +33,14 @@ export async function idempotent(api: Api, document: string, name: string, field
   };
 }
 
-/** POST /api/send-otp with an Idempotency-Key header as written (undefined: no header). */
+/** POST /api/send-otp with an Idempotency-Key header as written (undefined: no header); the answer is checked against openapi.json. */
 export async function restSend(api: Api, body: Record<string, unknown>, idempotencyKey: string | undefined, bearer: string) {
   const response = await fetch(`${api.url}/api/send-otp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}`, ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }) },
     body: JSON.stringify(body),
   });
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() as any };
+  const answer = { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() as any };
+  assertConformsToOpenApi('POST', '/api/send-otp', answer.status, answer.body);
+  return answer;
 }
