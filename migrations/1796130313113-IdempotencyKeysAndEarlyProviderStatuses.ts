@@ -17,7 +17,7 @@ export class IdempotencyKeysAndEarlyProviderStatuses1796130313113 implements Mig
                 "state" character varying(16) NOT NULL,
                 "lock_token" uuid,
                 "locked_until" TIMESTAMP WITH TIME ZONE,
-                "answer" jsonb,
+                "answer" text,
                 "created_at" TIMESTAMP WITH TIME ZONE NOT NULL,
                 "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL,
                 CONSTRAINT "PK_15de2f76fa9f27ad8f330983607" PRIMARY KEY ("scope", "key")

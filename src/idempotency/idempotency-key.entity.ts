@@ -29,9 +29,9 @@ export class IdempotencyKeyEntity {
   @Column({ type: 'timestamptz', name: 'locked_until', nullable: true })
   lockedUntil: Date | null;
 
-  /** What a retry gets back (ids and plain values only, never a code or a secret). */
-  @Column({ type: 'jsonb', nullable: true })
-  answer: unknown;
+  /** What a retry gets back, as JSON text (kept as written, so a REST retry gets the same bytes): ids and plain values, never a code or a secret. */
+  @Column({ type: 'text', nullable: true })
+  answer: string | null;
 
   @Column({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;

@@ -45,13 +45,13 @@ export class IdempotencyKeyRepository {
   async find(scope: string, key: string): Promise<StoredKey | null> {
     const [row] = await queryRows(this.db,
       'SELECT payload_hash, state, locked_until, answer FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
-    return row ? { payloadHash: row.payload_hash, state: row.state, lockedUntil: row.locked_until, answer: row.answer } : null;
+    return row ? { payloadHash: row.payload_hash, state: row.state, lockedUntil: row.locked_until, answer: row.answer === null ? null : JSON.parse(row.answer) } : null;
   }
 
   /** Stores the answer of the run holding `lockToken`; false when the lock was lost (timed out and taken over). */
   async complete(scope: string, key: string, lockToken: string, answer: unknown): Promise<boolean> {
     const rows = await queryRows(this.db,
-      `UPDATE idempotency_keys SET state = 'DONE', answer = $4::jsonb, lock_token = NULL, locked_until = NULL
+      `UPDATE idempotency_keys SET state = 'DONE', answer = $4::text, lock_token = NULL, locked_until = NULL
         WHERE scope = $1 AND key = $2 AND lock_token = $3 RETURNING key`,
       [scope, key, lockToken, JSON.stringify(answer)]);
     return rows.length === 1;

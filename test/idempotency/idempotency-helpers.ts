@@ -40,7 +40,8 @@ export async function restSend(api: Api, body: Record<string, unknown>, idempote
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}`, ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }) },
     body: JSON.stringify(body),
   });
-  const answer = { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() as any };
+  const text = await response.text();
+  const answer = { status: response.status, retryAfter: response.headers.get('retry-after'), text, body: JSON.parse(text) as any };
   assertConformsToOpenApi('POST', '/api/send-otp', answer.status, answer.body);
   return answer;
 }

@@ -63,13 +63,13 @@ describe('a race of 20 parallel retries with one key', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => restSend(t, body, key, partner.key)));
     const ok = answers.filter((a) => a.status === 200);
     expect(ok.length).toBeGreaterThanOrEqual(1);
-    expect(new Set(ok.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    expect(new Set(ok.map((a) => a.text)).size).toBe(1); // replays are the first answer byte for byte
     for (const a of answers.filter((x) => x.status !== 200)) {
       expect(a).toMatchObject({ status: 409, retryAfter: expect.stringMatching(/^\d+$/), body: { status: false, data: { reason: 'IDEMPOTENCY_KEY_IN_USE' } } });
     }
     expect(await requestsTo(mobileNo)).toEqual([ok[0].body.data.otp_request_id]);
     expect(await messagesTo(mobileNo)).toBe(1);
-    expect(await restSend(t, body, key, partner.key)).toMatchObject({ status: 200, body: ok[0].body });
+    expect(await restSend(t, body, key, partner.key)).toMatchObject({ status: 200, text: ok[0].text });
   });
 });
 
@@ -127,7 +127,7 @@ describe('a retry while the first request is still running', () => {
     }
     const answered = await first;
     expect(answered.status).toBe(200);
-    expect(await restSend(t, body, key, partner.key)).toMatchObject({ status: 200, body: answered.body });
+    expect(await restSend(t, body, key, partner.key)).toMatchObject({ status: 200, text: answered.text });
     expect(await requestsTo(mobileNo)).toEqual([answered.body.data.otp_request_id]);
   });
 
@@ -224,7 +224,7 @@ describe('keys at and past every bound', () => {
     expect(await requestsTo(mobileNo)).toEqual([]);
     const bare = randomUUID();
     const first = await restSend(t, body, bare, partner.key);
-    expect(await restSend(t, body, `"${bare}"`, partner.key)).toMatchObject({ status: 200, body: first.body });
+    expect(await restSend(t, body, `"${bare}"`, partner.key)).toMatchObject({ status: 200, text: first.text });
     expect(await requestsTo(mobileNo)).toHaveLength(1);
   });
 
