@@ -10,6 +10,7 @@ import { ConnectionTypeResolver } from '../connections/connection-type.resolver'
 import { ConnectionResolver } from '../connections/connection.resolver';
 import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
 import { IntegrityResolver } from '../connections/integrity.resolver';
+import { FRAUD_RESOLVERS } from '../fraud/fraud.feature';
 
 /** Every resolver class; features add theirs here. */
 export const RESOLVERS = [
@@ -17,6 +18,7 @@ export const RESOLVERS = [
   ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver,
   OtpResolver, MessageTemplateResolver,
   OtpRuleResolver, OtpRequestRuleResolver,
+  ...FRAUD_RESOLVERS,
 ] as const;
 
 const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.length === 0 || roles.includes(context.user.role);

@@ -34,6 +34,7 @@ import { OtpResolver } from '../otp/otp.resolver';
 import { OtpService } from '../otp/otp.service';
 import { MessageTemplateResolver } from '../otp/templates/message-template.resolver';
 import { MessageTemplateService } from '../otp/templates/message-template.service';
+import { createFraudFeature } from '../fraud/fraud.feature';
 
 export interface ServiceDeps {
   config: AppConfig;
@@ -79,6 +80,9 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const queue = new DeliveryQueue(pool, config, log.child({ component: 'otp-delivery' }));
   const otp = new OtpService(db, { config, hasher, limits: new OtpLimits(pool, config), queue, metrics, log, counters: rowsOf(counters) });
   const messageTemplates = new MessageTemplateService(db);
+  // Fraud guard (src/fraud): screens every OTP send before anything is taken or written; admin operations over GraphQL.
+  const fraud = createFraudFeature(db, { config, metrics, log, notifications });
+  otp.registerSendScreen(fraud.guard);
   const ruleCache = new OtpRuleCache(db, notifications, log);
   const ruleOtps = new OtpServiceRuleGateway(otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
   const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, records, config.OTP_RULES_LIMIT);
@@ -102,6 +106,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     [IntegrityResolver, new IntegrityResolver(connectionIntegrity)],
     [OtpResolver, new OtpResolver(otp)],
     [MessageTemplateResolver, new MessageTemplateResolver(messageTemplates)],
+    ...fraud.resolvers,
   ]);
   let providers: ReturnType<typeof createProviders> | null = null;
   let interruptedSweep: NodeJS.Timeout | null = null;
@@ -125,6 +130,7 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     async start() {
       await notifications.start();
       await ruleCache.reload();
+      await fraud.start();
       await queue.start();
       if (!config.OTP_WORKER) return;
       providers = createProviders(config, log);

@@ -7,6 +7,7 @@ import { OtpRequestEntity } from '../otp/otp-request.entity';
 import { MessageTemplateEntity } from '../otp/templates/message-template.entity';
 import { OtpRuleCheckedStateEntity, OtpRuleEntity, OtpRuleValidationFailureEntity } from '../otp-rules/otp-rule.entity';
 import { RecordEntity } from '../records/record.entity';
+import { FRAUD_ENTITIES } from '../fraud/fraud.entity';
 
 /** Every TypeORM entity; features add theirs here. */
 export const entities = [
@@ -14,4 +15,5 @@ export const entities = [
   ConnectionTypeEntity, ConnectionEntity,
   OtpRequestEntity, OtpDeliveryEntity, MessageTemplateEntity,
   OtpRuleEntity, OtpRuleValidationFailureEntity, OtpRuleCheckedStateEntity,
+  ...FRAUD_ENTITIES,
 ];

@@ -3,12 +3,12 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../core/config';
 
 type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'>;
-import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { ErrorCode, RetryLaterException } from '../core/errors';
 
 /** RATE_LIMITED with the seconds to wait; REST turns it into 429 + Retry-After. */
-export class RateLimitedException extends UserErrorException {
-  constructor(readonly retryAfterSeconds: number, message: string) {
-    super([new UserError(ErrorCode.RATE_LIMITED, `${message} Try again in ${retryAfterSeconds} seconds.`)]);
+export class RateLimitedException extends RetryLaterException {
+  constructor(retryAfterSeconds: number, message: string) {
+    super(retryAfterSeconds, ErrorCode.RATE_LIMITED, message);
   }
 }
 
