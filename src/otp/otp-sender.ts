@@ -7,7 +7,7 @@ import { ErrorCode, UserErrorException } from '../core/errors';
 import { isUniqueViolation, type Queryable } from '../db/sql';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
-import { RateLimitedException, type OtpLimits } from './otp-limits';
+import { RateLimitedException, type OtpLimits, type SendCaller } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
 import { purposeOf, type OtpRequestRepository } from './otp-request.repository';
 import type { SendOtpCommand } from './otp.validation';
@@ -286,7 +286,7 @@ function recipientsOf(channels: OtpChannel[], mobile: string | null, email: stri
   return list;
 }
 
-/** The API key (or, for JWT callers, the user) that per-caller limits count against. */
-function callerKey(ctx: RequestContext): string {
-  return ctx.apiKeyId ? `key:${ctx.apiKeyId}` : `user:${ctx.user.id}`;
+/** Who per-caller limits count against: the API key (or, for JWT callers, the user), the user, the client's address. */
+function callerKey(ctx: RequestContext): SendCaller {
+  return { apiKey: ctx.apiKeyId, userId: ctx.user.id, ip: ctx.clientIp ?? null };
 }
