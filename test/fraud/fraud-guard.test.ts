@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { until } from '../support/poll';
 import { SEND, RESEND } from '../otp/otp-helpers';
@@ -232,5 +234,20 @@ describe('the fraud signal cannot be computed', () => {
     expect(metrics).toMatch(/otp_blocked_total\{reason="FAIL_CLOSED"\} 1/);
     expect(metrics).toMatch(/otp_blocked_total\{reason="PREFIX_BLOCKED"\} \d+/);
     expect(metrics).toMatch(/otp_conversion_ratio\{country="IN"\} 0\.\d+/);
+  });
+});
+
+describe('docs/fraud-guard.md', () => {
+  test('every operation of the worked example runs as written', async () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'fraud-guard.md'), 'utf8');
+    const operations = [...doc.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(operations).toHaveLength(3);
+    for (const operation of operations) {
+      const res = await t.gql(operation);
+      expect(res.body.errors).toBeUndefined();
+    }
+    const lists = (await t.gql(operations[2])).body.data;
+    expect(lists.geoPermissions.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ country: 'IT', action: 'BLOCK', origin: 'ADMIN' })]));
+    expect(lists.safeList.nodes.map((n: any) => n.value)).toEqual(expect.arrayContaining(['+447911123456', '+4479111']));
   });
 });
