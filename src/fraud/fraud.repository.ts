@@ -67,18 +67,22 @@ export class FraudRepository {
   }
 
   /**
-   * Sends and verifications to a prefix over the sliding window, counted from the end of its last block if that is
-   * later (a block that ended, or was lifted, starts the prefix afresh).
+   * The block in force on a prefix, else its sends and verifications over the sliding window, counted from the end of
+   * its last block if that is later (a block that ended, or was lifted, starts the prefix afresh). One statement: every
+   * screened send runs it.
    */
-  async prefixWindow(prefix: string, windowSeconds: number): Promise<PrefixWindow> {
+  async prefixState(prefix: string, windowSeconds: number): Promise<{ block: FraudPrefixBlockEntity | null; window: PrefixWindow }> {
     const [row] = await queryRows(this.q,
-      `SELECT count(*) FILTER (WHERE kind = 'SENT')::int AS sends, count(*) FILTER (WHERE kind = 'VERIFIED')::int AS verified
+      `WITH active AS (SELECT * FROM fraud_prefix_blocks WHERE prefix = $1 AND lifted_at IS NULL AND expires_at > now() ORDER BY expires_at DESC LIMIT 1)
+       SELECT (SELECT to_jsonb(active) FROM active) AS block,
+              count(*) FILTER (WHERE kind = 'SENT')::int AS sends, count(*) FILTER (WHERE kind = 'VERIFIED')::int AS verified
          FROM fraud_events
-        WHERE prefix = $1
+        WHERE prefix = $1 AND NOT EXISTS (SELECT 1 FROM active)
           AND created_at > greatest(now() - make_interval(secs => $2),
                 (SELECT coalesce(max(coalesce(lifted_at, expires_at)), '-infinity') FROM fraud_prefix_blocks WHERE prefix = $1))`,
       [prefix, windowSeconds]);
-    return { sends: row.sends, verified: row.verified };
+    const block = row.block ? toBlock({ ...row.block, created_at: new Date(row.block.created_at), expires_at: new Date(row.block.expires_at), lifted_at: null }) : null;
+    return { block, window: { sends: row.sends, verified: row.verified } };
   }
 
   /**

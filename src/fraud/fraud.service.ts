@@ -81,9 +81,10 @@ export class FraudGuard implements SendScreen {
   private async screenPrefix(ctx: RequestContext, send: ScreenedSend, number: NumberProfile, settings: FraudSettings): Promise<void> {
     let block: FraudPrefixBlockEntity | null;
     try {
-      block = await this.repository.activeBlock(number.prefix);
+      const state = await this.repository.prefixState(number.prefix, this.config.FRAUD_PREFIX_WINDOW_SECONDS);
+      block = state.block;
       if (!block) {
-        const window = await this.repository.prefixWindow(number.prefix, this.config.FRAUD_PREFIX_WINDOW_SECONDS);
+        const { window } = state;
         const threshold = this.config.FRAUD_PREFIX_MIN_CONVERSION;
         if (window.sends >= this.config.FRAUD_PREFIX_MIN_SENDS && window.verified < window.sends * threshold) {
           const reason = `${window.verified} of ${window.sends} sends verified in ${this.config.FRAUD_PREFIX_WINDOW_SECONDS} s, below ${Math.round(threshold * 100)} %`;
