@@ -57,10 +57,11 @@ export class FraudGuard implements SendScreen {
   async sent(tx: Queryable, ctx: RequestContext, send: ScreenedSend, otpRequestId: string): Promise<void> {
     const settings = await this.settings.current();
     const number = send.mobile ? profileOf(send.mobile) : null;
-    await this.insideSavepoint(tx, () => this.repository.with(tx).insertEvent({
+    // in the send's transaction: a send that commits is counted (if this cannot be written, neither is the send)
+    await this.repository.with(tx).insertEvent({
       ...this.eventOf(ctx, send, number), kind: 'SENT', otpRequestId,
       monitored: number !== null && settings.geoAction(number.country) === 'MONITOR',
-    }));
+    });
     if (number && settings.geoAction(number.country) === 'MONITOR') {
       ctx.log.warn({ otpRequestId, country: number.country, prefix: number.prefix }, 'OTP sent to a monitored country');
     }
@@ -129,7 +130,7 @@ export class FraudGuard implements SendScreen {
     };
   }
 
-  /** Runs `work` in the caller's transaction without letting its failure abort that transaction (the send still counts as sent). */
+  /** Runs `work` in the caller's transaction (a guarded save) without letting its failure abort that transaction. */
   private async insideSavepoint(tx: Queryable, work: () => Promise<void>): Promise<void> {
     await tx.query('SAVEPOINT fraud_guard');
     try {
