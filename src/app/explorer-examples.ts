@@ -179,4 +179,19 @@ mutation GuardedUpdate($id: ID!, $otp: [OtpInput!]) {
 }`,
     variables: JSON.stringify({ ruleId: 1, id: '<contact id>', otp: [{ rule: '1', code: '<code>' }] }, null, 2),
   },
+  {
+    title: 'Fraud guard: today',
+    query: `# Admins: conversion per country, channel, source and rule (last 24 h), prefix blocks in force, refused sends
+query FraudToday {
+  conversionSummary(first: 20) { nodes { country channel source ruleId sends verified blocked monitored conversionRate } }
+  prefixBlocks(first: 20) { nodes { prefix country level reason expiresAt } }
+  blockedSends(first: 20) { totalCount nodes { createdAt reason maskedNumber country numberType source } }
+}
+
+# Lift a block (a false alarm), or stop a country (docs/fraud-guard.md)
+mutation FraudAct {
+  unblockPrefix(prefix: "+91987654") { prefixBlock { prefix active } userErrors { field message code } }
+  setGeoPermission(country: "IT", action: BLOCK) { geoPermission { country action origin } userErrors { field message code } }
+}`,
+  },
 ];
