@@ -216,6 +216,30 @@ describe('a bot sends 40 codes to one prefix and verifies none', () => {
   });
 });
 
+describe('attacker: races and bounds on the admin lists', () => {
+  test('50 parallel adds of one safe-list value: exactly one is created, 49 are TAKEN', async () => {
+    const value = '+447911123400';
+    const answers = await Promise.all(Array.from({ length: 50 }, () => addSafe(t, 'NUMBER', value)));
+    expect(answers.filter((a) => a.safeListEntry).length).toBe(1);
+    expect(answers.filter((a) => a.userErrors[0]?.code === 'TAKEN').length).toBe(49);
+  });
+
+  test('a note of 200 characters is kept, 201 is refused; a value past 32 characters or not a number is refused; nothing is written', async () => {
+    expect((await addSafe(t, 'PREFIX', '+4479112', 'n'.repeat(200))).safeListEntry.note).toHaveLength(200);
+    const long = await t.gql('mutation($i: SafeListEntryInput!) { addSafeListEntry(input: $i) { userErrors { code } } }', { i: { kind: 'PREFIX', value: '+4479113', note: 'n'.repeat(201) } });
+    expect(long.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    const huge = await t.gql('mutation($i: SafeListEntryInput!) { addSafeListEntry(input: $i) { userErrors { code } } }', { i: { kind: 'PREFIX', value: `+${'4'.repeat(32)}` } });
+    expect(huge.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    for (const value of ['4479114', '+44-7911', '+0447911', '+4', '+441234567890123']) {
+      expect((await addSafe(t, 'PREFIX', value)).userErrors).toEqual([expect.objectContaining({ code: 'INVALID', field: ['input', 'value'] })]);
+    }
+    const [{ n }] = await t.sql(`SELECT count(*)::int AS n FROM fraud_safe_list WHERE value LIKE '+447911%' AND value <> '+4479112' AND value <> '+447911123400'`);
+    expect(n).toBe(0);
+    const gone = await gqlData(t, 'mutation { removeSafeListEntry(id: "not-an-id") { userErrors { code field } } }');
+    expect(gone.removeSafeListEntry.userErrors).toEqual([{ code: 'NOT_FOUND', field: ['id'] }]);
+  });
+});
+
 describe('the fraud signal cannot be computed', () => {
   test('CLOSED_UNLESS_ALLOWED (default): refused as FRAUD_SUSPECTED, unless the country is on the allow list', async () => {
     await t.sql('ALTER TABLE fraud_prefix_blocks RENAME TO fraud_prefix_blocks_away');
