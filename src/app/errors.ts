@@ -1,7 +1,8 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { RequestRefused, type RefusalCode } from '../core/errors';
 import { isDatabaseUnavailable, isDataException, isStatementTimeout } from '../db/sql';
 
 const CONTEXT_PREFIX = 'Context creation failed: ';
@@ -9,14 +10,30 @@ const CONTEXT_PREFIX = 'Context creation failed: ';
 export const STATEMENT_TIMEOUT_MESSAGE = 'The database stopped this request because it ran longer than the server allows for one statement. '
   + 'Ask for less (fewer or narrower filters, smaller pages, fewer aliases) or try again later.';
 
+/** HTTP status of a refusal when it stops the whole request (thrown while the context is built, before any resolver). */
+const REFUSAL_HTTP_STATUS: Partial<Record<RefusalCode, number>> = { UNAUTHENTICATED: 401 };
+
+/** `extensions` of a refused request: its code, then its details (e.g. `argumentName`). */
+function refusalExtensions(refusal: RequestRefused): Record<string, unknown> {
+  return { code: refusal.code, ...refusal.details };
+}
+
+/** The GraphQL form of a refusal thrown while building the request context (authentication), with its HTTP status. */
+export function toGraphQLError(refusal: RequestRefused): GraphQLError {
+  const status = REFUSAL_HTTP_STATUS[refusal.code];
+  return new GraphQLError(refusal.message, { extensions: { ...refusalExtensions(refusal), ...(status ? { http: { status } } : {}) } });
+}
+
 /**
- * The one place where thrown errors become top-level GraphQL errors: codes normalised, class-validator details
- * reduced to field and message, and unexpected faults hidden behind a generic message (logged here, with the stack).
+ * The one place where thrown errors become top-level GraphQL errors: a service's {@link RequestRefused} gets its code
+ * and details as `extensions`, codes are normalised, class-validator details reduced to field and message, and
+ * unexpected faults hidden behind a generic message (logged here, with the stack).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, log: Logger, development: boolean): GraphQLFormattedError {
   const original = unwrapResolverError(error) as { extensions?: Record<string, unknown> } | undefined;
   const extensions = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
   let message = formatted.message.startsWith(CONTEXT_PREFIX) ? formatted.message.slice(CONTEXT_PREFIX.length) : formatted.message;
+  if (original instanceof RequestRefused) return { ...formatted, message: original.message, extensions: refusalExtensions(original) };
 
   if (extensions.code === 'UNAUTHORIZED') extensions.code = 'FORBIDDEN';
   if (Array.isArray(extensions.validationErrors)) {

@@ -1,18 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type { Loaders } from '../core/context';
-import { createAuthLoaders } from '../auth/auth.loaders';
-import { recordsLoader } from '../records/record.loaders';
-import { createConnectionLoaders } from '../connections/connection.loaders';
-import { otpDeliveriesLoader } from '../otp/otp.loaders';
-import { otpRulesLoader } from '../otp-rules/otp-rule.loaders';
+import { FEATURES, type FeatureLoaders } from '../features';
 
-/** Created per request, so batching and caching never leak between callers; each feature declares its own. */
+/** Created per request, so batching and caching never leak between callers; each feature declares and creates its own. */
 export function createLoaders(db: DataSource): Loaders {
-  return {
-    ...createAuthLoaders(db),
-    records: recordsLoader(db),
-    ...createConnectionLoaders(db),
-    otpDeliveries: otpDeliveriesLoader(db),
-    otpRules: otpRulesLoader(db),
-  };
+  const loaders: FeatureLoaders = Object.assign({}, ...FEATURES.map((feature) => feature.loaders(db)));
+  return loaders;
 }

@@ -12,13 +12,14 @@ import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../core/config';
 import type { RequestContext } from '../core/context';
+import { RequestRefused } from '../core/errors';
 import { createLogger } from './logger';
 import { Metrics } from '../core/metrics';
 import { explorerRouter } from './explorer';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
 import { createLoaders } from './loaders';
-import { formatError, serviceUnavailableStatus } from './errors';
+import { formatError, serviceUnavailableStatus, toGraphQLError } from './errors';
 import { operationLimits, queryLimitRules } from './limits';
 import { openDatabase, type Database } from '../db/database';
 import { isDatabaseUnavailable } from '../db/sql';
@@ -81,6 +82,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
   const authenticator = services.authenticator;
   const contextFor = async (req: express.Request): Promise<RequestContext> => {
     const principal = await authenticator.authenticate(req.headers.authorization).catch((error) => {
+      if (error instanceof RequestRefused) throw toGraphQLError(error); // the REST door reads it too (401)
       if (!isDatabaseUnavailable(error)) throw error;
       throw new GraphQLError('The database is unreachable right now; nothing was changed. Try again shortly.', {
         extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', '2']]) } },

@@ -2,39 +2,12 @@ import { Pool as PgPool, type Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../core/config';
+import type { FeatureParts } from '../core/feature';
 import type { Metrics } from '../core/metrics';
-import { ApiKeyService } from '../auth/api-key.service';
-import { UserService } from '../auth/user.service';
-import { ApiKeyResolver, UserResolver } from '../auth/auth.resolver';
-import { RecordService } from '../records/record.service';
-import { RecordResolver } from '../records/record.resolver';
 import { Clock } from '../core/clock';
-import { OtpRuleCache } from '../otp-rules/otp-rule.cache';
 import { Notifications } from '../db/notifications';
-import { rowsOf } from '../db/sql';
-import { Authenticator } from '../auth/authenticator';
-import { OtpRuleService } from '../otp-rules/otp-rule.service';
-import { OtpRequestRuleResolver, OtpRuleResolver } from '../otp-rules/otp-rule.resolver';
-import { OtpRuleGuard } from '../otp-rules/otp-rule.guard';
-import { OtpServiceRuleGateway } from '../otp-rules/rule-otp.adapter';
-import { RuleValidationFailures } from '../otp-rules/validation-failures';
-import { ConnectionTypeService } from '../connections/connection-type.service';
-import { ConnectionTypeResolver } from '../connections/connection-type.resolver';
-import { ConnectionService } from '../connections/connection.service';
-import { ConnectionResolver } from '../connections/connection.resolver';
-import { RecordConnectionResolver, RecordConnectionsResolver } from '../connections/record-connection.resolver';
-import { IntegrityService } from '../connections/integrity.service';
-import { IntegrityResolver } from '../connections/integrity.resolver';
-import { CodeHasher } from '../otp/codes';
-import { DeliveryQueue } from '../otp/delivery/delivery-queue';
-import { DeliveryWorker } from '../otp/delivery/delivery-worker';
-import { createProviders } from '../otp/delivery/providers';
-import { OtpLimits } from '../otp/otp-limits';
-import { OtpResolver } from '../otp/otp.resolver';
-import { OtpService } from '../otp/otp.service';
-import { MessageTemplateResolver } from '../otp/templates/message-template.resolver';
-import { MessageTemplateService } from '../otp/templates/message-template.service';
-import { createFraudFeature } from '../fraud/fraud.feature';
+import { rowsOf, type Queryable } from '../db/sql';
+import { FEATURES, type FeatureServices, type WiredInOrder } from '../features';
 
 export interface ServiceDeps {
   config: AppConfig;
@@ -43,28 +16,32 @@ export interface ServiceDeps {
   metrics: Metrics;
 }
 
-/** The app's services, built once at start and handed to resolvers through their constructors. */
-export interface Services {
-  users: UserService;
-  apiKeys: ApiKeyService;
-  records: RecordService;
-  otpRules: OtpRuleService;
-  authenticator: Authenticator;
+/** What the app builds once and hands to every feature's `build` (each takes the parts it names). */
+export interface SharedInfra extends ServiceDeps {
+  db: DataSource;
+  /** The main pool under `db`. */
+  pool: Pool;
+  /** Statements outside any caller's transaction (wrong-code counters), on a pool of their own. */
+  counters: Queryable;
+  notifications: Notifications;
   clock: Clock;
-  connectionTypes: ConnectionTypeService;
-  connections: ConnectionService;
-  connectionIntegrity: IntegrityService;
-  resolverFor(resolverClass: Function): unknown;
-  otp: OtpService;
-  messageTemplates: MessageTemplateService;
-  /** Starts background work (listeners, the OTP delivery queue and, when OTP_WORKER is on, its worker) once the database is ready. */
-  start(): Promise<void>;
-  /** Stops background work (workers, listeners) before the pool closes. */
-  stop(): Promise<void>;
 }
 
+/** Fails to compile, naming the feature, when the list in src/features.ts builds a feature before one it needs. */
+const FEATURES_WIRED_IN_ORDER: WiredInOrder<typeof FEATURES, SharedInfra> = true;
+
+/** The app's services, built once at start and handed to resolvers through their constructors. */
+export type Services = FeatureServices & {
+  clock: Clock;
+  resolverFor(resolverClass: Function): unknown;
+  /** Starts background work (listeners, then each feature in list order: the rule cache, the OTP delivery queue and, when OTP_WORKER is on, its worker) once the database is ready. */
+  start(): Promise<void>;
+  /** Stops background work (features in reverse order, then listeners) before the pool closes. */
+  stop(): Promise<void>;
+};
+
 export function createServices(db: DataSource, deps: ServiceDeps): Services {
-  const { config, log, metrics } = deps;
+  const { log } = deps;
   const pool = (db.driver as unknown as { master: Pool }).master;
   // Counters written outside a caller's transaction (wrong OTP codes) use a pool of their own: a burst of guarded
   // saves, each holding a main-pool connection in its transaction, can then never starve them.
@@ -72,56 +49,21 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
   counters.on('error', (error) => log.warn({ err: error }, 'counter pool connection lost'));
   const clock = new Clock();
   const notifications = new Notifications(databaseUrl(db), log);
-  const authenticator = new Authenticator(db, { publicKeyPem: config.JWT_PUBLIC_KEY, jwksUrl: config.JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxAgeSeconds: config.JWT_MAX_AGE_SECONDS }, notifications);
-  const users = new UserService(db, () => authenticator.forgetAll());
-  const apiKeys = new ApiKeyService(db, () => authenticator.forgetAll());
-  const records = new RecordService(db);
-  const hasher = new CodeHasher(deps.secretKey);
-  const queue = new DeliveryQueue(pool, config, log.child({ component: 'otp-delivery' }));
-  const otp = new OtpService(db, { config, hasher, limits: new OtpLimits(pool, config), queue, metrics, log, counters: rowsOf(counters) });
-  const messageTemplates = new MessageTemplateService(db);
-  // Fraud guard (src/fraud): screens every OTP send before anything is taken or written; admin operations over GraphQL.
-  const fraud = createFraudFeature(db, { config, metrics, log, notifications });
-  otp.registerSendScreen(fraud.guard);
-  const ruleCache = new OtpRuleCache(db, notifications, log);
-  const ruleOtps = new OtpServiceRuleGateway(otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
-  const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, records, config.OTP_RULES_LIMIT);
-  // sendOtp's ruleId is a plain reference (such OTPs never satisfy a guard), but it must name a rule that exists
-  otp.registerReferenceCheck('ruleId', async (id) => (await otpRules.get(id)) !== null);
-  otp.registerReferenceCheck('recordId', (id) => records.isLive(id));
-  records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(rowsOf(counters), otp), clock));
-  const connectionTypes = new ConnectionTypeService(db);
-  const connections = new ConnectionService(db, records);
-  const connectionIntegrity = new IntegrityService(db);
-  const resolvers = new Map<Function, unknown>([
-    [UserResolver, new UserResolver(users)],
-    [ApiKeyResolver, new ApiKeyResolver(apiKeys)],
-    [RecordResolver, new RecordResolver(records)],
-    [OtpRuleResolver, new OtpRuleResolver(otpRules)],
-    [OtpRequestRuleResolver, new OtpRequestRuleResolver()],
-    [ConnectionTypeResolver, new ConnectionTypeResolver(connectionTypes)],
-    [ConnectionResolver, new ConnectionResolver(connections)],
-    [RecordConnectionsResolver, new RecordConnectionsResolver()],
-    [RecordConnectionResolver, new RecordConnectionResolver()],
-    [IntegrityResolver, new IntegrityResolver(connectionIntegrity)],
-    [OtpResolver, new OtpResolver(otp)],
-    [MessageTemplateResolver, new MessageTemplateResolver(messageTemplates)],
-    ...fraud.resolvers,
-  ]);
-  let providers: ReturnType<typeof createProviders> | null = null;
-  let interruptedSweep: NodeJS.Timeout | null = null;
+  const infra: SharedInfra = { ...deps, db, pool, counters: rowsOf(counters), notifications, clock };
+
+  // Each feature gets the infrastructure and every service of the features before it (checked at compile time above).
+  let provided: object = infra;
+  const parts: Array<FeatureParts<object>> = [];
+  for (const feature of FEATURES) {
+    const built = (feature.build as (needs: object) => FeatureParts<object>)(provided);
+    provided = { ...provided, ...built.services };
+    parts.push(built);
+  }
+  const resolvers = resolverInstances(parts);
+
   return {
-    users,
-    apiKeys,
-    records,
-    otpRules,
-    authenticator,
+    ...(provided as FeatureServices),
     clock,
-    connectionTypes,
-    connections,
-    connectionIntegrity,
-    otp,
-    messageTemplates,
     resolverFor(resolverClass) {
       const resolver = resolvers.get(resolverClass);
       if (!resolver) throw new Error(`No instance registered for resolver ${resolverClass.name}`);
@@ -129,28 +71,27 @@ export function createServices(db: DataSource, deps: ServiceDeps): Services {
     },
     async start() {
       await notifications.start();
-      await ruleCache.reload();
-      await fraud.start();
-      await queue.start();
-      if (!config.OTP_WORKER) return;
-      providers = createProviders(config, log);
-      const worker = new DeliveryWorker(db, providers, hasher, metrics, log.child({ component: 'otp-delivery' }));
-      await queue.work((job) => worker.deliver(job));
-      // a SENDING delivery older than any live provider call belongs to a process that died during it
-      const graceMs = config.OTP_PROVIDER_TIMEOUT_MS * 2 + 1000;
-      interruptedSweep = setInterval(() => {
-        worker.settleInterrupted(graceMs).catch((error) => log.warn({ err: error }, 'could not settle interrupted OTP deliveries'));
-      }, Math.max(1000, config.OTP_PROVIDER_TIMEOUT_MS));
-      interruptedSweep.unref();
+      for (const part of parts) await part.start?.();
     },
     async stop() {
-      if (interruptedSweep) clearInterval(interruptedSweep);
-      await queue.stop();
-      providers?.close();
+      for (const part of [...parts].reverse()) await part.stop?.();
       await notifications.stop();
       await counters.end();
     },
   };
+}
+
+/** The resolver instances of every feature, by class; each feature must build exactly the classes it declares. */
+function resolverInstances(parts: Array<FeatureParts<object>>): Map<Function, object> {
+  const byClass = new Map<Function, object>();
+  FEATURES.forEach((feature, i) => {
+    const built = new Map(parts[i].resolvers.map((instance) => [instance.constructor, instance]));
+    const declared = new Set<Function>(feature.resolvers);
+    const mismatched = [...declared].filter((c) => !built.has(c)).concat([...built.keys()].filter((c) => !declared.has(c)));
+    if (mismatched.length) throw new Error(`Feature ${feature.name} must build one instance of each resolver it declares: ${mismatched.map((c) => c.name).join(', ')}`);
+    built.forEach((instance, resolverClass) => byClass.set(resolverClass, instance));
+  });
+  return byClass;
 }
 
 function databaseUrl(db: DataSource): string {

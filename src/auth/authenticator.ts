@@ -1,11 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { DataSource } from 'typeorm';
 import { LRUCache } from 'lru-cache';
 import { Notifications } from '../db/notifications';
 import { hashApiKey } from './api-key-hash';
 import { toUserEntity, UserEntity } from './user.entity';
+import { Unauthenticated } from '../core/errors';
 import { isUuid } from '../core/ids';
 
 export interface JwtOptions {
@@ -23,12 +23,6 @@ export const JWT_CLOCK_TOLERANCE_SECONDS = 30;
 export interface Principal {
   user: UserEntity;
   apiKeyId: string | null;
-}
-
-export class AuthenticationFailed extends GraphQLError {
-  constructor(message: string) {
-    super(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-  }
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -59,7 +53,7 @@ export class Authenticator {
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-    if (!token) throw new AuthenticationFailed('Authentication required: send "Authorization: Bearer <API key or JWT>".');
+    if (!token) throw new Unauthenticated('Authentication required: send "Authorization: Bearer <API key or JWT>".');
     const hash = hashApiKey(token);
     const cached = this.cache.get(hash);
     if (cached && (cached.expiresAt === null || cached.expiresAt > Date.now())) return cached.principal;
@@ -86,7 +80,7 @@ export class Authenticator {
       [hash],
     );
     const row = rows[0];
-    if (!row) throw new AuthenticationFailed('The API key is unknown, revoked or expired.');
+    if (!row) throw new Unauthenticated('The API key is unknown, revoked or expired.');
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
       void this.db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [row.key_id]).catch(() => undefined);
     }
@@ -106,12 +100,12 @@ export class Authenticator {
       const ends = [payload.exp!, maxAge !== undefined ? payload.iat! + maxAge : Infinity];
       expiresAt = (Math.min(...ends) + JWT_CLOCK_TOLERANCE_SECONDS) * 1000;
     } catch (error) {
-      throw new AuthenticationFailed(`The JWT was rejected: ${(error as Error).message}`);
+      throw new Unauthenticated(`The JWT was rejected: ${(error as Error).message}`);
     }
-    if (!subject) throw new AuthenticationFailed('The JWT has no "sub" claim.');
+    if (!subject) throw new Unauthenticated('The JWT has no "sub" claim.');
     const repo = this.db.getRepository(UserEntity);
     const user = isUuid(subject) ? await repo.findOneBy({ id: subject, active: true }) : await repo.findOneBy({ email: String(subject).toLowerCase(), active: true });
-    if (!user) throw new AuthenticationFailed('The JWT subject is not a known active user.');
+    if (!user) throw new Unauthenticated('The JWT subject is not a known active user.');
     return { principal: { user, apiKeyId: null }, expiresAt };
   }
 }

@@ -1,6 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { GraphQLError } from 'graphql';
-import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { BadUserInput, ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
 import { queryRows } from '../db/sql';
 import { findModule } from '../records/modules';
@@ -36,7 +35,7 @@ export class ConnectionTypeService {
     if (moduleName) {
       const found = findModule(moduleName);
       if (!found || !CONNECTABLE_MODULES.includes(found.name)) {
-        throw new GraphQLError(`"${moduleName}" cannot be connected; the modules are ${CONNECTABLE_MODULES.join(', ')}.`, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'module' } });
+        throw new BadUserInput(`"${moduleName}" cannot be connected; the modules are ${CONNECTABLE_MODULES.join(', ')}.`, 'module');
       }
       module = found.name;
     }

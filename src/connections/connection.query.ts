@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { BadUserInput } from '../core/errors';
 import { decodeCursor, encodeCursor } from '../core/pagination';
 import { parseTimestamp } from '../core/timestamps';
 import { isUuid } from '../core/ids';
@@ -36,7 +36,7 @@ export function normaliseRecordFilter(input: {
   let otherModule: string | null = null;
   if (input?.otherModule) {
     const module = findModule(input.otherModule);
-    if (!module) throw new GraphQLError(`There is no module "${input.otherModule}".`, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'filter' } });
+    if (!module) throw new BadUserInput(`There is no module "${input.otherModule}".`, 'filter');
     otherModule = module.name;
   }
   return {

@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import type { UserEntity } from '../auth/user.entity';
 
 /**
- * The per-request DataLoaders. Each feature adds its own in its `*.loaders.ts` (`declare module '../core/context'`),
- * so this file names no feature's loaders and `app/loaders.ts` only assembles them.
+ * The per-request DataLoaders. Each feature declares its own in its `*.loaders.ts` (`declare module '../core/context'`)
+ * and creates them in its `feature.ts` (`loaders(db)`), so this file names no feature's loaders and `app/loaders.ts`
+ * only merges them (a declared loader no feature creates fails to compile there).
  */
 export interface Loaders {}
 

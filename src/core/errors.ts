@@ -83,3 +83,40 @@ export async function toPayload<T, K extends string>(
     throw error;
   }
 }
+
+/** The `extensions.code` of a request refused as a whole; the API edge maps each to its wire form. */
+export type RefusalCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+
+/**
+ * A request refused as a whole (bad arguments, no valid credentials, a role that may not), as opposed to a business
+ * outcome of a mutation (a {@link UserError}). Services and queries throw it without knowing the API; the edge turns
+ * it into a top-level GraphQL error whose `extensions` are the code and the details (`app/errors.ts`), and the REST
+ * door into its own answer.
+ */
+export class RequestRefused extends Error {
+  constructor(readonly code: RefusalCode, message: string, readonly details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An argument is wrong; `argumentName` says which (`where`, `after`, `module`, …). */
+export class BadUserInput extends RequestRefused {
+  constructor(message: string, argumentName: string) {
+    super('BAD_USER_INPUT', message, { argumentName });
+  }
+}
+
+/** No credentials, or credentials that name no one (HTTP 401 at the edge). */
+export class Unauthenticated extends RequestRefused {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/** The acting user's role may not do this. */
+export class Forbidden extends RequestRefused {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}

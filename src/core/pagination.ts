@@ -1,6 +1,6 @@
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { Max, Min } from 'class-validator';
-import { GraphQLError } from 'graphql';
+import { BadUserInput } from './errors';
 import { isUuid } from './ids';
 import { forbiddenCharacter } from './text';
 import { parseTimestamp } from './timestamps';
@@ -110,6 +110,6 @@ export function decodeCursor(cursor: string, parts: CursorPart[]): unknown[] {
   throw badCursor();
 }
 
-export function badCursor(): GraphQLError {
-  return new GraphQLError('The `after` cursor is not one this API issued.', { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
+export function badCursor(): BadUserInput {
+  return new BadUserInput('The `after` cursor is not one this API issued.', 'after');
 }

@@ -1,7 +1,6 @@
-import { GraphQLError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../core/context';
-import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { BadUserInput, ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import type { BlockReason, FraudEventEntity, FraudPrefixBlockEntity, FraudSafeListEntryEntity, GeoAction, SafeListKind } from './fraud.entity';
 import { FraudRepository, type SummaryRow, type TimeRange } from './fraud.repository';
@@ -128,7 +127,7 @@ function checkedCountry(country: string): string {
 function rangeOf(range: Partial<TimeRange>): TimeRange {
   const to = range.to ?? new Date(Date.now() + 1000);
   const from = range.from ?? new Date(to.getTime() - 24 * 3600_000);
-  if (from >= to) throw new GraphQLError('`from` must be before `to`.', { extensions: { code: 'BAD_USER_INPUT', argumentName: 'from' } });
+  if (from >= to) throw new BadUserInput('`from` must be before `to`.', 'from');
   return { from, to };
 }
 

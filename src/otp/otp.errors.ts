@@ -1,6 +1,6 @@
 import type { RequestContext } from '../core/context';
 import { WRITER_ROLES } from '../auth/roles';
-import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { ErrorCode, Forbidden, UserError, UserErrorException } from '../core/errors';
 import type { FieldError } from './otp.validation';
 
 /** Every failing input field of a send or verify; GraphQL shows them as userErrors under `input`, REST as a 422 `errors` map. */
@@ -12,11 +12,9 @@ export class OtpValidationException extends UserErrorException {
 
 /**
  * The caller's role may not use OTPs (READONLY). Not a business outcome but a refusal of the caller: GraphQL answers it
- * as a top-level FORBIDDEN error (graphql-js takes `extensions` from the error it wraps), REST as 403.
+ * as a top-level FORBIDDEN error, REST as 403.
  */
-export class OtpForbiddenException extends Error {
-  readonly extensions = { code: 'FORBIDDEN' };
-
+export class OtpForbiddenException extends Forbidden {
   constructor() {
     super('This user may not send or verify OTPs (read-only role).');
   }

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { BadUserInput } from '../core/errors';
 import { encodeCursor } from '../core/pagination';
 import { findModule } from './modules';
 import { MAX_FILTERS, MAX_FILTER_VALUE_LENGTH, RecordQuery, type RecordFilter, type RecordOrder } from './record.query';
@@ -17,9 +17,9 @@ const refusal = (build: () => unknown): string => {
   try {
     build();
   } catch (error) {
-    expect(error).toBeInstanceOf(GraphQLError);
-    expect((error as GraphQLError).extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
-    return (error as GraphQLError).message;
+    expect(error).toBeInstanceOf(BadUserInput);
+    expect(error).toMatchObject({ code: 'BAD_USER_INPUT' });
+    return (error as BadUserInput).message;
   }
   throw new Error('expected the query to be refused');
 };
@@ -124,7 +124,7 @@ describe('attacker: filters and cursors Postgres could not read', () => {
     ['not base64 JSON at all', '%%%'],
   ])('a forged cursor (%s) is refused before any SQL is built', (_, cursor) => {
     const q = query([], { field: 'amount', direction: 'ASC' });
-    expect(() => q.pageSql(10, cursor)).toThrow(GraphQLError);
+    expect(() => q.pageSql(10, cursor)).toThrow(BadUserInput);
     expect(q.params).toEqual(['Deals']);
   });
 });

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { BadUserInput } from '../core/errors';
 import { decodeCursor, encodeCursor } from '../core/pagination';
 import { forbiddenCharacter } from '../core/text';
 import { parseTimestamp } from '../core/timestamps';
@@ -48,8 +48,8 @@ const KIND_OF: Record<FieldType, SortKind> = {
   number: 'numeric', currency: 'numeric', boolean: 'boolean',
 };
 
-function badInput(message: string, argumentName: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName } });
+function badInput(message: string, argumentName: string): BadUserInput {
+  return new BadUserInput(message, argumentName);
 }
 
 function columnFor(module: ModuleDefinition, field: string, argumentName: string): Column {
@@ -83,7 +83,7 @@ export class RecordQuery {
       try {
         this.conditions.push(this.filterSql(filter, index));
       } catch (error) {
-        if (!(error instanceof GraphQLError)) throw error;
+        if (!(error instanceof BadUserInput)) throw error;
         problems.push(error.message);
       }
     });

@@ -151,6 +151,11 @@ const IMPORT_RULES: ImportRule[] = [
     rule: 'records imports nothing from otp',
     forbids: (from, to) => folderOf(from) === 'records' && folderOf(to) === 'otp',
   },
+  {
+    rule: "only src/features.ts imports a feature's feature.ts, and only src/app and db/entities.ts import src/features.ts",
+    forbids: (from, to) => (to.endsWith('/feature.ts') && folderOf(to) !== 'core' && from !== 'features.ts')
+      || (to === 'features.ts' && folderOf(from) !== 'app' && from !== 'db/entities.ts'),
+  },
 ];
 
 /** Every `from → to` import the rule forbids, src-relative, in a stable order. */
@@ -176,7 +181,10 @@ describe('a maintainer adding an import that points the wrong way', () => {
       [join(SRC, 'records/record.service.ts'), at('otp/otp.service.ts', 'connections/connection.service.ts', 'core/errors.ts')],
       [join(SRC, 'core/errors.ts'), at('records/record.entity.ts', 'auth/user.entity.ts')],
       [join(SRC, 'main.ts'), at('app/server.ts')],
-      [join(SRC, 'app/server.ts'), at('otp/otp-request.repository.ts')],
+      [join(SRC, 'app/server.ts'), at('otp/otp-request.repository.ts', 'otp/feature.ts', 'features.ts')],
+      [join(SRC, 'otp-rules/feature.ts'), at('otp/feature.ts', 'features.ts', 'core/feature.ts')],
+      [join(SRC, 'features.ts'), at('otp/feature.ts')],
+      [join(SRC, 'db/entities.ts'), at('features.ts')],
     ]);
     expect(IMPORT_RULES.map((rule) => brokenBy(rule, bad))).toEqual([
       ['otp/otp.resolver.ts → app/context.ts'],
@@ -184,6 +192,7 @@ describe('a maintainer adding an import that points the wrong way', () => {
       ['otp/otp.resolver.ts → records/record.repository.ts'],
       ['otp/otp.resolver.ts → otp-rules/otp-rule.cache.ts', 'records/record.service.ts → connections/connection.service.ts'],
       ['records/record.service.ts → otp/otp.service.ts'],
+      ['app/server.ts → otp/feature.ts', 'otp-rules/feature.ts → features.ts', 'otp-rules/feature.ts → otp/feature.ts'],
     ]);
   });
 });
@@ -191,5 +200,45 @@ describe('a maintainer adding an import that points the wrong way', () => {
 describe('a feature reaching into a table it does not own', () => {
   test.each(Object.entries(TABLE_OWNERS))('the %s table is named only in src/%s/; the others go through its service', (table, owner) => {
     expect(trespasses(table, owner)).toEqual([]);
+  });
+});
+
+/** Where a GraphQLError may be made: the API edge (app/, resolvers, the REST door, which reads the one context errors). */
+const GRAPHQL_ERROR_EDGE = (file: string) => folderOf(file) === 'app' || file.endsWith('.resolver.ts') || file.startsWith('otp/rest/');
+
+/** Whether the source imports or re-exports `GraphQLError` from 'graphql' (by name, renamed, type-only or through `import * as`). */
+function importsGraphQLError(source: string): boolean {
+  const file = ts.createSourceFile('scanned.ts', source, ts.ScriptTarget.Latest);
+  return file.statements.some((statement) => {
+    if (!(ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement))) return false;
+    if (!statement.moduleSpecifier || !ts.isStringLiteral(statement.moduleSpecifier) || statement.moduleSpecifier.text !== 'graphql') return false;
+    const names = ts.isImportDeclaration(statement) ? statement.importClause?.namedBindings : statement.exportClause;
+    if (!names) return ts.isExportDeclaration(statement); // `export * from 'graphql'`
+    if (ts.isNamespaceImport(names)) return /\.\s*GraphQLError\b/.test(source.slice(statement.end));
+    if (ts.isNamespaceExport(names)) return true;
+    return names.elements.some((element) => (element.propertyName ?? element.name).text === 'GraphQLError');
+  });
+}
+
+describe('a service answering in the API\'s own error type', () => {
+  test('no file under src/ outside app/, *.resolver.ts and otp/rest/ imports GraphQLError: services throw RequestRefused (core/errors), app/errors.ts translates it', () => {
+    const offenders = sourceFiles(SRC).map((file) => relative(SRC, file))
+      .filter((file) => !GRAPHQL_ERROR_EDGE(file) && importsGraphQLError(readFileSync(join(SRC, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  test('the scan itself sees every way of importing it', () => {
+    expect([
+      "import { GraphQLError } from 'graphql';",
+      "import { type GraphQLError, GraphQLSchema } from 'graphql';",
+      "import type { GraphQLError as E } from 'graphql';",
+      "import * as graphql from 'graphql';\nthrow new graphql.GraphQLError('x');",
+      "export { GraphQLError } from 'graphql';",
+    ].map(importsGraphQLError)).toEqual([true, true, true, true, true]);
+    expect([
+      "import { GraphQLSchema, printSchema } from 'graphql';",
+      "import { GraphQLError } from './errors';",
+      "import * as graphql from 'graphql';\ngraphql.printSchema(s);",
+    ].map(importsGraphQLError)).toEqual([false, false, false]);
   });
 });

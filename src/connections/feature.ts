@@ -1,0 +1,39 @@
+import type { DataSource } from 'typeorm';
+import { defineFeature } from '../core/feature';
+import type { RecordService } from '../records/record.service';
+import { ConnectionTypeEntity } from './connection-type.entity';
+import { ConnectionTypeResolver } from './connection-type.resolver';
+import { ConnectionTypeService } from './connection-type.service';
+import { ConnectionEntity } from './connection.entity';
+import { createConnectionLoaders } from './connection.loaders';
+import { ConnectionResolver } from './connection.resolver';
+import { ConnectionService } from './connection.service';
+import { IntegrityResolver } from './integrity.resolver';
+import { IntegrityService } from './integrity.service';
+import { RecordConnectionResolver, RecordConnectionsResolver } from './record-connection.resolver';
+
+export interface ConnectionsNeeds {
+  db: DataSource;
+  /** Endpoints are checked through the records feature. */
+  records: RecordService;
+}
+
+/** Typed connections between records, their types and the integrity report. */
+export const connectionsFeature = defineFeature({
+  name: 'connections',
+  entities: [ConnectionTypeEntity, ConnectionEntity],
+  resolvers: [ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver],
+  loaders: (db) => createConnectionLoaders(db),
+  build({ db, records }: ConnectionsNeeds) {
+    const connectionTypes = new ConnectionTypeService(db);
+    const connections = new ConnectionService(db, records);
+    const connectionIntegrity = new IntegrityService(db);
+    return {
+      services: { connectionTypes, connections, connectionIntegrity },
+      resolvers: [
+        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections),
+        new RecordConnectionsResolver(), new RecordConnectionResolver(), new IntegrityResolver(connectionIntegrity),
+      ],
+    };
+  },
+});
