@@ -8,7 +8,7 @@ import type { OtpService } from '../otp/otp.service';
 import { FraudAdminService } from './fraud-admin.service';
 import { FRAUD_ENTITIES } from './fraud.entity';
 import { FraudRepository } from './fraud.repository';
-import { ConversionSummaryRowResolver, FraudResolver, PrefixBlockResolver } from './fraud.resolver';
+import { BlockedSendResolver, ConversionSummaryRowResolver, FraudResolver, PrefixBlockResolver } from './fraud.resolver';
 import { FraudGuard } from './fraud.service';
 import { FraudSettingsCache } from './fraud-settings.cache';
 
@@ -30,7 +30,7 @@ export interface FraudNeeds {
 export const fraudFeature = defineFeature({
   name: 'fraud',
   entities: FRAUD_ENTITIES,
-  resolvers: [FraudResolver, PrefixBlockResolver, ConversionSummaryRowResolver],
+  resolvers: [FraudResolver, PrefixBlockResolver, ConversionSummaryRowResolver, BlockedSendResolver],
   loaders: () => ({}),
   build({ db, notifications, config, metrics, log, otp }: FraudNeeds) {
     const repository = new FraudRepository(db);
@@ -42,7 +42,7 @@ export const fraudFeature = defineFeature({
     const fraudAdmin = new FraudAdminService(db, repository, settings);
     return {
       services: { fraudAdmin },
-      resolvers: [new FraudResolver(fraudAdmin), new PrefixBlockResolver(), new ConversionSummaryRowResolver()],
+      resolvers: [new FraudResolver(fraudAdmin), new PrefixBlockResolver(), new ConversionSummaryRowResolver(), new BlockedSendResolver()],
       start: () => settings.reload(),
     };
   },

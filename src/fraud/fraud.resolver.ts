@@ -1,13 +1,15 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { UserType } from '../auth/auth.types';
+import type { UserEntity } from '../auth/user.entity';
 import { ADMIN_ROLES } from '../auth/roles';
 import type { RequestContext } from '../core/context';
 import { toPayload } from '../core/errors';
 import { makePage, PageArgs } from '../core/pagination';
-import type { FraudPrefixBlockEntity } from './fraud.entity';
+import type { FraudEventEntity, FraudPrefixBlockEntity } from './fraud.entity';
 import type { SummaryRow } from './fraud.repository';
 import type { FraudAdminService } from './fraud-admin.service';
 import {
-  BlockedSendPage, BlockReasonEnum, ConversionSummaryPage, ConversionSummaryRowType, GeoActionEnum, GeoPermissionPage, GeoPermissionPayload,
+  BlockedSendPage, BlockedSendType, BlockReasonEnum, ConversionSummaryPage, ConversionSummaryRowType, GeoActionEnum, GeoPermissionPage, GeoPermissionPayload,
   PrefixBlockPage, PrefixBlockPayload, PrefixBlockType, SafeListEntryInput, SafeListEntryPage, SafeListEntryPayload,
 } from './fraud.types';
 
@@ -106,5 +108,13 @@ export class ConversionSummaryRowResolver {
   @FieldResolver(() => Float, { nullable: true, description: 'verified ÷ sends (0–1, four decimals); null without sends.' })
   conversionRate(@Root() row: SummaryRow): number | null {
     return row.sends ? Math.round((row.verified / row.sends) * 10_000) / 10_000 : null;
+  }
+}
+
+@Resolver(() => BlockedSendType)
+export class BlockedSendResolver {
+  @FieldResolver(() => UserType, { nullable: true, description: 'The acting user (who owns the API key, or signed the JWT).' })
+  async user(@Root() send: FraudEventEntity, @Ctx() ctx: RequestContext): Promise<UserEntity | null> {
+    return send.userId ? ctx.loaders.users.load(send.userId) : null;
   }
 }

@@ -40,7 +40,8 @@ describe('an attacker pumps a premium, shared-cost, toll-free, pager, UAN or fix
     expect(gql.body.data.sendOtp).toEqual({ otpRequest: null, userErrors: [{ field: ['input', 'mobileNo'], code: 'NUMBER_NOT_ALLOWED', message: expect.stringContaining(words) }] });
     const blocked = (await gqlData(t, ADMIN_LISTS.blockedSends, { reason: 'NUMBER_TYPE' })).blockedSends.nodes.filter((n: any) => n.numberType === type);
     expect(blocked).toHaveLength(2);
-    expect(blocked[0]).toEqual(expect.objectContaining({ reason: 'NUMBER_TYPE', maskedNumber: expect.stringMatching(/^\+\d+\*+\d{4}$/), source: 'fraud_test' }));
+    expect(blocked[0]).toEqual(expect.objectContaining({ reason: 'NUMBER_TYPE', maskedNumber: expect.stringMatching(/^\+\d+\*+\d{4}$/), source: 'fraud_test',
+      apiKeyId: expect.any(String), user: { email: 'admin@countersign.local' } }));
     expect(JSON.stringify(blocked)).not.toContain(e164.slice(3));
   });
 

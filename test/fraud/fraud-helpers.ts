@@ -5,7 +5,7 @@ import { restPost } from '../otp/otp-helpers';
 
 export const ADMIN_LISTS = {
   prefixBlocks: `query($activeOnly: Boolean) { prefixBlocks(activeOnly: $activeOnly, first: 100) { totalCount nodes { id prefix country level reason sends verified expiresAt liftedAt active } } }`,
-  blockedSends: `query($reason: FraudBlockReason) { blockedSends(reason: $reason, first: 100) { totalCount nodes { reason maskedNumber country numberType prefix channels source apiKeyId createdAt } } }`,
+  blockedSends: `query($reason: FraudBlockReason) { blockedSends(reason: $reason, first: 100) { totalCount nodes { reason maskedNumber country numberType prefix channels source apiKeyId user { email } createdAt } } }`,
   summary: `query($from: DateTimeISO, $to: DateTimeISO, $first: Int, $after: String) { conversionSummary(from: $from, to: $to, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor } nodes { country channel source ruleId sends verified blocked monitored conversionRate } } }`,
 };
