@@ -193,10 +193,10 @@ query FraudToday {
   blockedSends(first: 20) { totalCount nodes { createdAt reason maskedNumber country numberType source } }
 }
 
-# Lift a block (a false alarm), or stop a country (docs/fraud-guard.md)
+# Stop a country, let a QA phone through everything; unblockPrefix(prefix: "+91987654") lifts a block (docs/fraud-guard.md)
 mutation FraudAct {
-  unblockPrefix(prefix: "+91987654") { prefixBlock { prefix active } userErrors { field message code } }
   setGeoPermission(country: "IT", action: BLOCK) { geoPermission { country action origin } userErrors { field message code } }
+  addSafeListEntry(input: { kind: NUMBER, value: "+447911123456", note: "QA phone" }) { safeListEntry { id value } userErrors { field message code } }
 }`,
   },
 ];
