@@ -72,7 +72,7 @@ query ModulesAndMe {
   },
   {
     title: 'Connect a contact to an organization',
-    query: `# "is working at" is a seeded type; list them with: { connectionTypes(module: "Contacts") { id name inverseName } }
+    query: `# "is working at" is a seeded type; list them with: { connectionTypes(filter: { module: "Contacts" }) { nodes { id name inverseName } } }
 mutation Connect($input: CreateConnectionInput!) {
   createConnection(input: $input) {
     connection { id status startDate type { name inverseName } source { label } target { label } }
