@@ -93,6 +93,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       requestId: String(req.id),
       user: principal.user,
       apiKeyId: principal.apiKeyId,
+      clientIp: req.ip ?? null,
       ruleOtpHeaders: ruleOtpHeaders(req.headers),
       loaders: createLoaders(dataSource),
       log: req.log,

@@ -13,6 +13,8 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   LIMIT_REACHED = 'LIMIT_REACHED',
   RATE_LIMITED = 'RATE_LIMITED',
+  FRAUD_SUSPECTED = 'FRAUD_SUSPECTED',
+  NUMBER_NOT_ALLOWED = 'NUMBER_NOT_ALLOWED',
   OTP_INVALID = 'OTP_INVALID',
   OTP_EXPIRED = 'OTP_EXPIRED',
   OTP_LOCKED = 'OTP_LOCKED',
@@ -56,6 +58,13 @@ export class UserErrorException extends Error {
 
   static of(code: ErrorCode, message: string, field?: string[]): UserErrorException {
     return new UserErrorException([new UserError(code, message, field)]);
+  }
+}
+
+/** An outcome that clears with time (RATE_LIMITED, FRAUD_SUSPECTED): REST answers 429 with `Retry-After`. */
+export class RetryLaterException extends UserErrorException {
+  constructor(readonly retryAfterSeconds: number, code: ErrorCode, message: string) {
+    super([new UserError(code, `${message} Try again in ${retryAfterSeconds} seconds.`)]);
   }
 }
 

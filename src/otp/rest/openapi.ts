@@ -131,7 +131,7 @@ const SCHEMAS: Record<string, Schema> = {
         required: ['reason'],
         additionalProperties: false,
         properties: {
-          reason: { type: 'string', description: 'OTP_INVALID, OTP_EXPIRED, OTP_LOCKED, NOT_FOUND, LIMIT_REACHED, RATE_LIMITED, INVALID, …' },
+          reason: { type: 'string', description: 'OTP_INVALID, OTP_EXPIRED, OTP_LOCKED, NOT_FOUND, LIMIT_REACHED, RATE_LIMITED, FRAUD_SUSPECTED, INVALID, …' },
           attempts_left: nullable({ type: 'integer', minimum: 0 }),
           retry_after: { type: 'integer', minimum: 1, description: 'Seconds (also in the Retry-After header).' },
         },
@@ -147,7 +147,7 @@ const COMMON = {
   401: failure('No key or JWT, or not a valid one.'),
   403: failure('The user may not use OTPs (read-only role).'),
   429: {
-    ...failure('A limit refused the request; retry after the time given.'),
+    ...failure('A limit (data.reason RATE_LIMITED) or the fraud guard (FRAUD_SUSPECTED: the number\'s range is paused) refused the request; retry after the time given.'),
     headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } } },
   },
   500: failure('Server fault (no details are sent).'),

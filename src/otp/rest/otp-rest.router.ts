@@ -2,8 +2,7 @@ import express, { type Request, type Response } from 'express';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../../core/context';
-import { ErrorCode, UserErrorException } from '../../core/errors';
-import { RateLimitedException } from '../otp-limits';
+import { ErrorCode, RetryLaterException, UserErrorException } from '../../core/errors';
 import { OtpForbiddenException, OtpValidationException } from '../otp.errors';
 import type { OtpService } from '../otp.service';
 import { openApiDocument } from './openapi';
@@ -116,8 +115,8 @@ async function answer(deps: OtpRestDeps, req: Request, work: Work, takesBody: bo
   } catch (error) {
     if (error instanceof OtpForbiddenException) return [403, { status: false, message: error.message }];
     if (error instanceof OtpValidationException) return [422, { status: false, message: 'Invalid Payload', errors: partnerErrors(error.fieldErrors) }];
-    if (error instanceof RateLimitedException) {
-      return [429, { status: false, message: error.message, data: { reason: 'RATE_LIMITED', retry_after: error.retryAfterSeconds } }, error.retryAfterSeconds];
+    if (error instanceof RetryLaterException) { // RATE_LIMITED, FRAUD_SUSPECTED
+      return [429, { status: false, message: error.message, data: { reason: error.userErrors[0].code, retry_after: error.retryAfterSeconds } }, error.retryAfterSeconds];
     }
     if (error instanceof InvalidIdempotencyKey) return [400, { status: false, message: 'The Idempotency-Key header must be 1-255 printable ASCII characters.' }];
     if (error instanceof IdempotencyKeyReused) return [422, { status: false, message: error.message, data: { reason: error.code } }];
