@@ -74,7 +74,8 @@ const REPORTS_TO = '00000000-0000-4000-8100-000000000003';
 const KNOWS = '00000000-0000-4000-8100-000000000004';
 export const BENCH_CODE = '123456';
 
-const randomMobile = () => String(6_000_000_000 + Math.floor(Math.random() * 3_999_999_999));
+/** A random Indian mobile (9xxxxxxxxx): the fraud guard refuses fixed lines, so sends stay in the mobile range. */
+const randomMobile = () => String(9_000_000_000 + Math.floor(Math.random() * 999_999_999));
 
 /** GraphQL sendOtp to a random mobile (a new purpose each time: no supersede). */
 export function sendOtpRequest(ctx: BenchContext, source: string): BenchRequest {

@@ -93,6 +93,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       requestId: String(req.id),
       user: principal.user,
       apiKeyId: principal.apiKeyId,
+      clientIp: req.ip ?? null,
       ruleOtpHeaders: ruleOtpHeaders(req.headers),
       // made on first use: most operations (sends, verifies, the trivial query) never load anything
       loaders: onFirstUse(() => createLoaders(dataSource)),
@@ -155,7 +156,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       context: ({ req }) => contextFor(req),
     }),
   );
-  app.use('/api', otpRestRouter({ otpService: services.otp, contextFor, bodyLimit: BODY_LIMIT, log }));
+  app.use('/api', otpRestRouter({ otpService: services.otp, idempotency: services.idempotency, contextFor, bodyLimit: BODY_LIMIT, log }));
   app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT));
   app.use((_req, res) => {
     res.status(404).json({ errors: [{ message: 'Not found. The API is at /graphql.', extensions: { code: 'NOT_FOUND' } }] });

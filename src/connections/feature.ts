@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { defineFeature } from '../core/feature';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import type { RecordService } from '../records/record.service';
 import { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeResolver } from './connection-type.resolver';
@@ -16,6 +17,8 @@ export interface ConnectionsNeeds {
   db: DataSource;
   /** Endpoints are checked through the records feature. */
   records: RecordService;
+  /** createConnection takes an idempotency key. */
+  idempotency: IdempotencyService;
 }
 
 /** Typed connections between records, their types and the integrity report. */
@@ -24,14 +27,14 @@ export const connectionsFeature = defineFeature({
   entities: [ConnectionTypeEntity, ConnectionEntity],
   resolvers: [ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver],
   loaders: (db) => createConnectionLoaders(db),
-  build({ db, records }: ConnectionsNeeds) {
+  build({ db, records, idempotency }: ConnectionsNeeds) {
     const connectionTypes = new ConnectionTypeService(db);
     const connections = new ConnectionService(db, records);
     const connectionIntegrity = new IntegrityService(db);
     return {
       services: { connectionTypes, connections, connectionIntegrity },
       resolvers: [
-        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections),
+        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections, idempotency),
         new RecordConnectionsResolver(), new RecordConnectionResolver(), new IntegrityResolver(connectionIntegrity),
       ],
     };

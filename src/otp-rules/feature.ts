@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../core/config';
 import type { Clock } from '../core/clock';
 import { defineFeature } from '../core/feature';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import type { Notifications } from '../db/notifications';
 import type { Queryable } from '../db/sql';
 import type { OtpService } from '../otp/otp.service';
@@ -28,6 +29,8 @@ export interface OtpRulesNeeds {
   otp: OtpService;
   /** The rules guard record saves. */
   records: RecordService;
+  /** sendRuleOtp takes an idempotency key. */
+  idempotency: IdempotencyService;
 }
 
 /**
@@ -39,7 +42,7 @@ export const otpRulesFeature = defineFeature({
   entities: [OtpRuleEntity, OtpRuleValidationFailureEntity, OtpRuleCheckedStateEntity],
   resolvers: [OtpRuleResolver, OtpRequestRuleResolver],
   loaders: (db) => ({ otpRules: otpRulesLoader(db) }),
-  build({ db, notifications, counters, clock, log, config, otp, records }: OtpRulesNeeds) {
+  build({ db, notifications, counters, clock, log, config, otp, records, idempotency }: OtpRulesNeeds) {
     const ruleCache = new OtpRuleCache(db, notifications, log);
     const ruleOtps = new OtpServiceRuleGateway(otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
     const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, records, config.OTP_RULES_LIMIT);
@@ -48,7 +51,7 @@ export const otpRulesFeature = defineFeature({
     records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(counters, otp), clock));
     return {
       services: { otpRules },
-      resolvers: [new OtpRuleResolver(otpRules), new OtpRequestRuleResolver()],
+      resolvers: [new OtpRuleResolver(otpRules, idempotency, otp), new OtpRequestRuleResolver()],
       start: () => ruleCache.reload(),
     };
   },

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../core/config';
 import { defineFeature } from '../core/feature';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import type { Metrics } from '../core/metrics';
 import type { Queryable } from '../db/sql';
 import type { RecordService } from '../records/record.service';
@@ -10,6 +11,7 @@ import { CodeHasher } from './codes';
 import { DeliveryQueue } from './delivery/delivery-queue';
 import { DeliveryWorker } from './delivery/delivery-worker';
 import { createProviders } from './delivery/providers';
+import { EarlyProviderStatusEntity } from './delivery/early-provider-status.entity';
 import { OtpDeliveryEntity } from './otp-delivery.entity';
 import { OtpLimits } from './otp-limits';
 import { OtpRequestEntity } from './otp-request.entity';
@@ -32,6 +34,8 @@ export interface OtpNeeds {
   metrics: Metrics;
   /** A send's `recordId` must name a live record. */
   records: RecordService;
+  /** sendOtp (and the REST door's send-otp) take an idempotency key. */
+  idempotency: IdempotencyService;
 }
 
 /**
@@ -40,10 +44,10 @@ export interface OtpNeeds {
  */
 export const otpFeature = defineFeature({
   name: 'otp',
-  entities: [OtpRequestEntity, OtpDeliveryEntity, MessageTemplateEntity],
+  entities: [OtpRequestEntity, OtpDeliveryEntity, MessageTemplateEntity, EarlyProviderStatusEntity],
   resolvers: [OtpResolver, MessageTemplateResolver],
   loaders: (db) => ({ otpDeliveries: otpDeliveriesLoader(db) }),
-  build({ db, pool, counters, config, secretKey, log, metrics, records }: OtpNeeds) {
+  build({ db, pool, counters, config, secretKey, log, metrics, records, idempotency }: OtpNeeds) {
     const deliveryLog = log.child({ component: 'otp-delivery' });
     const hasher = new CodeHasher(secretKey);
     const queue = new DeliveryQueue(pool, config, deliveryLog);
@@ -54,7 +58,7 @@ export const otpFeature = defineFeature({
     let interruptedSweep: NodeJS.Timeout | null = null;
     return {
       services: { otp, messageTemplates },
-      resolvers: [new OtpResolver(otp), new MessageTemplateResolver(messageTemplates)],
+      resolvers: [new OtpResolver(otp, idempotency), new MessageTemplateResolver(messageTemplates)],
       async start() {
         await queue.start();
         if (!config.OTP_WORKER) return;

@@ -1,16 +1,24 @@
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../core/config';
-import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+import { ErrorCode, RetryLaterException } from '../core/errors';
 import { sqlState } from '../db/sql';
 import type { Statement } from './pipelined-sql';
 
-type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'>;
+type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'
+  | 'OTP_SEND_LIMIT_PER_USER_MINUTE' | 'OTP_SEND_LIMIT_PER_KEY_DAY' | 'OTP_SEND_LIMIT_PER_IP_MINUTE' | 'OTP_SEND_LIMIT_GLOBAL_MINUTE'>;
+
+/** Who sends: the API key (null for JWT callers), the acting user and the client's address. */
+export interface SendCaller {
+  apiKey: string | null;
+  userId: string;
+  ip: string | null;
+}
 
 /** RATE_LIMITED with the seconds to wait; REST turns it into 429 + Retry-After. */
-export class RateLimitedException extends UserErrorException {
-  constructor(readonly retryAfterSeconds: number, message: string) {
-    super([new UserError(ErrorCode.RATE_LIMITED, `${message} Try again in ${retryAfterSeconds} seconds.`)]);
+export class RateLimitedException extends RetryLaterException {
+  constructor(retryAfterSeconds: number, message: string) {
+    super(retryAfterSeconds, ErrorCode.RATE_LIMITED, message);
   }
 }
 
@@ -46,7 +54,8 @@ const CONSUME_SEND_SQL = `
 
 /**
  * The abuse limits (sends per recipient per 15 min and per day, sends per API key per minute, failed verifications
- * per recipient per day), counted in Postgres by rate-limiter-flexible, so every server instance shares them.
+ * per recipient per day; optionally sends per user per minute, per API key per day, per client address per minute and
+ * in all per minute), counted in Postgres by rate-limiter-flexible, so every server instance shares them.
  * Keys are recipients (E.164 or lower-cased email) and API keys (or users, for JWT callers).
  */
 export class OtpLimits {
@@ -57,6 +66,12 @@ export class OtpLimits {
   private readonly sendPerKey: SendLimit;
   private readonly sendPer15Min: SendLimit;
   private readonly sendPerDay: SendLimit;
+  /** Extra send limits (issue 11 item 4), each null when configured as 0 (off). */
+  private readonly sendPerUser: SendLimit | null;
+  private readonly sendPerKeyDay: SendLimit | null;
+  private readonly sendPerIp: SendLimit | null;
+  /** One row for every send of every instance: while on, each send holds its lock from its limits statement to its commit. */
+  private readonly sendGlobal: SendLimit | null;
 
   constructor(private readonly pool: Pool, config: OtpLimitConfig) {
     // All limits share one table, so one limiter (verifyFailures) sweeps its expired rows (every 5 minutes, unref'd timer).
@@ -65,10 +80,15 @@ export class OtpLimits {
     });
     this.verifyFailures = make('otp_verify_fail', config.OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY, 24 * 3600, true);
     this.phantomAttempts = make('otp_phantom', config.OTP_MAX_ATTEMPTS, config.OTP_VALIDITY_SECONDS);
-    // the same rows, windows and keys as the limiters above (which still sweep expired rows)
+    // rate-limiter-flexible's row layout (key `${prefix}:${key}`, expiry in epoch ms), so the sweep above clears these rows too
     this.sendPerKey = { prefix: 'otp_send_key', points: config.OTP_SEND_LIMIT_PER_KEY_MINUTE, durationMs: 60_000, message: 'Too many OTPs were sent with this API key.' };
     this.sendPer15Min = { prefix: 'otp_send_15m', points: config.OTP_SEND_LIMIT_PER_RECIPIENT_15MIN, durationMs: 15 * 60_000, message: 'Too many OTPs were sent to this recipient.' };
     this.sendPerDay = { prefix: 'otp_send_day', points: config.OTP_SEND_LIMIT_PER_RECIPIENT_DAY, durationMs: 24 * 3600_000, message: 'Too many OTPs were sent to this recipient today.' };
+    const optional = (prefix: string, points: number, durationMs: number, message: string): SendLimit | null => (points > 0 ? { prefix, points, durationMs, message } : null);
+    this.sendPerUser = optional('otp_send_user', config.OTP_SEND_LIMIT_PER_USER_MINUTE, 60_000, 'Too many OTPs were sent by this user in the last minute.');
+    this.sendPerKeyDay = optional('otp_send_key_day', config.OTP_SEND_LIMIT_PER_KEY_DAY, 24 * 3600_000, 'Too many OTPs were sent with this API key today.');
+    this.sendPerIp = optional('otp_send_ip', config.OTP_SEND_LIMIT_PER_IP_MINUTE, 60_000, 'Too many OTPs were requested from this address in the last minute.');
+    this.sendGlobal = optional('otp_send_global', config.OTP_SEND_LIMIT_GLOBAL_MINUTE, 60_000, 'Too many OTPs are being sent right now.');
   }
 
   /**
@@ -76,7 +96,7 @@ export class OtpLimits {
    * one statement (see CONSUME_SEND_SQL): a refused send changes no counter. Give the points back with `refundSend`
    * when the send is refused after this call.
    */
-  async consumeSend(caller: string | null, recipients: string[]): Promise<void> {
+  async consumeSend(caller: SendCaller | null, recipients: string[]): Promise<void> {
     const { sql, params } = this.consumeSendStatement(caller, recipients);
     try {
       await this.pool.query(sql, params);
@@ -90,7 +110,7 @@ export class OtpLimits {
    * The statement of {@link consumeSend}, to run inside a caller's transaction (the send's pipelined message): when a
    * limit refuses it fails with an error {@link isRefusal} recognises, and the caller's transaction rolls back whole.
    */
-  consumeSendStatement(caller: string | null, recipients: string[]): Statement {
+  consumeSendStatement(caller: SendCaller | null, recipients: string[]): Statement {
     const steps = this.sendSteps(caller, recipients);
     return { sql: CONSUME_SEND_SQL, params: [steps.map((s) => s.key), steps.map((s) => s.limit.points), steps.map((s) => s.limit.durationMs), Date.now()] };
   }
@@ -101,15 +121,24 @@ export class OtpLimits {
   }
 
   /** Gives back what `consumeSend` took, for a send refused afterwards (e.g. by the resend cooldown): one statement. */
-  async refundSend(caller: string | null, recipients: string[]): Promise<void> {
+  async refundSend(caller: SendCaller | null, recipients: string[]): Promise<void> {
     const keys = this.sendSteps(caller, recipients).map((s) => s.key);
     await this.pool.query(`UPDATE ${TABLE} SET points = GREATEST(points - 1, 0) WHERE key = ANY($1::text[]) AND expire > $2::bigint`, [keys, Date.now()]);
   }
 
-  /** The limits of one send, in the order their refusals are reported (the key's, then each recipient's). */
-  private sendSteps(caller: string | null, recipients: string[]): Array<{ key: string; limit: SendLimit }> {
+  /**
+   * The limits of one send, in the order their refusals are reported: the caller's (key per minute, then the extra
+   * limits that are on: user per minute, key per day, client address per minute, global per minute), then each recipient's.
+   */
+  private sendSteps(caller: SendCaller | null, recipients: string[]): Array<{ key: string; limit: SendLimit }> {
     const steps: Array<{ key: string; limit: SendLimit }> = [];
-    if (caller) steps.push({ key: `${this.sendPerKey.prefix}:${caller}`, limit: this.sendPerKey });
+    if (caller) {
+      const key = caller.apiKey ? `key:${caller.apiKey}` : `user:${caller.userId}`; // JWT callers count as their user
+      const callerSteps: Array<[SendLimit | null, string | null]> = [
+        [this.sendPerKey, key], [this.sendPerUser, caller.userId], [this.sendPerKeyDay, key], [this.sendPerIp, caller.ip], [this.sendGlobal, 'all'],
+      ];
+      for (const [limit, id] of callerSteps) if (limit && id !== null) steps.push({ key: `${limit.prefix}:${id}`, limit });
+    }
     for (const recipient of recipients) {
       steps.push({ key: `${this.sendPer15Min.prefix}:${recipient}`, limit: this.sendPer15Min });
       steps.push({ key: `${this.sendPerDay.prefix}:${recipient}`, limit: this.sendPerDay });
@@ -118,7 +147,7 @@ export class OtpLimits {
   }
 
   /** Which limit refused (the first spent one, in step order) and when it frees up; read after the refused statement. */
-  async refusal(caller: string | null, recipients: string[]): Promise<RateLimitedException> {
+  async refusal(caller: SendCaller | null, recipients: string[]): Promise<RateLimitedException> {
     const steps = this.sendSteps(caller, recipients);
     const { rows } = await this.pool.query(`SELECT key, points, expire FROM ${TABLE} WHERE key = ANY($1::text[])`, [steps.map((s) => s.key)]);
     const now = Date.now();

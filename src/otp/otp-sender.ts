@@ -8,12 +8,13 @@ import { ErrorCode, UserErrorException } from '../core/errors';
 import { isUniqueViolation, type Queryable } from '../db/sql';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
-import { RateLimitedException, type OtpLimits } from './otp-limits';
+import { RateLimitedException, type OtpLimits, type SendCaller } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
 import { OtpRequestRepository, purposeOf, type NewOtpRequest } from './otp-request.repository';
 import { pipelined, type Statement } from './pipelined-sql';
 import { toOtpRequestEntity } from './otp-request.entity';
 import type { SendOtpCommand } from './otp.validation';
+import type { ScreenedSend, SendScreen } from './send-screen';
 
 /** Per-send policy; an OTP rule passes its own values, everything else uses the configured defaults. */
 export interface OtpPolicy {
@@ -43,6 +44,8 @@ export interface OtpSenderDeps {
   limits: OtpLimits;
   queue: DeliveryQueue;
   metrics: Metrics;
+  /** The registered send screen (the fraud guard), read on each send. */
+  screens: { current: SendScreen };
 }
 
 const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
@@ -88,14 +91,17 @@ export class OtpSender {
     const recipients = recipientsOf(command.channels, command.mobile, command.email);
     const testCode = recipients.map((r) => this.deps.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
     const caller = callerKey(ctx);
+    // screened before any limit is taken: a refused send changes nothing (test recipients are never paid for)
+    const screened = testCode ? null : screenedSend(command.channels, command.mobile, command.email, command.source, command.ruleId, false);
+    if (screened) await this.screen.screen(ctx, screened);
     let issued: Issued;
     if (policy.resendMode === 'NEW_CODE' && !beforeIssue) {
-      // one round trip: the limits are consumed inside the send's own transaction, so a failure gives everything back
-      issued = await this.issueOnce(ctx, command, policy, testCode, () => this.issuePipelined(ctx, command, policy, testCode, caller, recipients));
+      // one message: the limits (and the screen's count) are written inside the send's own transaction, so a failure gives everything back
+      issued = await this.issueOnce(() => this.issuePipelined(ctx, command, policy, testCode, caller, recipients, screened));
     } else {
       await this.deps.limits.consumeSend(caller, recipients);
       try {
-        issued = await this.issueOnce(ctx, command, policy, testCode, () => this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue)));
+        issued = await this.issueOnce(() => this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue, screened)));
       } catch (error) {
         await this.deps.limits.refundSend(caller, recipients); // nothing was sent
         throw error;
@@ -120,6 +126,8 @@ export class OtpSender {
     if (wait > 0) throw new RateLimitedException(wait, 'This OTP was sent moments ago.');
     const caller = callerKey(ctx);
     const recipients = recipientsOf(chosen, current.mobile, current.email);
+    const screened = current.testRecipient ? null : screenedSend(chosen, current.mobile, current.email, current.source, current.ruleId, true);
+    if (screened) await this.screen.screen(ctx, screened);
     await this.deps.limits.consumeSend(caller, recipients);
 
     // a test recipient keeps its fixed code, but (like any NEW_CODE resend) gets a fresh validity
@@ -129,7 +137,10 @@ export class OtpSender {
     try {
       updated = await this.db.transaction(async (tx) => {
         const resent = await this.requests.with(tx).markResent(current.id, this.deps.hasher.hash(current.id, code), sameCode !== null);
-        if (resent && !current.testRecipient) await this.queueDeliveries(tx, resent, chosen, code);
+        if (resent && screened) {
+          await this.queueDeliveries(tx, resent, chosen, code);
+          await this.screen.sent(tx, ctx, screened, resent.id);
+        }
         return resent;
       });
     } catch (error) {
@@ -157,7 +168,7 @@ export class OtpSender {
    * what it reads, so its whole transaction, limits included, goes as one pipelined message; the others need an
    * interactive transaction.
    */
-  private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null, run: () => Promise<Issued>): Promise<Issued> {
+  private async issueOnce(run: () => Promise<Issued>): Promise<Issued> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await run();
@@ -171,7 +182,7 @@ export class OtpSender {
   }
 
   private async issueWithin(tx: Queryable, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
-    beforeIssue: SendOptions['beforeIssue']): Promise<Issued> {
+    beforeIssue: SendOptions['beforeIssue'], screened: ScreenedSend | null): Promise<Issued> {
     const requests = this.requests.with(tx);
     const purpose = purposeOf(command, ctx.user.id);
     await requests.lockPurpose(purpose);
@@ -180,25 +191,31 @@ export class OtpSender {
 
     if (policy.resendMode === 'SAME_CODE_IF_VALID' && live.length === 1) {
       const again = this.sameSendAgain(live[0], command);
-      if (again) return this.sendAgainWithin(tx, live[0], command.channels, again);
+      if (again) {
+        const issued = await this.sendAgainWithin(tx, live[0], command.channels, again);
+        if (screened && issued.delivered) await this.screen.sent(tx, ctx, screened, issued.request.id);
+        return issued;
+      }
     }
     const superseded = live.map((request) => request.id);
     if (superseded.length) await requests.cancel(superseded, 'SUPERSEDED');
     const { row, code } = this.newRequest(ctx, command, policy, testCode);
     const request = await requests.insert(row);
     if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
+    if (screened) await this.screen.sent(tx, ctx, screened, request.id);
     return { request, channels: command.channels, superseded, delivered: !testCode };
   }
 
   /**
    * The NEW_CODE send in one round trip: lock the purpose, settle an expired live request, supersede the live ones,
    * insert the request, its deliveries and their queue jobs — the statements `issueWithin` runs one by one — and, last,
-   * consume every rate limit of the send: all sent as one message (see {@link pipelined}: one implicit transaction,
-   * each statement seeing what committed before it). A limit that refuses fails the message, so nothing of it stays,
-   * counters included; the limiter rows are locked only from that last statement to the commit.
+   * the send screen's count of the send (its `sentStatement`, the fraud guard's event) and, last, consume every rate
+   * limit of the send: all sent as one message (see {@link pipelined}: one implicit transaction, each statement seeing
+   * what committed before it). A limit that refuses fails the message, so nothing of it stays, counters and the
+   * screen's count included; the limiter rows are locked only from that last statement to the commit.
    */
   private async issuePipelined(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
-    caller: string, recipients: string[]): Promise<Issued> {
+    caller: SendCaller, recipients: string[], screened: ScreenedSend | null): Promise<Issued> {
     const { row, code } = this.newRequest(ctx, command, policy, testCode);
     const replaceLive = OtpRequestRepository.replaceLiveStatements(purposeOf(command, ctx.user.id));
     const statements: Statement[] = [...replaceLive, OtpRequestRepository.insertStatement(row)];
@@ -206,6 +223,8 @@ export class OtpSender {
       const deliveries = this.deliveryRows(command.channels, row.mobile, row.email);
       statements.push(this.deliveriesStatement(row.id, deliveries, code), await this.deps.queue.enqueueStatement(deliveries.map((d) => d.id)));
     }
+    const screenWrite = screened ? await this.screen.sentStatement(ctx, screened, row.id) : null;
+    if (screenWrite) statements.push(screenWrite.statement);
     statements.push(this.deps.limits.consumeSendStatement(caller, recipients));
     let results: QueryResult[];
     try {
@@ -216,6 +235,7 @@ export class OtpSender {
     }
     const superseded = results[replaceLive.length - 1].rows.map((r: { id: string }) => r.id);
     const request = toOtpRequestEntity(results[replaceLive.length].rows[0]);
+    screenWrite?.committed?.();
     return { request, channels: command.channels, superseded, delivered: !testCode };
   }
 
@@ -297,6 +317,10 @@ export class OtpSender {
     for (const channel of channels) this.deps.metrics.otpSent.inc({ channel });
   }
 
+  private get screen(): SendScreen {
+    return this.deps.screens.current;
+  }
+
   private providerName(channel: OtpChannel): string {
     const c = this.deps.config;
     return channel === 'EMAIL' ? c.EMAIL_PROVIDER : channel === 'SMS' ? c.SMS_PROVIDER : c.WHATSAPP_PROVIDER;
@@ -319,6 +343,10 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+function screenedSend(channels: OtpChannel[], mobile: string | null, email: string | null, source: string, ruleId: number | null, resend: boolean): ScreenedSend {
+  return { channels, mobile: channels.some((c) => MOBILE_CHANNELS.includes(c)) ? mobile : null, email: channels.includes('EMAIL') ? email : null, source, ruleId, resend };
+}
+
 function recipientsOf(channels: OtpChannel[], mobile: string | null, email: string | null): string[] {
   const list: string[] = [];
   if (mobile && channels.some((c) => MOBILE_CHANNELS.includes(c))) list.push(mobile);
@@ -326,7 +354,7 @@ function recipientsOf(channels: OtpChannel[], mobile: string | null, email: stri
   return list;
 }
 
-/** The API key (or, for JWT callers, the user) that per-caller limits count against. */
-function callerKey(ctx: RequestContext): string {
-  return ctx.apiKeyId ? `key:${ctx.apiKeyId}` : `user:${ctx.user.id}`;
+/** Who per-caller limits count against: the API key (or, for JWT callers, the user), the user, the client's address. */
+function callerKey(ctx: RequestContext): SendCaller {
+  return { apiKey: ctx.apiKeyId, userId: ctx.user.id, ip: ctx.clientIp ?? null };
 }

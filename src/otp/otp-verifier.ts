@@ -7,6 +7,7 @@ import type { VerifyFailureReason } from './otp.errors';
 import type { OtpRequestEntity } from './otp-request.entity';
 import type { OtpRequestRepository, SentBy } from './otp-request.repository';
 import type { VerifyOtpCommand } from './otp.validation';
+import type { SendScreen } from './send-screen';
 
 export interface VerifyResult {
   verified: boolean;
@@ -22,6 +23,8 @@ export interface OtpVerifierDeps {
   hasher: CodeHasher;
   limits: OtpLimits;
   metrics: Metrics;
+  /** Told of each verified code (the fraud guard's conversion counts). */
+  screens: { current: SendScreen };
 }
 
 /**
@@ -61,7 +64,7 @@ export class OtpVerifier {
     let result: VerifyResult;
     if (request.status !== 'PENDING') result = await this.notPending(request);
     else if (!this.deps.hasher.matches(request.id, code, request.codeHash)) result = invalid(null);
-    else result = await this.consume(requests, request);
+    else result = await this.consume(requests, request, tx);
     this.deps.metrics.otpVerify.inc({ result: result.verified ? 'VERIFIED' : result.reason! });
     return result;
   }
@@ -83,7 +86,10 @@ export class OtpVerifier {
     if (request?.status === 'PENDING' && this.deps.hasher.matches(request.id, command.code, request.codeHash)) {
       // a right code takes no point from the verify budget: consumed in one statement unless a budget is spent
       const verified = await this.requests.markVerifiedWithinBudget(request.id, request.codeHash, this.deps.limits.verifyBudget(recipients));
-      if (verified) return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
+      if (verified) {
+        if (!verified.testRecipient) await this.deps.screens.current.verified(null, verified); // the fraud guard's conversion count
+        return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
+      }
     }
     try {
       await this.deps.limits.reserveVerifyFailure(recipients);
@@ -109,15 +115,16 @@ export class OtpVerifier {
   /** A right code is consumed; a wrong one is counted on the request (on the counters pool). */
   private async check(request: OtpRequestEntity, code: string): Promise<VerifyResult> {
     if (request.status !== 'PENDING') return this.notPending(request);
-    if (this.deps.hasher.matches(request.id, code, request.codeHash)) return this.consume(this.requests, request);
+    if (this.deps.hasher.matches(request.id, code, request.codeHash)) return this.consume(this.requests, request, null);
     const counted = await this.counted.countWrongCode(request.id);
     if (counted) return invalid(counted.maxAttempts - counted.attempts);
     return this.notPending((await this.counted.findById(request.id))!);
   }
 
-  /** Marks a right code used through `requests` (the caller's transaction, or the pool). */
-  private async consume(requests: OtpRequestRepository, request: OtpRequestEntity): Promise<VerifyResult> {
+  /** Marks a right code used through `requests` (the caller's transaction `tx`, or the pool). */
+  private async consume(requests: OtpRequestRepository, request: OtpRequestEntity, tx: Queryable | null): Promise<VerifyResult> {
     const verified = await requests.markVerified(request.id, request.codeHash);
+    if (verified && !verified.testRecipient) await this.deps.screens.current.verified(tx, verified); // test recipients are never screened
     if (verified) return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
     return this.notPending((await this.counted.findById(request.id))!);
   }

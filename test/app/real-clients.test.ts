@@ -134,6 +134,16 @@ const CHECKS: Record<string, (data: any) => Promise<void> | void> = {
   GuardedUpdate(data) {
     expect(data.updateRecord).toMatchObject({ ...noUserErrors, record: { id: scene.get('<contact id>'), version: 3, fields: { contactStatus: 'Inactive' } } });
   },
+  FraudToday(data) {
+    // the sends above: SendOtp and SendRuleOtp were to test recipients (never screened or counted); nothing refused
+    expect(data.conversionSummary.nodes).toEqual([]);
+    expect(data.prefixBlocks.nodes).toEqual([]);
+    expect(data.blockedSends).toMatchObject({ totalCount: 0, nodes: [] });
+  },
+  FraudAct(data) {
+    expect(data.setGeoPermission).toMatchObject({ ...noUserErrors, geoPermission: { country: 'IT', action: 'BLOCK', origin: 'ADMIN' } });
+    expect(data.addSafeListEntry).toMatchObject({ ...noUserErrors, safeListEntry: { value: '+447911123456' } });
+  },
 };
 
 test('every example operation has a check, and every check an example', () => {

@@ -9,8 +9,10 @@ import { freshMobile, restPost } from './otp-helpers';
  * used while a request is being counted.
  *
  * Issue 15 asked for a send in at most 2 (all rate limits in one statement; the request, its deliveries and their
- * queue jobs in one pipelined transaction); it takes 1: the limits' statement is the last of the pipelined message.
- * The counts fail the test if they ever go back up.
+ * queue jobs in one pipelined transaction). A send to a mobile takes 2: the fraud guard's screen reads the number's
+ * prefix (its block, its sends and verifications in the window) before any limit is taken, because its answer decides
+ * whether anything is written; then one pipelined message holds the request, its deliveries, their queue jobs, the
+ * guard's count of the send and, last, the rate limits. The counts fail the test if they ever go back up.
  */
 let t: TestServer;
 let counted: string[] | null = null;
@@ -54,20 +56,22 @@ async function waitForLastUsedStamp() {
 
 const gqlSend = (mobile: string, extra: Record<string, unknown> = {}) => t.gql(SEND, { input: { mobileNo: mobile, channels: ['SMS'], source: 'counted', type: 'simple_otp', ...extra } });
 
-describe('send: one round trip (one pipelined transaction, its rate limits included)', () => {
+describe('send: the fraud screen\'s read, then one pipelined transaction (its rate limits and the guard\'s count included)', () => {
   test('GraphQL sendOtp to a new recipient', async () => {
     const mobile = freshMobile();
     const { statements, result } = await roundTrips(() => gqlSend(mobile));
     expect(result.body.data.sendOtp.userErrors).toEqual([]);
-    expect(statements).toHaveLength(1);
-    // the request, its delivery, its queue job and the rate limits, in one message
-    expect(statements[0]).toMatch(/pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*otp_rate_limits/);
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/FROM fraud_events/); // the screen, before anything is written or taken
+    // the request, its delivery, its queue job, the guard's count and the rate limits, in one message
+    expect(statements[1]).toMatch(/pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO fraud_events[\s\S]*otp_rate_limits/);
     const id = result.body.data.sendOtp.otpRequest.id;
+    expect(await t.sql(`SELECT kind FROM fraud_events WHERE otp_request_id = $1`, [id])).toEqual([{ kind: 'SENT' }]);
     const jobs = await t.sql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'otp-delivery' AND data->>'deliveryId' IN (SELECT id::text FROM otp_deliveries WHERE otp_request_id = $1)`, [id]);
     expect(jobs).toEqual([{ n: 1 }]);
   });
 
-  test('GraphQL sendOtp on two channels, superseding a live OTP: still 1', async () => {
+  test('GraphQL sendOtp on two channels, superseding a live OTP: still 2', async () => {
     const mobile = freshMobile();
     // (an email send names its template, which is looked up: one more round trip)
     const input = { mobileNo: mobile, channels: ['SMS', 'WHATSAPP'], source: 'counted', type: 'simple_otp' };
@@ -76,7 +80,7 @@ describe('send: one round trip (one pipelined transaction, its rate limits inclu
     const firstId = first.body.data.sendOtp.otpRequest.id;
     const { statements, result } = await roundTrips(() => t.gql(SEND, { input }));
     expect(result.body.data.sendOtp.userErrors).toEqual([]);
-    expect(statements).toHaveLength(1);
+    expect(statements).toHaveLength(2);
     const secondId = result.body.data.sendOtp.otpRequest.id;
     expect(await t.sql('SELECT status, cancel_reason FROM otp_requests WHERE id = $1', [firstId])).toEqual([{ status: 'CANCELED', cancel_reason: 'SUPERSEDED' }]);
     const jobs = await t.sql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'otp-delivery' AND data->>'deliveryId' IN (SELECT id::text FROM otp_deliveries WHERE otp_request_id = $1)`, [secondId]);
@@ -86,17 +90,19 @@ describe('send: one round trip (one pipelined transaction, its rate limits inclu
   test('REST POST /api/send-otp', async () => {
     const { statements, result } = await roundTrips(() => restPost(t, '/api/send-otp', { mobile_no: freshMobile(), channel: 'sms', source: 'counted', type: 'simple_otp' }));
     expect(result.status).toBe(200);
-    expect(statements).toHaveLength(1);
+    expect(statements).toHaveLength(2);
   });
 
-  test('a send refused by a limit: the refused message, then one read to say which limit; nothing written', async () => {
+  test('a send refused by a limit: the screen, the refused message, then one read to say which limit; nothing written, not counted', async () => {
     const mobile = freshMobile();
     await t.sql(`INSERT INTO otp_rate_limits (key, points, expire) VALUES ($1, 1000000, $2)`, [`otp_send_day:+91${mobile}`, Date.now() + 3_600_000]);
     const { statements, result } = await roundTrips(() => restPost(t, '/api/send-otp', { mobile_no: mobile, channel: 'sms', source: 'counted', type: 'simple_otp' }));
     expect(result.status).toBe(429);
     expect(result.body.message).toMatch(/to this recipient today/);
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(3);
     expect(await t.sql('SELECT count(*)::int AS n FROM otp_requests WHERE mobile = $1', [`+91${mobile}`])).toEqual([{ n: 0 }]);
+    // the guard's count was in the refused message: rolled back with it
+    expect(await t.sql(`SELECT count(*)::int AS n FROM fraud_events WHERE kind = 'SENT' AND prefix = $1`, [`+91${mobile.slice(0, 6)}`])).toEqual([{ n: 0 }]);
     expect(await t.sql(`SELECT count(*)::int AS n FROM otp_rate_limits WHERE key = $1`, [`otp_send_15m:+91${mobile}`])).toEqual([{ n: 0 }]);
   });
 });
@@ -134,5 +140,17 @@ describe('verify: right code in 2 round trips, wrong code in 3', () => {
     const { statements, result } = await roundTrips(() => restPost(t, '/api/verify-otp', { otp_request_id: id, code: '654321' }));
     expect(result.status).toBe(400);
     expect(statements).toHaveLength(3);
+  });
+
+  test('a screened number (not a test recipient), right code: 3, the third the fraud guard\'s count of the verification', async () => {
+    const mobile = freshMobile();
+    const sentRes = await gqlSend(mobile, { otpCode: '482913' });
+    expect(sentRes.body.data.sendOtp.userErrors).toEqual([]);
+    const id = sentRes.body.data.sendOtp.otpRequest.id;
+    const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '482913' } }));
+    expect(result.body.data.verifyOtp).toEqual({ verified: true, userErrors: [] });
+    expect(statements).toHaveLength(3);
+    expect(statements[2]).toMatch(/INSERT INTO fraud_events/);
+    expect(await t.sql(`SELECT kind FROM fraud_events WHERE otp_request_id = $1 ORDER BY created_at, kind DESC`, [id])).toEqual([{ kind: 'SENT' }, { kind: 'VERIFIED' }]);
   });
 });

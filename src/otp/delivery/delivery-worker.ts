@@ -11,6 +11,7 @@ import { renderHtml, renderText } from '../templates/render';
 import type { BatchOutcome, DeliveryJob } from './delivery-queue';
 import type { OutgoingMessage, ProviderSet } from './providers';
 import { categorize, describeFailure, TemplateRenderError, type DeliveryErrorCategory } from './delivery-errors';
+import { applyEarlyStatuses } from './early-statuses';
 
 /** The outcome of one delivery attempt, settled with the rest of its batch. */
 interface Settlement {
@@ -111,6 +112,11 @@ export class DeliveryWorker {
       }
     }));
     await this.settle(settled);
+    // a status callback that beat us here was kept; apply it now that the ids are known (one statement for the batch)
+    const sent = settled.filter((o) => o.status === 'SENT' && o.providerMessageId && o.provider)
+      .map((o) => ({ provider: o.provider!, messageId: o.providerMessageId! }));
+    await applyEarlyStatuses(this.db, sent)
+      .catch((error) => this.log.warn({ err: error, deliveryIds: settled.filter((o) => o.status === 'SENT').map((o) => o.id) }, 'could not apply early provider statuses'));
     return { retry };
   }
 
