@@ -1,0 +1,35 @@
+import type { Queryable } from '../db/sql';
+import type { DomainEvent } from './event-types';
+
+/** The NOTIFY channel every published event is announced on, once its transaction commits. */
+export const EVENTS_CHANNEL = 'countersign_events';
+
+/** What a NOTIFY carries: enough to route and to wake the dispatcher (NOTIFY payloads are capped at 8000 bytes). */
+export interface EventNotice {
+  type: string;
+  topics: string[];
+}
+
+/**
+ * What other features call to publish: `publish(tx, event)` with the transaction (EntityManager or query runner)
+ * that makes the change, so the event is stored and announced exactly when the change commits, and never otherwise.
+ */
+export class EventPublisher {
+  async publish(q: Queryable, events: DomainEvent | DomainEvent[]): Promise<void> {
+    const list = Array.isArray(events) ? events : [events];
+    if (list.length === 0) return;
+    await q.query(
+      `WITH written AS (
+         INSERT INTO event_outbox (type, subject, data)
+         SELECT e.value->>'type', e.value->>'subject', e.value->'data' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, n)
+          ORDER BY e.n
+         RETURNING id)
+       SELECT pg_notify($2, n.notice) FROM jsonb_array_elements_text($3::jsonb) AS n(notice)`,
+      [
+        JSON.stringify(list.map(({ type, subject, data }) => ({ type, subject, data }))),
+        EVENTS_CHANNEL,
+        JSON.stringify(list.map((e) => JSON.stringify({ type: e.type, topics: e.topics ?? [e.subject] } satisfies EventNotice))),
+      ],
+    );
+  }
+}
