@@ -23,6 +23,6 @@ describe('a maintainer adding or reordering features', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(entities).size).toBe(entities.length);
     expect(new Set(resolvers).size).toBe(resolvers.length);
-    expect(names).toEqual(['auth', 'records', 'connections', 'otp', 'otp-rules']);
+    expect(names).toEqual(['auth', 'records', 'events', 'connections', 'otp', 'otp-rules']);
   });
 });

@@ -81,6 +81,8 @@ const schema = z.object({
   OTP_DELIVERY_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
   OTP_DELIVERY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(5),
   OTP_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  /** How often the worker settles expired OTPs and publishes `otp.expired`. */
+  OTP_EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).default(5000),
   // Webhooks out (docs/events.md).
   /** Lets webhook endpoints resolve to loopback/private addresses (tests, local development). */
   WEBHOOKS_ALLOW_PRIVATE: booleanFlag.default('false'),

@@ -1,3 +1,4 @@
+import type { DataSource } from 'typeorm';
 import type { Queryable } from '../db/sql';
 import type { DomainEvent } from './event-types';
 
@@ -31,5 +32,17 @@ export class EventPublisher {
         JSON.stringify(list.map((e) => JSON.stringify({ type: e.type, topics: e.topics ?? [e.subject] } satisfies EventNotice))),
       ],
     );
+  }
+
+  /**
+   * For a change that is one statement outside any transaction: runs `change` and publishes what it returns in one
+   * transaction, so the event exists exactly when the change does.
+   */
+  async withEvents<T>(db: Pick<DataSource, 'transaction'>, change: (tx: Queryable) => Promise<T>, toEvents: (result: T) => DomainEvent | DomainEvent[]): Promise<T> {
+    return db.transaction(async (tx) => {
+      const result = await change(tx);
+      await this.publish(tx, toEvents(result));
+      return result;
+    });
   }
 }

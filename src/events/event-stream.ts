@@ -1,10 +1,15 @@
 import type { Notifications } from '../db/notifications';
 import { EVENTS_CHANNEL, type EventNotice } from './event-publisher';
 
-/** What a subscriber hears: an event's type, or `resync` after the listener reconnected (events may have been missed). */
+/**
+ * What a subscriber hears: `snapshot` first (so the subscription answers with the current state, and checks access,
+ * at once), then each committed event's type, or `resync` after the listener reconnected (events may have been
+ * missed). `stop()` ends the subscription (a resolver that finds the caller may not see the subject calls it).
+ */
 export interface StreamedEvent {
   type: string;
   topic: string;
+  stop(): void;
 }
 
 const MAX_BUFFERED = 100;
@@ -15,7 +20,12 @@ const MAX_BUFFERED = 100;
  * newest: subscriptions reload the current state on each one, so the last notice is the one that matters.
  */
 export class EventStream {
-  private readonly listeners = new Map<string, Set<(event: StreamedEvent) => void>>();
+  /** type-graphql's PubSub shape: publishing goes through the outbox (EventPublisher), never through here. */
+  publish(): void {
+    throw new Error('Events are published with EventPublisher.publish inside the change\'s transaction.');
+  }
+
+  private readonly listeners = new Map<string, Set<(event: Omit<StreamedEvent, 'stop'>) => void>>();
 
   constructor(notifications: Notifications) {
     notifications.on(EVENTS_CHANNEL, (payload) => this.dispatch(payload));
@@ -26,10 +36,11 @@ export class EventStream {
 
   /** The events of one topic from now on; ends when the consumer stops (`return`). */
   subscribe(topic: string): AsyncIterableIterator<StreamedEvent> {
-    const buffered: StreamedEvent[] = [];
+    const buffered: StreamedEvent[] = [{ type: 'snapshot', topic, stop: () => void finish() }];
     let wake: ((result: IteratorResult<StreamedEvent>) => void) | null = null;
     let done = false;
-    const listener = (event: StreamedEvent) => {
+    const listener = (heard: Omit<StreamedEvent, 'stop'>) => {
+      const event = { ...heard, stop: () => void finish() };
       if (wake) {
         const resolve = wake;
         wake = null;
@@ -44,6 +55,7 @@ export class EventStream {
     this.listeners.set(topic, set);
     const finish = (): Promise<IteratorResult<StreamedEvent>> => {
       done = true;
+      buffered.length = 0;
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(topic);
       wake?.({ value: undefined, done: true });

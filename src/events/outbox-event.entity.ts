@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Generated, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * The outbox: one row per domain event, written by the publishing feature in the same transaction as the change it
@@ -12,7 +12,8 @@ export class OutboxEventEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id: string;
 
-  @Column({ type: 'uuid', name: 'event_id', default: () => 'gen_random_uuid()' })
+  @Column({ type: 'uuid', name: 'event_id' })
+  @Generated('uuid')
   eventId: string;
 
   @Column({ type: 'varchar', length: 64 })

@@ -168,20 +168,25 @@ export class WebhookRepository {
     await this.db.query(
       `WITH attempt AS (
          INSERT INTO webhook_delivery_attempts (delivery_id, attempt, succeeded, response_code, duration_ms, error, attempted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)),
+         VALUES ($1::uuid, $2::int, $3::boolean, $4::int, $5::int, $6::text, $7::timestamptz)),
        delivery AS (
-         UPDATE webhook_deliveries SET status = $8, attempts = $2, last_response_code = $4, last_duration_ms = $5, last_error = $6,
-                next_attempt_at = $9, completed_at = CASE WHEN $8 = 'PENDING' THEN NULL ELSE $7 END
-          WHERE id = $1 AND status = 'PENDING')
-       UPDATE webhook_endpoints SET
-          failing_since = CASE WHEN $3 THEN NULL ELSE COALESCE(failing_since, $7) END,
-          active = CASE WHEN NOT $3 AND active AND $7 - COALESCE(failing_since, $7) >= make_interval(secs => $10::double precision / 1000) THEN FALSE ELSE active END,
-          disabled_at = CASE WHEN NOT $3 AND active AND $7 - COALESCE(failing_since, $7) >= make_interval(secs => $10::double precision / 1000) THEN $7 ELSE disabled_at END,
-          disabled_reason = CASE WHEN NOT $3 AND active AND $7 - COALESCE(failing_since, $7) >= make_interval(secs => $10::double precision / 1000)
-            THEN 'Disabled automatically: every delivery attempt failed for ' || round($10::numeric / 3600000, 1) || ' hours (since '
-                 || to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || '); last attempt: ' || $11
-            ELSE disabled_reason END
-        WHERE id = $12`,
+         UPDATE webhook_deliveries SET status = $8::varchar, attempts = $2::int, last_response_code = $4::int, last_duration_ms = $5::int,
+                last_error = $6::text, next_attempt_at = $9::timestamptz,
+                completed_at = CASE WHEN $8::varchar = 'PENDING' THEN NULL ELSE $7::timestamptz END
+          WHERE id = $1::uuid AND status = 'PENDING'),
+       streak AS (
+         SELECT NOT $3::boolean AND active AND $7::timestamptz - COALESCE(failing_since, $7::timestamptz) >= make_interval(secs => $10::double precision / 1000) AS ends
+           FROM webhook_endpoints WHERE id = $12::uuid)
+       UPDATE webhook_endpoints e SET
+          failing_since = CASE WHEN $3::boolean THEN NULL ELSE COALESCE(e.failing_since, $7::timestamptz) END,
+          active = CASE WHEN streak.ends THEN FALSE ELSE e.active END,
+          disabled_at = CASE WHEN streak.ends THEN $7::timestamptz ELSE e.disabled_at END,
+          disabled_reason = CASE WHEN streak.ends
+            THEN 'Disabled automatically: every delivery attempt failed for ' || ($10::bigint / 3600000) || ' hours (since '
+                 || to_char(e.failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || '); last attempt: ' || $11::text
+            ELSE e.disabled_reason END
+         FROM streak
+        WHERE e.id = $12::uuid`,
       [delivery.id, delivery.attempts + 1, outcome.succeeded, outcome.responseCode, outcome.durationMs, outcome.error, now, status, retryAt,
         disableAfterMs, outcome.error ?? `HTTP ${outcome.responseCode}`, delivery.endpointId]);
   }

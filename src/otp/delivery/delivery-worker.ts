@@ -3,6 +3,8 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../core/metrics';
 import { queryRows } from '../../db/sql';
+import type { EventPublisher } from '../../events/event-publisher';
+import { otpDeliveryUpdated } from '../otp.events';
 import type { CodeHasher } from '../codes';
 import { toOtpDeliveryEntity } from '../otp-delivery.entity';
 import type { OtpChannel } from '../otp-request.entity';
@@ -22,6 +24,7 @@ export class DeliveryWorker {
     private readonly hasher: CodeHasher,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly events: EventPublisher,
   ) {}
 
   async deliver(job: PgBoss.JobWithMetadata<DeliveryJob>): Promise<void> {
@@ -93,15 +96,15 @@ export class DeliveryWorker {
 
   private async finish(id: string, status: 'SENT' | 'FAILED',
     outcome: { providerMessageId?: string | null; provider?: string; error?: string; errorCategory?: DeliveryErrorCategory }): Promise<void> {
-    await queryRows(this.db,
+    await this.events.withEvents(this.db, (tx) => queryRows(tx,
       `UPDATE otp_deliveries
           SET status = $2::varchar, attempts = attempts + 1, code_sealed = NULL, updated_at = now(),
               provider = COALESCE($3::varchar, provider), provider_message_id = $4::varchar, error = $5::text, error_category = $6::varchar,
               sent_at = CASE WHEN $2::varchar = 'SENT' THEN now() ELSE sent_at END,
               failed_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE failed_at END
-        WHERE id = $1 AND status IN ('QUEUED', 'SENDING') RETURNING id`,
+        WHERE id = $1 AND status IN ('QUEUED', 'SENDING') RETURNING *`,
       [id, status, outcome.provider ?? null, outcome.providerMessageId ?? null, outcome.error ?? null, outcome.errorCategory ?? null],
-    );
+    ), (rows) => rows.map((row) => otpDeliveryUpdated(row)));
   }
 
   private async render(channel: OtpChannel, to: string, code: string, request: Record<string, any>): Promise<OutgoingMessage> {

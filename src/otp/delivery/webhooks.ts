@@ -5,11 +5,13 @@ import type { AppConfig } from '../../core/config';
 
 type WebhookConfig = Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'WHATSAPP_APP_SECRET' | 'WHATSAPP_VERIFY_TOKEN'>;
 import { queryRows } from '../../db/sql';
+import type { EventPublisher } from '../../events/event-publisher';
+import { otpDeliveryUpdated } from '../otp.events';
 
 type ProviderStatus = 'DELIVERED' | 'FAILED';
 
 /** Provider status callbacks; each checks its provider's signature before touching a delivery. */
-export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit: string): express.Router {
+export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit: string, events: EventPublisher): express.Router {
   const router = express.Router();
 
   router.post('/twilio', express.urlencoded({ extended: false, limit: bodyLimit }), async (req, res) => {
@@ -21,7 +23,7 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
     const status = ({ delivered: 'DELIVERED', failed: 'FAILED', undelivered: 'FAILED' } as Record<string, ProviderStatus>)[params.MessageStatus];
     if (status && params.MessageSid) {
       const error = status === 'FAILED' ? `Twilio reported ${params.MessageStatus}${params.ErrorCode ? ` (error ${params.ErrorCode})` : ''}.` : null;
-      await recordProviderStatus(db, 'twilio', params.MessageSid, status, error);
+      await recordProviderStatus(db, 'twilio', params.MessageSid, status, error, events, params.MessageStatus);
     }
     res.status(204).end();
   });
@@ -52,7 +54,7 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
           const status = ({ delivered: 'DELIVERED', read: 'DELIVERED', failed: 'FAILED' } as Record<string, ProviderStatus>)[s?.status];
           if (!status || typeof s.id !== 'string') continue;
           const detail = Array.isArray(s.errors) && s.errors[0] ? `: ${String(s.errors[0].title ?? s.errors[0].message ?? s.errors[0].code)}` : '';
-          await recordProviderStatus(db, 'meta', s.id, status, status === 'FAILED' ? `WhatsApp reported failed${detail}.` : null);
+          await recordProviderStatus(db, 'meta', s.id, status, status === 'FAILED' ? `WhatsApp reported failed${detail}.` : null, events, String(s.status));
         }
       }
     }
@@ -62,16 +64,17 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
 }
 
 /** Moves a SENT delivery forward; never backwards (a late "failed" after "delivered" is ignored). */
-async function recordProviderStatus(db: DataSource, provider: string, messageId: string, status: ProviderStatus, error: string | null): Promise<void> {
-  await queryRows(db,
+async function recordProviderStatus(db: DataSource, provider: string, messageId: string, status: ProviderStatus, error: string | null,
+  events: EventPublisher, providerStatus: string): Promise<void> {
+  await events.withEvents(db, (tx) => queryRows(tx,
     `UPDATE otp_deliveries
         SET status = $3::varchar, error = COALESCE($4::text, error), updated_at = now(),
             error_category = CASE WHEN $4::text IS NULL THEN error_category ELSE 'UNDELIVERED' END,
             delivered_at = CASE WHEN $3::varchar = 'DELIVERED' THEN now() ELSE delivered_at END,
             failed_at = CASE WHEN $3::varchar = 'FAILED' THEN now() ELSE failed_at END
-      WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT' RETURNING id`,
+      WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT' RETURNING *`,
     [provider, messageId, status, error],
-  );
+  ), (rows) => rows.map((row) => otpDeliveryUpdated(row, providerStatus)));
 }
 
 /** Twilio signs the full URL it called followed by every POST parameter (sorted by name) as name+value, HMAC-SHA1, base64. */
