@@ -32,7 +32,8 @@ function explorerHtml(endpoint: string): string {
   <script src="/explorer/assets/graphiql.js"></script>
   <script>
     const tabs = ${scriptJson(tabs)};
-    const fetcher = GraphiQL.createFetcher({ url: ${scriptJson(endpoint)} });
+    // subscriptions go over graphql-ws on the same path; the headers editor's Authorization becomes its connectionParams
+    const fetcher = GraphiQL.createFetcher({ url: ${scriptJson(endpoint)}, subscriptionUrl: location.origin.replace(/^http/, 'ws') + ${scriptJson(endpoint)} });
     const root = ReactDOM.createRoot(document.getElementById('explorer'));
     root.render(React.createElement(GraphiQL, {
       fetcher,
