@@ -41,6 +41,11 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
       resolve({ ok: error === null && statusCode !== null && statusCode >= 200 && statusCode < 300, statusCode, durationMs: elapsed(), error });
     };
     const target = new URL(url);
+    const literal = target.hostname.replace(/^\[|\]$/g, '');
+    if (!options.allowPrivate && isIP(literal) && isPrivateAddress(literal)) { // Node connects to IP literals without a lookup
+      resolve({ ok: false, statusCode: null, durationMs: elapsed(), error: `Refused: ${literal} is a private or loopback address (set WEBHOOKS_ALLOW_PRIVATE=true to allow).` });
+      return;
+    }
     const client = target.protocol === 'https:' ? https : http;
     const request = client.request(target, {
       method: 'POST',
