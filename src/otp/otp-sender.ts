@@ -180,6 +180,7 @@ export class OtpSender {
       resendMode: policy.resendMode, userId: ctx.user.id, apiKeyId: ctx.apiKeyId,
     });
     if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
+    if (testCode) await this.deps.events.publish(tx, otpSentEvents(request, [], [])); // a test recipient: nothing queued
     return { request, channels: command.channels, superseded, delivered: !testCode };
   }
 
