@@ -100,6 +100,33 @@ describe('a receiver checking signatures with the standardwebhooks package', () 
   });
 });
 
+describe('two instances dispatching at once, 10 OTPs sent and verified in parallel', () => {
+  test('each OTP\'s events arrive exactly once and in order', async () => {
+    const second = await startTestServer('events_webhooks_second', { WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '50' }, t);
+    const parallel = await startWebhookReceiver();
+    try {
+      const created = await createWebhookEndpoint(t, { url: parallel.url, eventTypes: ['otp.sent', 'otp.verified'] });
+      const secret = created.body.data.createWebhookEndpoint.secret;
+      const ids = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+        const server = i % 2 ? second : t;
+        const code = String(100000 + i);
+        const sent = await server.gql(SEND, { input: { mobileNo: freshMobile(), channels: ['SMS'], source: 'events_race', type: 'simple_otp', otpCode: code } });
+        const id: string = sent.body.data.sendOtp.otpRequest.id;
+        expect((await (i % 3 ? t : second).gql(VERIFY, { input: { otpRequestId: id, code } })).body.data.verifyOtp.verified).toBe(true);
+        return id;
+      }));
+      await until('20 webhooks', () => parallel.received.length >= 20, 20_000);
+      const events = parallel.received.map((hook) => verified(secret, hook));
+      for (const id of ids) expect(events.filter((e) => e.data.otpRequestId === id).map((e) => e.type)).toEqual(['otp.sent', 'otp.verified']);
+      expect(new Set(parallel.received.map((hook) => hook.headers['webhook-id'])).size).toBe(20);
+      await updateWebhookEndpoint(t, created.body.data.createWebhookEndpoint.webhookEndpoint.id, { active: false });
+    } finally {
+      await second.close();
+      await parallel.close();
+    }
+  });
+});
+
 describe('an endpoint that fails for 24 hours', () => {
   test('is disabled with the reason visible to the admin, and turning it on again clears the reason', async () => {
     const failing = await startWebhookReceiver();
