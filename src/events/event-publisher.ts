@@ -29,7 +29,7 @@ export class EventPublisher {
       [
         JSON.stringify(list.map(({ type, subject, data }) => ({ type, subject, data }))),
         EVENTS_CHANNEL,
-        JSON.stringify(list.map((e) => JSON.stringify({ type: e.type, topics: e.topics ?? [e.subject] } satisfies EventNotice))),
+        JSON.stringify(noticesFor(list)),
       ],
     );
   }
@@ -45,4 +45,22 @@ export class EventPublisher {
       return result;
     });
   }
+}
+
+const MAX_NOTICE_CHARS = 7000; // NOTIFY payloads must stay under 8000 bytes
+
+/** As few notices as fit (usually one per call, since each is queued at commit under one lock): the last type, every topic. */
+function noticesFor(events: DomainEvent[]): string[] {
+  const type = events[events.length - 1].type;
+  const notices: string[] = [];
+  let topics: string[] = [];
+  for (const topic of new Set(events.flatMap((e) => e.topics ?? [e.subject]))) {
+    if (topics.length && JSON.stringify({ type, topics: [...topics, topic] }).length > MAX_NOTICE_CHARS) {
+      notices.push(JSON.stringify({ type, topics } satisfies EventNotice));
+      topics = [];
+    }
+    topics.push(topic);
+  }
+  notices.push(JSON.stringify({ type, topics } satisfies EventNotice));
+  return notices;
 }

@@ -40,7 +40,7 @@ export const eventsFeature = defineFeature({
     const repository = new WebhookRepository(db);
     const dispatcher = config.WEBHOOKS_WORKER
       ? new WebhookDispatcher(repository, secrets, clock, {
-        pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS, batchSize: 50, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS, minTickGapMs: Math.min(100, config.WEBHOOK_POLL_INTERVAL_MS), batchSize: 50, timeoutMs: config.WEBHOOK_TIMEOUT_MS,
         maxResponseBytes: config.WEBHOOK_MAX_RESPONSE_BYTES, allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE,
       }, log.child({ component: 'webhooks' }))
       : null;

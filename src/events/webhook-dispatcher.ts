@@ -12,6 +12,8 @@ export const GIVE_UP_AFTER_MS = 24 * 3600_000;
 export interface DispatcherOptions extends WebhookSendOptions {
   pollIntervalMs: number;
   batchSize: number;
+  /** Least time between two ticks: a burst of events (one NOTIFY each) costs one tick per this interval, not one per event. */
+  minTickGapMs: number;
 }
 
 /**
@@ -27,6 +29,8 @@ export class WebhookDispatcher {
   private again = false;
   private stopped = false;
   private ticks = 0;
+  private lastTickAt = 0;
+  private pending: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly webhooks: WebhookRepository,
@@ -43,13 +47,20 @@ export class WebhookDispatcher {
     this.wake();
   }
 
-  /** Runs a tick now (or right after the one under way). */
+  /** Runs a tick now, or as soon as the one under way and the least gap between ticks allow. */
   wake(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.pending) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    const wait = this.lastTickAt + this.options.minTickGapMs - Date.now();
+    if (wait > 0) {
+      this.pending = setTimeout(() => { this.pending = null; this.wake(); }, wait);
+      this.pending.unref();
+      return;
+    }
+    this.lastTickAt = Date.now();
     this.running = this.tick()
       .catch((error) => this.log.warn({ err: error }, 'webhook dispatch tick failed'))
       .finally(() => {
@@ -64,6 +75,7 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.pending) clearTimeout(this.pending);
     await this.running;
   }
 
