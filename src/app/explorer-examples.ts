@@ -1,15 +1,20 @@
 export interface ExampleOperation {
   title: string;
+  /** One or more named operations; the explorer runs the one under the cursor. */
   query: string;
-  variables?: string;
-  headers?: string;
+  /** Shown in the Variables editor. `<…>` strings stand for ids and codes the reader takes from an earlier answer. */
+  variables?: Record<string, unknown>;
 }
 
-/** Opened as tabs in the explorer; the README shows the same operations. */
+/**
+ * Opened as tabs in the explorer. Every operation in a ```graphql block of the README is one of these, word for word
+ * (test/app/examples.test.ts); each runs through Apollo Client against a real server and is type-checked by
+ * GraphQL Code Generator against schema.graphql (test/app/real-clients.test.ts).
+ */
 export const EXAMPLE_OPERATIONS: ExampleOperation[] = [
   {
     title: 'Modules and who I am',
-    query: `# Paste your API key into the Headers tab below: {"Authorization": "Bearer cs_..."}
+    query: `# Your key is in the Headers tab below; "Change key" (top right) replaces it.
 query ModulesAndMe {
   me { email role profile }
   modules { name singular fields { name label type mandatory values } closedStates { field values } }
@@ -23,7 +28,7 @@ query ModulesAndMe {
     userErrors { field message code }
   }
 }`,
-    variables: JSON.stringify({ fields: { firstName: 'Asha', lastName: 'Rao', email: 'asha@example.com', mobile: '+919876543210' } }, null, 2),
+    variables: { fields: { firstName: 'Asha', lastName: 'Rao', email: 'asha@example.com', mobile: '+919876543210' } },
   },
   {
     title: 'List records',
@@ -45,7 +50,7 @@ query ModulesAndMe {
     userErrors { field message code }
   }
 }`,
-    variables: JSON.stringify({ id: '<record id>' }, null, 2),
+    variables: { id: '<record id>' },
   },
   {
     title: 'Define a connection type (admins)',
@@ -55,7 +60,7 @@ query ModulesAndMe {
     userErrors { field message code }
   }
 }`,
-    variables: JSON.stringify({
+    variables: {
       input: {
         name: 'supplies', inverseName: 'is supplied by', sourceModules: ['Vendors'], targetModules: ['Organizations'],
         properties: [
@@ -63,20 +68,20 @@ query ModulesAndMe {
           { key: 'contractValue', label: 'Contract value', type: 'NUMBER' },
         ],
       },
-    }, null, 2),
+    },
   },
   {
     title: 'Connect a contact to an organization',
-    query: `# "is working at" is a seeded type; list them with: { connectionTypes(module: "Contacts") { id name inverseName } }
+    query: `# "is working at" is a seeded type; list them with: { connectionTypes(filter: { module: "Contacts" }) { nodes { id name inverseName } } }
 mutation Connect($input: CreateConnectionInput!) {
   createConnection(input: $input) {
     connection { id status startDate type { name inverseName } source { label } target { label } }
     userErrors { field message code }
   }
 }`,
-    variables: JSON.stringify({
+    variables: {
       input: { typeId: '00000000-0000-4000-8100-000000000006', sourceId: '<contact id>', targetId: '<organization id>', startDate: '2024-04-01' },
-    }, null, 2),
+    },
   },
   {
     title: "A record's connections, from its side",
@@ -91,7 +96,7 @@ query RecordConnections($id: ID!) {
     }
   }
 }`,
-    variables: JSON.stringify({ id: '<record id>' }, null, 2),
+    variables: { id: '<record id>' },
   },
   {
     title: 'Connection integrity report and repair (admins)',
@@ -109,7 +114,7 @@ mutation Repair($actions: [RepairActionInput!]!) {
     results { connectionId kind action applied message userErrors { code message } }
   }
 }`,
-    variables: JSON.stringify({ actions: [{ connectionId: '<connection id>', kind: 'MODULE_MISMATCH', action: 'END' }] }, null, 2),
+    variables: { actions: [{ connectionId: '<connection id>', kind: 'MODULE_MISMATCH', action: 'END' }] },
   },
   {
     title: 'Send an OTP',
@@ -119,7 +124,7 @@ mutation Repair($actions: [RepairActionInput!]!) {
     userErrors { field message code }
   }
 }`,
-    variables: JSON.stringify({ input: { mobileNo: '7977251637', channels: ['SMS'], source: 'impactx', type: 'simple_otp', otpCodeLength: 4, otpCodeType: 'NUMERIC' } }, null, 2),
+    variables: { input: { mobileNo: '7977251637', channels: ['SMS'], source: 'impactx', type: 'simple_otp', otpCodeLength: 4, otpCodeType: 'NUMERIC' } },
   },
   {
     title: 'Verify an OTP',
@@ -132,7 +137,7 @@ mutation VerifyOtp($input: VerifyOtpInput!) {
     userErrors { field message code }
   }
 }`,
-    variables: JSON.stringify({ input: { mobileNo: '7977251637', source: 'impactx', code: '1234' } }, null, 2),
+    variables: { input: { mobileNo: '7977251637', source: 'impactx', code: '1234' } },
   },
   {
     title: 'OTP requests and deliveries',
@@ -153,12 +158,12 @@ mutation VerifyOtp($input: VerifyOtpInput!) {
     userErrors { field message code }
   }
 }`,
-    variables: JSON.stringify({
+    variables: {
       input: {
         name: 'Deactivate contact', module: 'Contacts', channels: ['SMS'], recipientField: 'mobile',
         conditions: [{ match: 'ALL', conditions: [{ field: 'contactStatus', operator: 'HAS_CHANGED_TO', value: 'Inactive' }] }],
       },
-    }, null, 2),
+    },
   },
   {
     title: 'Send a rule OTP, then a guarded update',
@@ -177,7 +182,7 @@ mutation GuardedUpdate($id: ID!, $otp: [OtpInput!]) {
     userErrors { field message code details }
   }
 }`,
-    variables: JSON.stringify({ ruleId: 1, id: '<contact id>', otp: [{ rule: '1', code: '<code>' }] }, null, 2),
+    variables: { ruleId: 1, id: '<contact id>', otp: [{ rule: '1', code: '<code>' }] },
   },
   {
     title: 'Webhook endpoint and its delivery log (admins)',
@@ -203,10 +208,10 @@ query WebhookDeliveries($id: ID!) {
 mutation Replay($deliveryId: ID!) {
   replayWebhookDelivery(id: $deliveryId) { webhookDelivery { id status replayOf } userErrors { field message code } }
 }`,
-    variables: JSON.stringify({
+    variables: {
       input: { url: '<your receiver URL, e.g. https…/hooks>', eventTypes: ['otp.sent', 'otp.delivery.updated', 'otp.verified', 'connection.created'] },
       id: '<endpoint id>', deliveryId: '<delivery id>',
-    }, null, 2),
+    },
   },
   {
     title: 'Subscribe to an OTP request',
@@ -218,6 +223,6 @@ subscription OtpRequestUpdated($id: ID!) {
     deliveries { channel status provider sentAt deliveredAt failedAt error }
   }
 }`,
-    variables: JSON.stringify({ id: '<otp request id>' }, null, 2),
+    variables: { id: '<otp request id>' },
   },
 ];

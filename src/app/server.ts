@@ -22,6 +22,7 @@ import { createServices, type Services } from './services';
 import { createLoaders } from './loaders';
 import { formatError, serviceUnavailableStatus, toGraphQLError } from './errors';
 import { operationLimits, queryLimitRules } from './limits';
+import { graphqlOverHttpStatus } from './response-status';
 import { openDatabase, type Database } from '../db/database';
 import { isDatabaseUnavailable } from '../db/sql';
 import { GraphQLError } from 'graphql';
@@ -107,7 +108,9 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     validationRules: queryLimitRules(config),
     allowBatchedHttpRequests: false,
     stopOnTerminationSignals: false, // main.ts and worker.ts own SIGTERM/SIGINT and call stop() once
-    csrfPrevention: true,
+    // A request carrying Authorization was preflighted by any browser (the header is not CORS-safelisted), and our
+    // credentials travel only there: so it counts as a preflight header, like Apollo's own two.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     introspection: true,
     includeStacktraceInErrorResponses: false, // stacks go to the log only, in every environment
     formatError: (formatted, error) => formatError(formatted, error, log, config.NODE_ENV === 'development'),
@@ -118,6 +121,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       ApolloServerPluginCacheControlDisabled(),
       metrics.graphqlPlugin(),
       serviceUnavailableStatus,
+      graphqlOverHttpStatus,
       operationLimits(config),
     ],
   });

@@ -2,6 +2,9 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { UserEntity } from './user.entity';
 
 @Entity({ name: 'api_keys' })
+// the apiKeys list (newest first, all or of one user) and the per-user loader read these in order
+@Index('IDX_api_keys_created', ['createdAt', 'id'])
+@Index('IDX_api_keys_user_created', ['userId', 'createdAt', 'id'])
 export class ApiKeyEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -36,4 +39,11 @@ export class ApiKeyEntity {
 
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;
+}
+
+export function toApiKeyEntity(row: Record<string, any>): ApiKeyEntity {
+  return Object.assign(new ApiKeyEntity(), {
+    id: row.id, userId: row.user_id, name: row.name, prefix: row.prefix, keyHash: row.key_hash, expiresAt: row.expires_at,
+    revokedAt: row.revoked_at, lastUsedAt: row.last_used_at, createdAt: row.created_at,
+  });
 }

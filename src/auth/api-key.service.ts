@@ -1,12 +1,20 @@
 import { generateApiKey, hashApiKey } from './api-key-hash';
 import type { DataSource } from 'typeorm';
-import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyEntity, toApiKeyEntity } from './api-key.entity';
+import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { ErrorCode, UserErrorException } from '../core/errors';
 import { UserEntity } from './user.entity';
 import { isUuid } from '../core/ids';
 import { Authenticator } from './authenticator';
 
 export const API_KEY_PREFIX_LENGTH = 11;
+
+export type ApiKeyState = 'ACTIVE' | 'REVOKED' | 'EXPIRED';
+const STATE_SQL: Record<ApiKeyState, string> = {
+  ACTIVE: 'revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())',
+  REVOKED: 'revoked_at IS NOT NULL',
+  EXPIRED: 'revoked_at IS NULL AND expires_at <= now()',
+};
 
 export interface CreatedApiKey {
   apiKey: ApiKeyEntity;
@@ -77,9 +85,39 @@ export class ApiKeyService {
     return apiKey;
   }
 
+  /** Every key of a user, newest first (the CLI's list). */
   listForUser(userId: string): Promise<ApiKeyEntity[]> {
     if (!isUuid(userId)) return Promise.resolve([]);
     return this.db.getRepository(ApiKeyEntity).find({ where: { userId }, order: { createdAt: 'DESC' } });
+  }
+
+  /** Keys newest first, optionally of one user and state; never the keys themselves (only their hashes are stored). */
+  async page(filter: { userId?: string | null; status?: ApiKeyState | null }, first: number, after?: string | null): Promise<PageSource<ApiKeyEntity>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.userId != null) where.push(isUuid(filter.userId) ? `user_id = $${params.push(filter.userId)}` : 'false');
+    if (filter.status) where.push(STATE_SQL[filter.status]);
+    const counted = { where: [...where], params: [...params] };
+    if (after) {
+      const [, createdAt, id] = decodeCursor(after, [(v) => v === 'ApiKey', 'timestamp', 'uuid']);
+      where.push(`(created_at, id) < ($${params.push(createdAt)}::timestamptz, $${params.push(id)}::uuid)`);
+    }
+    const clause = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+    // created_at as Postgres' text keeps its microseconds in the cursor (a JS Date would cut them and skip rows)
+    const rows: Array<Record<string, any>> = await this.db.query(
+      `SELECT *, created_at::text AS created_at_key FROM api_keys ${clause(where)} ORDER BY created_at DESC, id DESC LIMIT $${params.push(first + 1)}`, params);
+    const keys = new Map<ApiKeyEntity, string>();
+    const entities = rows.map((row) => {
+      const entity = toApiKeyEntity(row);
+      keys.set(entity, row.created_at_key);
+      return entity;
+    });
+    return {
+      rows: entities,
+      first,
+      cursorOf: (key) => encodeCursor(['ApiKey', keys.get(key), key.id]),
+      count: async () => (await this.db.query(`SELECT count(*)::int AS n FROM api_keys ${clause(counted.where)}`, counted.params))[0].n,
+    };
   }
 
   async hasActiveKey(userId: string): Promise<boolean> {

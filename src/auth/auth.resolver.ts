@@ -1,8 +1,12 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context';
+import { makePage, PageArgs } from '../core/pagination';
 import { toPayload } from '../core/errors';
 import { ADMIN_ROLES } from './roles';
-import { ApiKeyPayload, ApiKeyType, CreateApiKeyInput, CreateApiKeyPayload, CreateUserInput, UpdateUserInput, UserPayload, UserType } from './auth.types';
+import {
+  ApiKeyFilterInput, ApiKeyPage, ApiKeyPayload, ApiKeyType, CreateApiKeyInput, CreateApiKeyPayload, CreateUserInput, UpdateUserInput, UserFilterInput,
+  UserPage, UserPayload, UserType,
+} from './auth.types';
 import type { ApiKeyService } from './api-key.service';
 import type { UserService } from './user.service';
 import type { ApiKeyEntity } from './api-key.entity';
@@ -24,9 +28,12 @@ export class UserResolver {
   }
 
   @Authorized(ADMIN_ROLES)
-  @Query(() => [UserType])
-  users(): Promise<UserEntity[]> {
-    return this.userService.list();
+  @Query(() => UserPage, { description: 'Users by email (admins).' })
+  async users(
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => UserFilterInput, { nullable: true }) filter?: UserFilterInput | null,
+  ): Promise<UserPage> {
+    return makePage(UserPage, await this.userService.page(filter ?? {}, first, after));
   }
 
   @Authorized(ADMIN_ROLES)
@@ -47,9 +54,12 @@ export class ApiKeyResolver {
   constructor(private readonly apiKeyService: ApiKeyService) {}
 
   @Authorized(ADMIN_ROLES)
-  @Query(() => [ApiKeyType], { description: "A user's API keys (never the keys themselves)." })
-  apiKeys(@Arg('userId', () => ID) userId: string): Promise<ApiKeyEntity[]> {
-    return this.apiKeyService.listForUser(userId);
+  @Query(() => ApiKeyPage, { description: 'API keys, newest first, of every user or one (never the keys themselves).' })
+  async apiKeys(
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => ApiKeyFilterInput, { nullable: true }) filter?: ApiKeyFilterInput | null,
+  ): Promise<ApiKeyPage> {
+    return makePage(ApiKeyPage, await this.apiKeyService.page(filter ?? {}, first, after));
   }
 
   @FieldResolver(() => UserType)

@@ -1,5 +1,6 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { UserError } from '../core/errors';
+import { PageOf } from '../core/pagination';
 import { Role } from './roles';
 import type { UserEntity } from './user.entity';
 import type { ApiKeyEntity } from './api-key.entity';
@@ -67,4 +68,28 @@ export class CreateApiKeyPayload {
   @Field(() => ApiKeyType, { nullable: true }) apiKey: ApiKeyEntity | null;
   @Field(() => String, { nullable: true, description: 'The key: shown only in this answer, stored only as a hash.' }) key: string | null;
   @Field(() => [UserError]) userErrors: UserError[];
+}
+
+export enum ApiKeyStatus { ACTIVE = 'ACTIVE', REVOKED = 'REVOKED', EXPIRED = 'EXPIRED' }
+registerEnumType(ApiKeyStatus, {
+  name: 'ApiKeyStatus',
+  valuesConfig: { ACTIVE: { description: 'Neither revoked nor past its expiry.' }, EXPIRED: { description: 'Past its expiry, not revoked.' } },
+});
+
+@ObjectType({ description: 'Users by email.' })
+export class UserPage extends PageOf<UserEntity>(UserType, 'User') {}
+
+@InputType()
+export class UserFilterInput {
+  @Field(() => Role, { nullable: true }) role?: Role | null;
+  @Field(() => Boolean, { nullable: true, description: 'Only active (true) or deactivated (false) users.' }) active?: boolean | null;
+}
+
+@ObjectType({ description: 'API keys, newest first.' })
+export class ApiKeyPage extends PageOf<ApiKeyEntity>(ApiKeyType, 'ApiKey') {}
+
+@InputType()
+export class ApiKeyFilterInput {
+  @Field(() => ID, { nullable: true, description: 'Only this user\'s keys.' }) userId?: string | null;
+  @Field(() => ApiKeyStatus, { nullable: true }) status?: ApiKeyStatus | null;
 }

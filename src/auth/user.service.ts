@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
-import { UserEntity, type UserRole } from './user.entity';
+import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
+import { toUserEntity, UserEntity, type UserRole } from './user.entity';
 import { Authenticator } from './authenticator';
 import { isEmailAddress } from '../core/email';
 
@@ -18,8 +19,25 @@ export class UserService {
   /** `onAuthChange` runs after a committed change that may invalidate cached principals of this instance. */
   constructor(private readonly db: DataSource, private readonly onAuthChange: () => void = () => undefined) {}
 
-  list(): Promise<UserEntity[]> {
-    return this.db.getRepository(UserEntity).find({ order: { createdAt: 'ASC' } });
+  /** Users by email (the unique index orders them), optionally of one role and state. */
+  async page(filter: { role?: UserRole | null; active?: boolean | null }, first: number, after?: string | null): Promise<PageSource<UserEntity>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.role) where.push(`role = $${params.push(filter.role)}`);
+    if (filter.active != null) where.push(`active = $${params.push(filter.active)}`);
+    const counted = { where: [...where], params: [...params] };
+    if (after) {
+      const [, email] = decodeCursor(after, [(v) => v === 'User', 'text']);
+      where.push(`email > $${params.push(email)}`);
+    }
+    const clause = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+    const rows = await this.db.query(`SELECT * FROM users ${clause(where)} ORDER BY email LIMIT $${params.push(first + 1)}`, params);
+    return {
+      rows: rows.map(toUserEntity),
+      first,
+      cursorOf: (user) => encodeCursor(['User', user.email]),
+      count: async () => (await this.db.query(`SELECT count(*)::int AS n FROM users ${clause(counted.where)}`, counted.params))[0].n,
+    };
   }
 
   async findByEmail(email: string): Promise<UserEntity | null> {

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export type PropertyType = 'TEXT' | 'NUMBER' | 'DATE' | 'BOOLEAN' | 'PICKLIST';
 
@@ -14,6 +14,8 @@ export interface PropertyDefinition {
 
 /** What a connection means ("is working at" / "employs"), between which modules, with which properties. */
 @Entity({ name: 'connection_types' })
+// the connectionTypes list's order (system types first, then by name): an expression index the migration creates
+@Index('IDX_connection_types_listing', { synchronize: false })
 export class ConnectionTypeEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -1,23 +1,25 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { makePage, PageArgs } from '../core/pagination';
 import type { RequestContext } from '../core/context';
 import { ADMIN_ROLES } from '../auth/roles';
 import { toPayload, UserErrorException } from '../core/errors';
 import type { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionsInTheWay, type ConnectionTypeService, type TypeChangeResult } from './connection-type.service';
 import {
-  ConnectionPolicy, ConnectionTypePayload, ConnectionTypeType, CreateConnectionTypeInput, UpdateConnectionTypeInput,
+  ConnectionPolicy, ConnectionTypeFilterInput, ConnectionTypePage, ConnectionTypePayload, ConnectionTypeType, CreateConnectionTypeInput,
+  UpdateConnectionTypeInput,
 } from './connection-type.types';
 
 @Resolver(() => ConnectionTypeType)
 export class ConnectionTypeResolver {
   constructor(private readonly connectionTypeService: ConnectionTypeService) {}
 
-  @Query(() => [ConnectionTypeType], { description: 'Connection types usable with records of `module` (on either side), or all of them.' })
-  connectionTypes(
-    @Arg('module', () => String, { nullable: true }) module: string | null,
-    @Arg('includeInactive', () => Boolean, { defaultValue: false }) includeInactive: boolean,
-  ): Promise<ConnectionTypeEntity[]> {
-    return this.connectionTypeService.list(module, includeInactive);
+  @Query(() => ConnectionTypePage, { description: 'Connection types (active ones unless the filter says otherwise): system types first, then by name.' })
+  async connectionTypes(
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => ConnectionTypeFilterInput, { nullable: true }) filter?: ConnectionTypeFilterInput | null,
+  ): Promise<ConnectionTypePage> {
+    return makePage(ConnectionTypePage, await this.connectionTypeService.page(filter ?? {}, first, after));
   }
 
   @Query(() => ConnectionTypeType, { nullable: true })

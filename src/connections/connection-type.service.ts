@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { BadUserInput, ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
 import { queryRows } from '../db/sql';
+import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { findModule } from '../records/modules';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
 import {
@@ -29,8 +30,42 @@ export interface TypeChangeResult {
 export class ConnectionTypeService {
   constructor(private readonly db: DataSource) {}
 
-  /** Types usable with records of `moduleName` (on either side), or all; active ones only unless asked. */
-  async list(moduleName: string | null | undefined, includeInactive: boolean): Promise<ConnectionTypeEntity[]> {
+  /**
+   * Types usable with records of `module` (on either side), or all: system types first, then by name. `active`:
+   * omitted (undefined) or true, the active ones; false, the inactive ones; null, both.
+   */
+  async page(filter: { module?: string | null; active?: boolean | null }, first: number, after?: string | null): Promise<PageSource<ConnectionTypeEntity>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const module = this.connectableModule(filter.module);
+    if (module) where.push(`($${params.push(module)} = ANY(source_modules) OR $${params.length} = ANY(target_modules))`);
+    const active = filter.active === undefined ? true : filter.active;
+    if (active !== null) where.push(`active = $${params.push(active)}`);
+    const counted = { where: [...where], params: [...params] };
+    if (after) {
+      const [, isSystem, nameKey, id] = decodeCursor(after, [(v) => v === 'ConnectionType', (v) => typeof v === 'boolean', 'text', 'uuid']);
+      // (NOT is_system, lower(name), id) is the order of IDX_connection_types_listing: system types first
+      where.push(`(NOT is_system, lower(name), id) > (NOT $${params.push(isSystem)}::boolean, $${params.push(nameKey)}, $${params.push(id)}::uuid)`);
+    }
+    const clause = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+    const rows: Array<Record<string, any>> = await this.db.query(
+      `SELECT *, lower(name) AS name_key FROM connection_types ${clause(where)} ORDER BY NOT is_system, lower(name), id LIMIT $${params.push(first + 1)}`, params);
+    const nameKeys = new Map<ConnectionTypeEntity, string>();
+    const types = rows.map((row) => {
+      const type = toConnectionTypeEntity(row);
+      nameKeys.set(type, row.name_key);
+      return type;
+    });
+    return {
+      rows: types,
+      first,
+      cursorOf: (type) => encodeCursor(['ConnectionType', type.isSystem, nameKeys.get(type), type.id]),
+      count: async () => (await this.db.query(`SELECT count(*)::int AS n FROM connection_types ${clause(counted.where)}`, counted.params))[0].n,
+    };
+  }
+
+  /** The module's canonical name; a module connections cannot use is a client error naming `module`. */
+  private connectableModule(moduleName: string | null | undefined): string | null {
     let module: string | null = null;
     if (moduleName) {
       const found = findModule(moduleName);
@@ -39,13 +74,7 @@ export class ConnectionTypeService {
       }
       module = found.name;
     }
-    const rows = await this.db.query(
-      `SELECT * FROM connection_types
-        WHERE ($1::text IS NULL OR $1 = ANY(source_modules) OR $1 = ANY(target_modules)) AND (active OR $2)
-        ORDER BY is_system DESC, lower(name), id`,
-      [module, includeInactive],
-    );
-    return rows.map(toConnectionTypeEntity);
+    return module;
   }
 
   async create(input: CreateConnectionTypeInput): Promise<ConnectionTypeEntity> {

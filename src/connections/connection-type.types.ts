@@ -1,6 +1,7 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { ArrayMaxSize, ArrayMinSize, IsOptional, MaxLength, ValidateNested } from 'class-validator';
 import { UserError } from '../core/errors';
+import { PageOf } from '../core/pagination';
 import type { ConnectionTypeEntity, PropertyType } from './connection-type.entity';
 
 export enum ConnectionPropertyTypeEnum {
@@ -94,4 +95,14 @@ export class ConnectionTypePayload {
   @Field(() => [ID], { description: 'Connections the policy acted on (or, refused with RESTRICT, the ones in the way).' })
   affectedConnectionIds: string[];
   @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType({ description: 'Connection types: system types first, then by name.' })
+export class ConnectionTypePage extends PageOf<ConnectionTypeEntity>(ConnectionTypeType, 'ConnectionType') {}
+
+@InputType()
+export class ConnectionTypeFilterInput {
+  @Field(() => String, { nullable: true, description: 'Only types usable with records of this module, on either side.' }) module?: string | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'true (the default): active types; false: inactive ones; null: both.' })
+  active?: boolean | null;
 }

@@ -117,8 +117,9 @@ export class WebhookRepository {
   // Dispatch
 
   /**
-   * Turns committed outbox events into one delivery per matching active endpoint, in event order. One instance at
-   * a time (an advisory lock), so two instances never interleave the deliveries of one subject.
+   * Turns committed outbox events into one delivery per matching active endpoint that existed when the event
+   * happened, in event order. One instance at a time (an advisory lock), so two instances never interleave the
+   * deliveries of one subject.
    */
   async fanOut(now: Date, limit: number): Promise<number> {
     const [row] = await this.db.query(
@@ -131,7 +132,8 @@ export class WebhookRepository {
          SELECT e.id, b.event_id, b.type, b.subject,
                 json_build_object('type', b.type, 'timestamp', to_char(b.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', b.data)::text,
                 $1, $1
-           FROM batch b JOIN webhook_endpoints e ON e.active AND (cardinality(e.event_types) = 0 OR b.type = ANY(e.event_types))
+           FROM batch b JOIN webhook_endpoints e
+             ON e.active AND e.created_at <= b.occurred_at AND (cardinality(e.event_types) = 0 OR b.type = ANY(e.event_types))
           ORDER BY b.id, e.id
          RETURNING id)
        SELECT (SELECT count(*)::int FROM marked) AS events`,

@@ -1,5 +1,6 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { makePage, PageArgs } from '../core/pagination';
 import type { RequestContext } from '../core/context';
 import { WRITER_ROLES } from '../auth/roles';
 import { OtpRequestType } from '../otp/otp.types';
@@ -8,7 +9,10 @@ import { ADMIN_ROLES } from '../auth/roles';
 import { toPayload } from '../core/errors';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { OtpRuleService } from './otp-rule.service';
-import { DeleteOtpRulePayload, OtpRuleInput, OtpRulePayload, OtpRuleRefType, OtpRuleType, SendRuleOtpBulkPayload, SendRuleOtpPayload } from './otp-rule.types';
+import {
+  DeleteOtpRulePayload, OtpRuleFilterInput, OtpRuleInput, OtpRulePage, OtpRulePayload, OtpRuleRefType, OtpRuleType, SendRuleOtpBulkPayload,
+  SendRuleOtpPayload,
+} from './otp-rule.types';
 import { acceptedKeys, sanitizedRuleKey } from './rule-keys';
 
 @Resolver(() => OtpRuleType)
@@ -16,12 +20,12 @@ export class OtpRuleResolver {
   constructor(private readonly ruleService: OtpRuleService) {}
 
   @Authorized(ADMIN_ROLES)
-  @Query(() => [OtpRuleType], { description: 'OTP rules (admins), optionally of one module and by state.' })
-  otpRules(
-    @Arg('module', () => String, { nullable: true }) module?: string | null,
-    @Arg('active', () => Boolean, { nullable: true }) active?: boolean | null,
-  ): Promise<OtpRuleEntity[]> {
-    return this.ruleService.list(module, active);
+  @Query(() => OtpRulePage, { description: 'OTP rules by id (admins), optionally of one module and by state.' })
+  async otpRules(
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => OtpRuleFilterInput, { nullable: true }) filter?: OtpRuleFilterInput | null,
+  ): Promise<OtpRulePage> {
+    return makePage(OtpRulePage, await this.ruleService.page(filter ?? {}, first, after));
   }
 
   @Authorized(ADMIN_ROLES)

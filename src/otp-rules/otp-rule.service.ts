@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUniqueViolation } from '../db/sql';
 import { findModule, type ModuleDefinition } from '../records/modules';
@@ -26,6 +27,9 @@ const RANGES: Record<string, [number, number]> = {
   maxValidationAttempts: [1, 100],
   resetValidationAfterSeconds: [1, 604_800],
 };
+
+/** Rule ids are Postgres integers: a cursor past this would be an out-of-range error, not a position. */
+const MAX_RULE_ID = 2_147_483_647;
 
 /** Admin management of OTP rules; every change is announced so each instance's cache reloads. */
 export class OtpRuleService {
@@ -73,11 +77,19 @@ export class OtpRuleService {
     return results;
   }
 
-  list(module?: string | null, active?: boolean | null): Promise<OtpRuleEntity[]> {
+  /** Rules by id, optionally of one module and state. */
+  async page(filter: { module?: string | null; active?: boolean | null }, first: number, after?: string | null): Promise<PageSource<OtpRuleEntity>> {
     const where: { module?: string; active?: boolean } = {};
-    if (module) where.module = findModule(module)?.name ?? module;
-    if (active != null) where.active = active;
-    return this.db.getRepository(OtpRuleEntity).find({ where, order: { id: 'ASC' } });
+    if (filter.module) where.module = findModule(filter.module)?.name ?? filter.module;
+    if (filter.active != null) where.active = filter.active;
+    const [, afterId] = after ? decodeCursor(after, [(v) => v === 'OtpRule', (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_RULE_ID]) : [null, 0];
+    const rules = this.db.getRepository(OtpRuleEntity);
+    return {
+      rows: await rules.find({ where: { ...where, id: MoreThan(afterId as number) }, order: { id: 'ASC' }, take: first + 1 }),
+      first,
+      cursorOf: (rule) => encodeCursor(['OtpRule', rule.id]),
+      count: () => rules.count({ where }),
+    };
   }
 
   /** The active rules this instance checks saves against (its in-memory cache). */

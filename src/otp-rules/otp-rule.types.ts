@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { UserError } from '../core/errors';
+import { PageOf } from '../core/pagination';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import { OtpRequestType } from '../otp/otp.types';
 import type { OtpChannel, OtpCodeType, OtpRequestEntity } from '../otp/otp-request.entity';
@@ -134,4 +135,13 @@ export class SendRuleOtpBulkPayload {
   @Field(() => Int) sentCount: number;
   @Field(() => [SendRuleOtpResult]) results: SendRuleOtpResult[];
   @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType({ description: 'OTP rules by id.' })
+export class OtpRulePage extends PageOf<OtpRuleEntity>(OtpRuleType, 'OtpRule') {}
+
+@InputType()
+export class OtpRuleFilterInput {
+  @Field(() => String, { nullable: true, description: 'Only rules of this module (any spelling of its name).' }) module?: string | null;
+  @Field(() => Boolean, { nullable: true }) active?: boolean | null;
 }

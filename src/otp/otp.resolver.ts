@@ -4,7 +4,6 @@ import { toPayload, UserError, UserErrorException } from '../core/errors';
 import { makePage, PageArgs } from '../core/pagination';
 import type { RecordEntity } from '../records/record.entity';
 import { RecordType } from '../records/record.types';
-import { clientFailure } from './delivery/delivery-errors';
 import type { OtpDeliveryEntity } from './otp-delivery.entity';
 import type { OtpChannel, OtpRequestEntity } from './otp-request.entity';
 import type { OtpService } from './otp.service';
@@ -76,8 +75,7 @@ export class OtpResolver {
 
   @FieldResolver(() => [OtpDeliveryType], { description: 'One per channel and send, oldest first.' })
   async deliveries(@Root() request: OtpRequestEntity, @Ctx() ctx: RequestContext): Promise<OtpDeliveryEntity[]> {
-    const deliveries = await ctx.loaders.otpDeliveries.load(request.id);
-    return deliveries.map((delivery) => ({ ...delivery, ...clientFailure(delivery) })); // the full reason stays on the server
+    return this.otpService.deliveries(ctx, request);
   }
 
   @FieldResolver(() => RecordType, { nullable: true, description: 'The record this OTP is bound to, if any.' })

@@ -16,14 +16,19 @@ import { OtpRequestRepository, type OtpRequestFilter, type RuleOtpBinding, type 
 import { OtpSender, type SendOptions, type SenderConfig } from './otp-sender';
 import { OtpVerifier, type VerifyResult } from './otp-verifier';
 import { assertMaySendOtp, OtpValidationException } from './otp.errors';
-import { validateSendOtp, validateVerifyOtp, type SendOtpCommand, type SendOtpRequest, type VerifyOtpRequest } from './otp.validation';
+import {
+  validateCancelOtp, validateResendOtp, validateSendOtp, validateVerifyOtp, type CancelOtpRequest, type ResendOtpRequest, type SendOtpCommand,
+  type SendOtpRequest, type VerifyOtpRequest,
+} from './otp.validation';
+import { clientFailure } from './delivery/delivery-errors';
+import type { OtpDeliveryEntity } from './otp-delivery.entity';
 import { SendReferences, type ReferenceChecks, type ReferenceKey } from './send-references';
 import { MessageTemplateService } from './templates/message-template.service';
 
 export type { VerifyResult } from './otp-verifier';
 export type { OtpPolicy, SendOptions } from './otp-sender';
 export type { OtpRequestFilter, RuleOtpBinding } from './otp-request.repository';
-export type { SendOtpRequest, VerifyOtpRequest } from './otp.validation';
+export type { CancelOtpRequest, ResendOtpRequest, SendOtpRequest, VerifyOtpRequest } from './otp.validation';
 
 export interface OtpServiceDeps {
   config: SenderConfig & Pick<AppConfig, 'DEFAULT_COUNTRY_CODE'>;
@@ -101,6 +106,28 @@ export class OtpService {
   async cancel(ctx: RequestContext, id: string): Promise<OtpRequestEntity> {
     assertMaySendOtp(ctx);
     return this.sender.cancel(await this.found(ctx, id));
+  }
+
+  /** A resend as the REST door reads it (untyped values): validated like a send, then {@link resend}. */
+  async resendRequested(ctx: RequestContext, request: ResendOtpRequest): Promise<OtpRequestEntity> {
+    assertMaySendOtp(ctx);
+    const { value, errors } = validateResendOtp(request);
+    if (errors.length || !value) throw new OtpValidationException(errors);
+    return this.resend(ctx, value.otpRequestId, value.channels);
+  }
+
+  /** A cancel as the REST door reads it: validated, then {@link cancel}. */
+  async cancelRequested(ctx: RequestContext, request: CancelOtpRequest): Promise<OtpRequestEntity> {
+    assertMaySendOtp(ctx);
+    const { value, errors } = validateCancelOtp(request);
+    if (errors.length || !value) throw new OtpValidationException(errors);
+    return this.cancel(ctx, value.otpRequestId);
+  }
+
+  /** A request's deliveries as clients see them: the full failure reason stays on the server. */
+  async deliveries(ctx: RequestContext, request: OtpRequestEntity): Promise<OtpDeliveryEntity[]> {
+    const deliveries = await ctx.loaders.otpDeliveries.load(request.id);
+    return deliveries.map((delivery) => ({ ...delivery, ...clientFailure(delivery) }));
   }
 
   /** A request the caller may see (admins: all; others: those they sent), or null. */

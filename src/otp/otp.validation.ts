@@ -5,11 +5,15 @@ import { codeTypeOf, normaliseCode } from './codes';
 import { toE164 } from './recipients';
 import { templateProblem } from './templates/render';
 import { isEmailAddress } from '../core/email';
+import { CANCEL_FIELDS, CHANNELS, RESEND_FIELDS, SEND_FIELDS, VERIFY_FIELDS, type FieldSpec } from './otp.fields';
+
+export { CHANNELS, CODE_TYPES, MAX_CODE_LENGTH, MAX_INTEGER, MIN_CODE_LENGTH, OTP_TYPES } from './otp.fields';
 
 /**
- * The one validator behind GraphQL `sendOtp`/`verifyOtp` and REST `/api/send-otp`/`/api/verify-otp`. It reads the
- * neutral request (each door converts its own wire format into it) and reports every failing field at once, in the
- * Laravel wording the partner API uses.
+ * The one validator behind GraphQL `sendOtp`/`verifyOtp` and REST `/api/send-otp`/`/api/verify-otp` (and REST
+ * resend/cancel). It reads the neutral request (each door converts its own wire format into it), checks each field
+ * against its rule in otp.fields.ts (from which the OpenAPI document is derived too) and reports every failing field
+ * at once, in the Laravel wording the partner API uses.
  */
 
 /** A send as a caller asked for it, through either door, before any check: every value is still unknown. */
@@ -42,6 +46,18 @@ export interface VerifyOtpRequest {
   code?: unknown;
 }
 
+/** A resend through the REST door, before any check (GraphQL's arguments are typed by the schema). */
+export interface ResendOtpRequest {
+  otpRequestId?: unknown;
+  /** A list of channels, or the partner's `sms|email` / `all`; absent: all of the OTP's channels. */
+  channels?: unknown;
+}
+
+/** A cancel through the REST door, before any check. */
+export interface CancelOtpRequest {
+  otpRequestId?: unknown;
+}
+
 export type RequestField = keyof SendOtpRequest | keyof VerifyOtpRequest;
 
 export interface FieldError {
@@ -58,15 +74,6 @@ const LABELS: Record<RequestField, string> = {
   type: 'type', otpCodeLength: 'otp code length', otpCodeType: 'otp code type', otpCode: 'otp code', ruleId: 'rule id',
   recordId: 'record id', otpRequestId: 'otp request id', code: 'code',
 };
-
-export const CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP', 'EMAIL'];
-export const CODE_TYPES: OtpCodeType[] = ['NUMERIC', 'ALPHABETIC', 'ALPHANUMERIC'];
-export const OTP_TYPES = ['simple_otp'];
-export const MIN_CODE_LENGTH = 4;
-export const MAX_CODE_LENGTH = 10;
-const MAX_TEMPLATE_ATTRIBUTES = 50;
-/** The largest id Postgres' integer holds. */
-export const MAX_INTEGER = 2_147_483_647;
 
 export interface SendOtpCommand {
   channels: OtpChannel[];
@@ -131,6 +138,27 @@ class Checker {
     return this.errors.some((e) => e.field.length === 1 && e.field[0] === key);
   }
 
+  /** The value of `key` checked against its rule (otp.fields.ts); null when absent or invalid. */
+  check(key: RequestField, spec: FieldSpec): string | number | null {
+    const rule = spec.rule;
+    switch (rule.kind) {
+      case 'text': {
+        const text = this.text(key, rule.maxLength);
+        if (text !== null && rule.pattern && !new RegExp(rule.pattern).test(text)) {
+          this.fail(key, `The ${attributeName(key)} field format is invalid.`);
+          return null;
+        }
+        return text;
+      }
+      case 'integer': return this.integer(key, rule.minimum, rule.maximum);
+      case 'choice': return this.oneOf(key, rule.values);
+      case 'uuid': return this.uuid(key);
+      case 'mobile': return this.mobile(key, rule.minDigits, rule.maxDigits);
+      case 'email': return this.email(key, rule.maxLength);
+      default: throw new Error(`check() does not take ${rule.kind} fields`);
+    }
+  }
+
   required(key: RequestField, when?: string): boolean {
     if (this.has(key)) return true;
     this.fail(key, `The ${attributeName(key)} field is required${when ? ` when ${when}` : ''}.`, ErrorCode.REQUIRED);
@@ -188,29 +216,29 @@ class Checker {
     return text.toLowerCase();
   }
 
-  mobile(key: RequestField): string | null {
+  mobile(key: RequestField, minDigits: number, maxDigits: number): string | null {
     const text = this.text(key, 32);
     if (text === null) return null;
-    if (!/^\d{8,10}$/.test(text)) {
-      this.fail(key, `The ${attributeName(key)} field must be between 8 and 10 digits.`);
+    if (!new RegExp(`^\\d{${minDigits},${maxDigits}}$`).test(text)) {
+      this.fail(key, `The ${attributeName(key)} field must be between ${minDigits} and ${maxDigits} digits.`);
       return null;
     }
     return text;
   }
 
-  countryCode(key: RequestField, fallback: string): string {
+  countryCode(key: RequestField, maxDigits: number, fallback: string): string {
     const text = this.text(key, 8);
     if (text === null) return fallback;
     const digits = text.replace(/^\+/, '');
-    if (!/^\d{1,3}$/.test(digits)) {
-      this.fail(key, `The ${attributeName(key)} field must be between 1 and 3 digits.`);
+    if (!new RegExp(`^\\d{1,${maxDigits}}$`).test(digits)) {
+      this.fail(key, `The ${attributeName(key)} field must be between 1 and ${maxDigits} digits.`);
       return fallback;
     }
     return digits;
   }
 
-  email(key: RequestField): string | null {
-    const text = this.text(key, 254);
+  email(key: RequestField, maxLength: number): string | null {
+    const text = this.text(key, maxLength);
     if (text === null) return null;
     if (!isEmailAddress(text)) {
       this.fail(key, `The ${attributeName(key)} field must be a valid email address.`);
@@ -241,8 +269,8 @@ export function validateSendOtp(request: SendOtpRequest, defaultCountryCode: str
   const emailChannel = channels.includes('EMAIL');
 
   if (mobileChannel) c.required('mobileNo', `channel is ${mobileChannel.toLowerCase()}`);
-  const mobileNo = c.mobile('mobileNo');
-  const countryCode = c.countryCode('countryCode', defaultCountryCode);
+  const mobileNo = c.check('mobileNo', SEND_FIELDS.mobileNo) as string | null;
+  const countryCode = c.countryCode('countryCode', SEND_FIELDS.countryCode.rule.maxDigits, defaultCountryCode);
   // a valid number for the country (libphonenumber-js), so nothing is ever queued for an impossible one
   const mobile = mobileNo ? toE164(mobileNo, countryCode) : null;
   if (mobileNo && !mobile) c.fail('mobileNo', 'The mobile no field format is invalid.');
@@ -250,28 +278,21 @@ export function validateSendOtp(request: SendOtpRequest, defaultCountryCode: str
   for (const key of ['email', 'emailFromName', 'emailSubject', 'emailTemplateId'] as const) {
     if (emailChannel) c.required(key, 'channel is email');
   }
-  const email = c.email('email');
-  const emailFromName = c.text('emailFromName', 100);
-  const emailSubject = c.text('emailSubject', 200);
+  const email = c.check('email', SEND_FIELDS.email) as string | null;
+  const emailFromName = c.check('emailFromName', SEND_FIELDS.emailFromName) as string | null;
+  const emailSubject = c.check('emailSubject', SEND_FIELDS.emailSubject) as string | null;
   // the caller's subject is compiled with the allow-listed helpers only (no `log`, which would write the code to the log)
   if (emailSubject && templateProblem(emailSubject)) c.fail('emailSubject', 'The email subject field format is invalid.');
-  const emailTemplateId = c.text('emailTemplateId', 64);
+  const emailTemplateId = c.check('emailTemplateId', SEND_FIELDS.emailTemplateId) as string | null;
   const emailTemplateAttributes = templateAttributes(c, request.emailTemplateAttributes);
 
-  let source: string | null = null;
-  if (c.required('source')) {
-    source = c.text('source', 64);
-    if (source !== null && !/^[A-Za-z0-9_.-]{1,64}$/.test(source)) {
-      c.fail('source', 'The source field format is invalid.');
-      source = null;
-    }
-  }
-  const type = c.required('type') ? c.oneOf('type', OTP_TYPES) : null;
-  const codeLength = c.integer('otpCodeLength', MIN_CODE_LENGTH, MAX_CODE_LENGTH) ?? 6;
-  const codeType = c.oneOf('otpCodeType', CODE_TYPES) ?? 'NUMERIC';
+  const source = c.required('source') ? c.check('source', SEND_FIELDS.source) as string | null : null;
+  const type = c.required('type') ? c.check('type', SEND_FIELDS.type) as string | null : null;
+  const codeLength = c.check('otpCodeLength', SEND_FIELDS.otpCodeLength) as number | null ?? 6;
+  const codeType = c.check('otpCodeType', SEND_FIELDS.otpCodeType) as OtpCodeType | null ?? 'NUMERIC';
   const code = callerCode(c);
-  const ruleId = c.integer('ruleId', 1, MAX_INTEGER);
-  const recordId = c.uuid('recordId');
+  const ruleId = c.check('ruleId', SEND_FIELDS.ruleId) as number | null;
+  const recordId = c.check('recordId', SEND_FIELDS.recordId) as string | null;
 
   if (c.errors.length) return { value: null, errors: c.errors };
   return {
@@ -294,8 +315,9 @@ function templateAttributes(c: Checker, value: unknown): Record<string, string> 
     return {};
   }
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > MAX_TEMPLATE_ATTRIBUTES) {
-    c.fail('emailTemplateAttributes', `The email template attributes field must not have more than ${MAX_TEMPLATE_ATTRIBUTES} items.`);
+  const { maxProperties, maxLength } = SEND_FIELDS.emailTemplateAttributes.rule;
+  if (entries.length > maxProperties) {
+    c.fail('emailTemplateAttributes', `The email template attributes field must not have more than ${maxProperties} items.`);
     return {};
   }
   const attributes: Record<string, string> = {};
@@ -304,7 +326,7 @@ function templateAttributes(c: Checker, value: unknown): Record<string, string> 
     const label = attributeName('emailTemplateAttributes');
     if (typeof v !== 'string' && typeof v !== 'number') c.failAt(field, `The ${label}.${name} field must be a string.`);
     else if (name.includes('\u0000') || String(v).includes('\u0000')) c.failAt(field, `The ${label} field must not contain NUL characters.`);
-    else if (String(v).length > 1000) c.failAt(field, `The ${label}.${name} field must not be greater than 1000 characters.`);
+    else if (String(v).length > maxLength) c.failAt(field, `The ${label}.${name} field must not be greater than ${maxLength} characters.`);
     else attributes[name] = String(v);
   }
   return attributes;
@@ -313,8 +335,9 @@ function templateAttributes(c: Checker, value: unknown): Record<string, string> 
 function callerCode(c: Checker): string | null {
   const text = c.text('otpCode', 64);
   if (text === null) return null;
-  if (text.length < MIN_CODE_LENGTH || text.length > MAX_CODE_LENGTH) {
-    c.fail('otpCode', `The otp code field must be between ${MIN_CODE_LENGTH} and ${MAX_CODE_LENGTH} characters.`);
+  const { minLength, maxLength } = SEND_FIELDS.otpCode.rule;
+  if (text.length < minLength || text.length > maxLength) {
+    c.fail('otpCode', `The otp code field must be between ${minLength} and ${maxLength} characters.`);
     return null;
   }
   if (!/^[A-Za-z0-9]+$/.test(text)) {
@@ -326,8 +349,8 @@ function callerCode(c: Checker): string | null {
 
 export function validateVerifyOtp(request: VerifyOtpRequest, defaultCountryCode: string): Validated<VerifyOtpCommand> {
   const c = new Checker({ ...request });
-  const code = c.required('code') ? c.text('code', 64) : null;
-  const otpRequestId = c.uuid('otpRequestId');
+  const code = c.required('code') ? c.check('code', VERIFY_FIELDS.code) as string | null : null;
+  const otpRequestId = c.check('otpRequestId', VERIFY_FIELDS.otpRequestId) as string | null;
   if (otpRequestId || c.failed('otpRequestId')) {
     if (c.errors.length) return { value: null, errors: c.errors };
     return { value: { otpRequestId: otpRequestId!, code: code! }, errors: [] };
@@ -335,14 +358,35 @@ export function validateVerifyOtp(request: VerifyOtpRequest, defaultCountryCode:
   if (!c.has('mobileNo') && !c.has('email')) {
     c.fail('otpRequestId', 'The otp request id field is required when none of mobile no / email are present.', ErrorCode.REQUIRED);
   }
-  const mobileNo = c.mobile('mobileNo');
-  const countryCode = c.countryCode('countryCode', defaultCountryCode);
-  const email = c.email('email');
+  const mobileNo = c.check('mobileNo', VERIFY_FIELDS.mobileNo) as string | null;
+  const countryCode = c.countryCode('countryCode', VERIFY_FIELDS.countryCode.rule.maxDigits, defaultCountryCode);
+  const email = c.check('email', VERIFY_FIELDS.email) as string | null;
   const mobile = mobileNo ? toE164(mobileNo, countryCode) : null;
   if (mobileNo && !mobile) c.fail('mobileNo', 'The mobile no field format is invalid.');
   let source: string | null = null;
-  if (c.has('source')) source = c.text('source', 64);
+  if (c.has('source')) source = c.check('source', VERIFY_FIELDS.source) as string | null;
   else c.fail('source', 'The source field is required when otp request id is not present.', ErrorCode.REQUIRED);
   if (c.errors.length) return { value: null, errors: c.errors };
   return { value: { otpRequestId: null, mobile, email, source: source!, code: code! }, errors: [] };
+}
+
+/** A REST resend: the id, and optionally which of the OTP's channels. */
+export function validateResendOtp(request: ResendOtpRequest): Validated<{ otpRequestId: string; channels: OtpChannel[] | null }> {
+  const c = new Checker({ ...request });
+  const otpRequestId = c.required('otpRequestId') ? c.check('otpRequestId', RESEND_FIELDS.otpRequestId) as string | null : null;
+  let channels: OtpChannel[] | null = null;
+  if (c.has('channels')) {
+    channels = parseChannels(request.channels);
+    if (!channels?.length) c.fail('channels', 'The selected channel is invalid.');
+  }
+  if (c.errors.length) return { value: null, errors: c.errors };
+  return { value: { otpRequestId: otpRequestId!, channels }, errors: [] };
+}
+
+/** A REST cancel: the id. */
+export function validateCancelOtp(request: CancelOtpRequest): Validated<{ otpRequestId: string }> {
+  const c = new Checker({ ...request });
+  const otpRequestId = c.required('otpRequestId') ? c.check('otpRequestId', CANCEL_FIELDS.otpRequestId) as string | null : null;
+  if (c.errors.length) return { value: null, errors: c.errors };
+  return { value: { otpRequestId: otpRequestId! }, errors: [] };
 }

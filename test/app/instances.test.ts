@@ -23,9 +23,9 @@ test('a key revoked through one instance stops working on the other at once, tho
 
 test('a role changed through one instance applies on the other', async () => {
   const { key, userId } = await a.keyFor('USER');
-  expect((await b.gql('{ users { id } }', {}, { key })).body.errors[0].extensions.code).toBe('FORBIDDEN');
+  expect((await b.gql('{ users { nodes { id } } }', {}, { key })).body.errors[0].extensions.code).toBe('FORBIDDEN');
   await a.gql('mutation($id: ID!) { updateUser(id: $id, input: { role: ADMIN }) { user { role } } }', { id: userId });
-  await until('the other instance to see the change', async () => !(await b.gql('{ users { id } }', {}, { key })).body.errors, 5000);
+  await until('the other instance to see the change', async () => !(await b.gql('{ users { nodes { id } } }', {}, { key })).body.errors, 5000);
 });
 
 test('an OTP rule created through one instance is in the other instance\'s rule cache without a restart', async () => {

@@ -7,6 +7,11 @@ let t: TestServer;
 beforeAll(async () => { t = await startTestServer('limits'); });
 afterAll(() => t.close());
 
+// These requests accept application/json (fetch sends `Accept: */*`): GraphQL over HTTP answers a request refused
+// before it runs (parse, validation, limits, variable coercion) with 200 and `errors` only. Clients asking for
+// application/graphql-response+json get 400: test/app/graphql-over-http.test.ts.
+const REFUSED = 200;
+
 const countRecords = async () => (await t.sql('SELECT count(*)::int AS n FROM records'))[0].n as number;
 
 async function post(body: string | Buffer, headers: Record<string, string> = {}) {
@@ -30,7 +35,7 @@ describe('query limits', () => {
   test('a 12-deep query is refused before execution, and a mutation in it writes nothing', async () => {
     const before = await countRecords();
     const res = await post(JSON.stringify({ query: `mutation { ${MUTATION} createUser(input: { email: "deep@example.com", name: "Deep", role: USER }) { user { ${depthChain(10)} } } }` }));
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(REFUSED);
     expect(res.json.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(res.json.errors[0].message).toMatch(/depth limit of 10 exceeded, found 12/i);
     expectClearError(res.text);
@@ -47,7 +52,7 @@ describe('query limits', () => {
     const before = await countRecords();
     const aliases = (n: number) => Array.from({ length: n }, (_, i) => `a${i}: ${MUTATION}`).join('\n');
     const refused = await post(JSON.stringify({ query: `mutation { ${aliases(16)} }` }));
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(REFUSED);
     expect(refused.json.errors[0].message).toMatch(/alias/i);
     expect(await countRecords()).toBe(before);
     const allowed = await post(JSON.stringify({ query: `mutation { ${aliases(15)} }` }));
@@ -59,7 +64,7 @@ describe('query limits', () => {
     const fields = 'id label version fields createdAt updatedAt deletedAt owner { id email name role profile active createdAt }';
     const wide = Array.from({ length: 15 }, (_, i) => `r${i}: records(module: "Contacts", first: 100) { totalCount nodes { ${fields} } edges { cursor node { ${fields} } } pageInfo { hasNextPage endCursor } }`).join('\n');
     const res = await post(JSON.stringify({ query: `query { ${wide} }` }));
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(REFUSED);
     expect(res.json.errors[0].message).toMatch(/cost/i);
   });
 });
@@ -80,7 +85,7 @@ const NESTED_QUERY = `query($n: Int!) { ${nested('first: $n')} }`;
 const nestedCost = (n: number) => (6 + (9 + 5 * n) * n) * n;
 
 function expectCostRefusal(res: { status: number; json: any; text: string }): number {
-  expect(res.status).toBe(400);
+  expect(res.status).toBe(REFUSED);
   expect(res.json.data).toBeUndefined();
   expect(res.json.errors).toHaveLength(1);
   expect(res.json.errors[0].extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
@@ -248,20 +253,33 @@ describe('HTTP-level limits', () => {
 
   test('unknown fields and wrong argument types are validation errors, not crashes', async () => {
     const unknown = await post(JSON.stringify({ query: '{ me { shoeSize } }' }));
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(REFUSED);
     expect(unknown.json.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const wrongType = await post(JSON.stringify({ query: 'query($n: Int!) { records(module: "Contacts", first: $n) { totalCount } }', variables: { n: 'ten' } }));
-    expect(wrongType.status).toBe(400);
+    expect(wrongType.status).toBe(REFUSED);
     expect(wrongType.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expectClearError(wrongType.text);
   });
 
-  test('CSRF prevention: a GET query without a preflight header is refused; with one it runs', async () => {
+  test('CSRF prevention: a GET query with no header a browser would preflight is refused; Authorization or a preflight header lets it run', async () => {
     const url = `${t.app.graphqlUrl}?query=${encodeURIComponent('{ me { email } }')}`;
-    const refused = await fetch(url, { headers: { authorization: `Bearer ${t.adminKey}` } });
+    const refused = await fetch(url);
     expect(refused.status).toBe(400);
-    const allowed = await fetch(url, { headers: { authorization: `Bearer ${t.adminKey}`, 'apollo-require-preflight': 'true' } });
-    expect(((await allowed.json()) as any).data.me.email).toBe('admin@countersign.local');
+    expect(((await refused.json()) as any).errors[0].message).toMatch(/Cross-Site Request Forgery/);
+    // Authorization is not CORS-safelisted: a browser preflights any cross-site request carrying it (refused below)
+    const withKey = await fetch(url, { headers: { authorization: `Bearer ${t.adminKey}` } });
+    expect(((await withKey.json()) as any).data.me.email).toBe('admin@countersign.local');
+    const preflightHeader = await fetch(url, { headers: { authorization: `Bearer ${t.adminKey}`, 'apollo-require-preflight': 'true' } });
+    expect(((await preflightHeader.json()) as any).data.me.email).toBe('admin@countersign.local');
+  });
+
+  test('CSRF: the preflight of a cross-site request carrying Authorization gets no CORS allowance (no CORS_ORIGINS set)', async () => {
+    const res = await fetch(t.app.graphqlUrl, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://prize.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    expect(res.headers.get('access-control-allow-headers')).toBeNull();
   });
 
   test('a GET mutation is refused', async () => {

@@ -67,7 +67,7 @@ describe('a caller forging arguments', () => {
   });
 
   test('connection types of a module that cannot be connected: BAD_USER_INPUT naming `module`', async () => {
-    expect(await graphql('{ connectionTypes(module: "Nope") { id } }')).toEqual({
+    expect(await graphql('{ connectionTypes(filter: { module: "Nope" }) { nodes { id } } }')).toEqual({
       status: 200,
       text: error('"Nope" cannot be connected; the modules are Leads, Contacts, Organizations, Vendors.', 'connectionTypes', 3, { code: 'BAD_USER_INPUT', argumentName: 'module' }) + '\n',
     });

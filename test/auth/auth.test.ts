@@ -8,7 +8,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'j
 import pino from 'pino';
 import { loadConfig } from '../../src/core/config';
 import { startApp } from '../../src/app/server';
-import { tryCreateRecord } from '../support/api';
+import { listAll, tryCreateRecord } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const ME = '{ me { email role } }';
@@ -46,9 +46,9 @@ describe('API keys', () => {
     expect(JSON.stringify(stored)).not.toContain(key.slice(12));
     expect((await t.gql(ME, {}, { key })).body.data.me.role).toBe('USER');
 
-    const listed = await t.gql('query($u: ID!) { apiKeys(userId: $u) { id prefix user { id } } }', { u: userId });
-    expect(JSON.stringify(listed.body)).not.toContain(key.slice(12));
-    expect(listed.body.data.apiKeys.map((k: { id: string }) => k.id)).toContain(apiKey.id);
+    const listed = await listAll(t, 'apiKeys', 'id prefix user { id }', { userId });
+    expect(JSON.stringify(listed)).not.toContain(key.slice(12));
+    expect(listed.map((k: { id: string }) => k.id)).toContain(apiKey.id);
 
     const revoked = await t.gql('mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } userErrors { code } } }', { id: apiKey.id });
     expect(revoked.body.data.revokeApiKey.apiKey.revokedAt).not.toBeNull();
@@ -85,7 +85,7 @@ describe('API keys', () => {
   test('USER writes records but admin-only operations are FORBIDDEN', async () => {
     const { key } = await t.keyFor('USER');
     expect((await tryCreateRecord(t, 'Contacts', { lastName: 'Auth' }, { key })).userErrors).toEqual([]);
-    for (const op of ['{ users { id } }', `mutation { createUser(input: { email: "x@example.com", name: "X", role: ADMIN }) { user { id } } }`]) {
+    for (const op of ['{ users { nodes { id } } }', `mutation { createUser(input: { email: "x@example.com", name: "X", role: ADMIN }) { user { id } } }`]) {
       expect((await t.gql(op, {}, { key })).body.errors[0].extensions.code).toBe('FORBIDDEN');
     }
     expect(await t.sql("SELECT count(*)::int AS n FROM users WHERE email = 'x@example.com'")).toEqual([{ n: 0 }]);
@@ -208,8 +208,8 @@ describe('attacker: a revoked ADMIN_API_KEY left in the configuration, hoping a 
     const t = await startTestServer('admin_key_revoked');
     try {
       const other = await t.keyFor('ADMIN');
-      const keys = await t.gql('query($u: ID!) { apiKeys(userId: $u) { id name } }', { u: '00000000-0000-4000-8000-000000000001' }, { key: other.key });
-      const configured = keys.body.data.apiKeys.find((k: { name: string }) => k.name === 'ADMIN_API_KEY');
+      const keys = await listAll(t, 'apiKeys', 'id name', { userId: '00000000-0000-4000-8000-000000000001' }, { key: other.key });
+      const configured = keys.find((k: { name: string }) => k.name === 'ADMIN_API_KEY');
       const revoked = await t.gql('mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } userErrors { code } } }', { id: configured.id }, { key: other.key });
       expect(revoked.body.data.revokeApiKey.userErrors).toEqual([]);
       expect((await t.gql(ME)).status).toBe(401);

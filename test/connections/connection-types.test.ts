@@ -1,3 +1,4 @@
+import { listAll } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { CREATE_TYPE, connect, contact, createType, organization, SYSTEM, UPDATE_TYPE, USER_ERRORS, createRecord } from './helpers';
 
@@ -15,10 +16,10 @@ const mentorInput = (name: string) => ({
 
 describe('connection types: successful cases', () => {
   test('connectionTypes lists the seeded types, filtered by module', async () => {
-    const all = await t.gql('{ connectionTypes { name isSystem } }');
-    expect(all.body.data.connectionTypes.filter((c: { isSystem: boolean }) => c.isSystem)).toHaveLength(8);
-    const orgs = await t.gql('{ connectionTypes(module: "organizations") { name inverseName sourceModules targetModules } }');
-    expect(orgs.body.data.connectionTypes.map((c: { name: string }) => c.name).sort())
+    const all = await listAll(t, 'connectionTypes', 'name isSystem');
+    expect(all.filter((c: { isSystem: boolean }) => c.isSystem)).toHaveLength(8);
+    const orgs = await listAll(t, 'connectionTypes', 'name inverseName sourceModules targetModules', { module: 'organizations' });
+    expect(orgs.map((c: { name: string }) => c.name).sort())
       .toEqual(['board member of', 'consultant at', 'is working at', 'previously worked at']);
     const one = await t.gql('query($id: ID!) { connectionType(id: $id) { name inverseName symmetric } }', { id: SYSTEM.worksAt });
     expect(one.body.data.connectionType).toEqual({ name: 'is working at', inverseName: 'employs', symmetric: false });
@@ -53,10 +54,11 @@ describe('connection types: successful cases', () => {
     const res = await t.gql(UPDATE_TYPE, { id: connectionType.id, input: { inverseName: 'is coached by', active: false } });
     expect(res.body.data.updateConnectionType.userErrors).toEqual([]);
     expect(res.body.data.updateConnectionType.connectionType).toMatchObject({ name: 'coaches', inverseName: 'is coached by', active: false });
-    const listed = await t.gql('{ connectionTypes { id } }');
-    expect(listed.body.data.connectionTypes.map((c: { id: string }) => c.id)).not.toContain(connectionType.id);
-    const withInactive = await t.gql('{ connectionTypes(includeInactive: true) { id } }');
-    expect(withInactive.body.data.connectionTypes.map((c: { id: string }) => c.id)).toContain(connectionType.id);
+    const listed = await listAll(t, 'connectionTypes', 'id');
+    expect(listed.map((c: { id: string }) => c.id)).not.toContain(connectionType.id);
+    const withInactive = await listAll(t, 'connectionTypes', 'id', { active: null });
+    expect(withInactive.map((c: { id: string }) => c.id)).toContain(connectionType.id);
+    expect((await listAll(t, 'connectionTypes', 'id', { active: false })).map((c: { id: string }) => c.id)).toEqual([connectionType.id]);
   });
 
   test('deleting an unused custom type removes it', async () => {
@@ -233,8 +235,7 @@ describe('connection types: failing cases', () => {
       expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       const del = await t.gql(`mutation { deleteConnectionType(id: "${SYSTEM.knows}") { ${USER_ERRORS} } }`, {}, { key });
       expect(del.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      const read = await t.gql('{ connectionTypes(module: "Contacts") { id } }', {}, { key });
-      expect(read.body.data.connectionTypes.length).toBeGreaterThanOrEqual(8);
+      expect((await listAll(t, 'connectionTypes', 'id', { module: 'Contacts' }, { key })).length).toBeGreaterThanOrEqual(8);
     }
     expect(await t.sql(`SELECT count(*)::int AS n FROM connection_types WHERE name = 'x'`)).toEqual([{ n: 0 }]);
   });

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { createRecord } from '../support/api';
+import { nonConformance } from '../support/openapi-conformance';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SYSTEM } from '../connections/helpers';
 
 /**
- * Fuzzing of the OTP doors (REST `send-otp`/`verify-otp`, GraphQL `sendOtp`/`verifyOtp`) and `createConnection`:
+ * Fuzzing of the OTP doors (REST `send-otp`/`verify-otp`/`resend-otp`/`cancel-otp`, each answer checked against
+ * openapi.json; GraphQL `sendOtp`/`verifyOtp`) and `createConnection`:
  * every answer is well-formed, and a refused request leaves the tables exactly as they were.
  * `npm run drills:ci` runs a sample; `npm run drills` sets FUZZ_RUNS=10000 (for each of the two properties).
  */
@@ -71,9 +73,17 @@ const restSend = partial({
   email_template_id: fc.constant('otp_email'), email_template_attributes: fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 50 }), { maxKeys: 3 }) }));
 const restVerify = partial({ otp_request_id: sometimes(fc.uuid()), mobile_no: mobile, email, country_code: sometimes(fc.constant('91')), source: sometimes(fc.constant('fuzz')), code },
   fc.record({ mobile_no: fc.oneof(digits10, fc.constant(TEST_MOBILE)), source: fc.constant('fuzz'), code: fc.constantFrom('123456', '000000', 'ABCDEF') }));
+/** Ids of requests earlier runs sent, so resend and cancel reach real OTPs too (read when a value is generated). */
+const sentIds: string[] = [];
+const requestId = sometimes(fc.oneof(fc.uuid(), fc.nat().map((i) => sentIds[i % Math.max(1, sentIds.length)] ?? '00000000-0000-4000-8000-000000000000')));
+const restResend = partial({ otp_request_id: requestId, channel: sometimes(fc.constantFrom('sms', 'whatsapp', 'email', 'all', 'sms|email', 'fax')) },
+  fc.record({ otp_request_id: requestId }));
+const restCancel = partial({ otp_request_id: requestId }, fc.record({ otp_request_id: requestId }));
+const REST_BODIES = { '/api/send-otp': restSend, '/api/verify-otp': restVerify, '/api/resend-otp': restResend, '/api/cancel-otp': restCancel } as const;
+const REST_PATHS = Object.keys(REST_BODIES) as Array<keyof typeof REST_BODIES>;
 const restBody = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ path: fc.constantFrom('/api/send-otp', '/api/verify-otp') }).chain(({ path }) => (path === '/api/send-otp' ? restSend : restVerify).map((body) => ({ path, raw: JSON.stringify(body) }))) },
-  { weight: 1, arbitrary: fc.record({ path: fc.constantFrom('/api/send-otp', '/api/verify-otp'), raw: fc.oneof(nastyString, anything.map((v) => JSON.stringify(v) ?? 'null')) }) },
+  { weight: 8, arbitrary: fc.record({ path: fc.constantFrom(...REST_PATHS) }).chain(({ path }) => REST_BODIES[path].map((body) => ({ path, raw: JSON.stringify(body) }))) },
+  { weight: 1, arbitrary: fc.record({ path: fc.constantFrom(...REST_PATHS), raw: fc.oneof(nastyString, anything.map((v) => JSON.stringify(v) ?? 'null')) }) },
 );
 
 const SEND = 'mutation($input: SendOtpInput!) { sendOtp(input: $input) { otpRequest { id status } userErrors { field message code } } }';
@@ -133,22 +143,25 @@ async function post(path: string, raw: string) {
   return { status: res.status, text, json: JSON.parse(text) };
 }
 
-test(`${RUNS} generated REST bodies for send-otp and verify-otp: well-formed answers, no 500, refused requests write nothing`, async () => {
-  const seen: Record<number, number> = {};
+test(`${RUNS} generated REST bodies for send-otp, verify-otp, resend-otp and cancel-otp: well-formed answers, no 500, refused requests write nothing`, async () => {
+  const seen: Record<string, number> = {};
   const startedAt = Date.now();
   await fc.assert(fc.asyncProperty(restBody, async ({ path, raw }) => {
     const before = await counts();
     const res = await post(path, raw);
-    seen[res.status] = (seen[res.status] ?? 0) + 1;
-    expect([200, 400, 413, 422, 429]).toContain(res.status);
+    const tally = `${path.slice(5)} ${res.status}`;
+    seen[tally] = (seen[tally] ?? 0) + 1;
+    expect([200, 400, 413, 422, 429, ...(/resend|cancel/.test(path) ? [404] : [])]).toContain(res.status);
     expect(typeof res.json.status).toBe('boolean');
     expect(typeof res.json.message).toBe('string');
     expect(res.json.status).toBe(res.status === 200);
     if (res.status === 429) expect(res.json.data.reason).toBe('RATE_LIMITED');
+    expect(nonConformance('POST', path, res.status, res.json)).toBeNull(); // every answer is one openapi.json documents
     const after = await counts();
     const sent = path === '/api/send-otp' && res.status === 200;
+    if (sent) sentIds.push(res.json.data.otp_request_id);
     expect(after.requests).toBe(before.requests + (sent ? 1 : 0));
-    if (!sent) expect(after.deliveries).toBe(before.deliveries);
+    if (!sent && !(path === '/api/resend-otp' && res.status === 200)) expect(after.deliveries).toBe(before.deliveries);
   }), { numRuns: RUNS });
   console.log(`REST fuzz: ${RUNS} bodies in ${((Date.now() - startedAt) / 1000).toFixed(1)} s, statuses ${JSON.stringify(seen)}`);
   await expectStoredRowsValid();

@@ -1,4 +1,4 @@
-import { createOtpRule, createRecord } from '../support/api';
+import { createOtpRule, createRecord, listAll } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // Fixed codes for these recipients (OTP_TEST_RECIPIENTS), so tests know the right code without reading messages.
@@ -51,9 +51,9 @@ const statusOf = async (id: string) => (await t.sql('SELECT fields FROM records 
 
 afterEach(async () => {
   // Each test defines its own rules; deactivate them so they do not guard the next test's saves.
-  await t.gql('{ otpRules(active: true) { id } }').then(async (res) => {
-    for (const { id } of res.body.data.otpRules) await t.gql('mutation($id: Int!) { updateOtpRule(id: $id, input: { active: false }) { userErrors { code } } }', { id });
-  });
+  for (const { id } of await listAll(t, 'otpRules', 'id', { active: true })) {
+    await t.gql('mutation($id: Int!) { updateOtpRule(id: $id, input: { active: false }) { userErrors { code } } }', { id });
+  }
 });
 
 describe('guarded saves: successful cases', () => {

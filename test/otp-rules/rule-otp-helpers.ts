@@ -1,4 +1,4 @@
-import { createRecord, sendRuleOtp, tryCreateOtpRule, updateOtpRule, updateRecord, type RuleOtpInput } from '../support/api';
+import { createRecord, listAll, sendRuleOtp, tryCreateOtpRule, updateOtpRule, updateRecord, type RuleOtpInput } from '../support/api';
 import { until } from '../support/poll';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { FakeHttpProvider, FakeSmtpServer } from '../otp/fake-providers';
@@ -36,8 +36,7 @@ export class RuleOtpWorld {
 
   /** Deactivates every rule, so one test's rules never guard the next test's saves. */
   async deactivateRules(): Promise<void> {
-    const res = await this.t.gql('{ otpRules(active: true) { id } }');
-    for (const { id } of res.body.data.otpRules) {
+    for (const { id } of await listAll(this.t, 'otpRules', 'id', { active: true })) {
       await this.t.gql('mutation($id: Int!) { updateOtpRule(id: $id, input: { active: false }) { userErrors { code } } }', { id });
     }
   }

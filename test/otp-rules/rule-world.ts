@@ -1,4 +1,4 @@
-import { createOtpRule, createRecord } from '../support/api';
+import { createOtpRule, createRecord, listAll } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 /** Fixed codes for these recipients (OTP_TEST_RECIPIENTS), so tests know the right code without reading messages. */
@@ -33,8 +33,7 @@ export class RuleWorld {
 
   /** Each test defines its own rules; deactivate them so they do not guard the next test's saves. */
   async deactivateRules(): Promise<void> {
-    const res = await this.t.gql('{ otpRules(active: true) { id } }');
-    for (const { id } of res.body.data.otpRules) await this.t.gql('mutation($id: Int!) { updateOtpRule(id: $id, input: { active: false }) { userErrors { code } } }', { id });
+    for (const { id } of await listAll(this.t, 'otpRules', 'id', { active: true })) await this.t.gql('mutation($id: Int!) { updateOtpRule(id: $id, input: { active: false }) { userErrors { code } } }', { id });
   }
 
   async createRule(input: Record<string, unknown>): Promise<Rule> {

@@ -1,3 +1,4 @@
+import { listAll, listPage } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 let t: TestServer;
@@ -35,11 +36,10 @@ describe('OTP rules administration: successful cases', () => {
 
   test('lists by module and state, reads one, updates and deletes', async () => {
     const created = (await t.gql(CREATE, { input: closeDeal('Invoice paid', { module: 'Invoices', channels: ['EMAIL'], conditions: [{ match: 'ANY', conditions: [{ field: 'status', operator: 'EQUALS', value: 'Paid' }, { field: 'amount', operator: 'GREATER_THAN', value: 1000 }] }] }) })).body.data.createOtpRule.otpRule;
-    const listed = await t.gql('{ otpRules(module: "Invoices", active: true) { id name } }');
-    expect(listed.body.data.otpRules).toEqual([{ id: created.id, name: 'Invoice paid' }]);
+    expect(await listAll(t, 'otpRules', 'id name', { module: 'Invoices', active: true })).toEqual([{ id: created.id, name: 'Invoice paid' }]);
     const updated = await t.gql('mutation($id: Int!) { updateOtpRule(id: $id, input: { active: false, applicableProfiles: ["Sales"] }) { otpRule { active applicableProfiles name } userErrors { code } } }', { id: created.id });
     expect(updated.body.data.updateOtpRule).toEqual({ otpRule: { active: false, applicableProfiles: ['Sales'], name: 'Invoice paid' }, userErrors: [] });
-    expect((await t.gql('{ otpRules(module: "Invoices", active: true) { id } }')).body.data.otpRules).toEqual([]);
+    expect(await listAll(t, 'otpRules', 'id', { module: 'Invoices', active: true })).toEqual([]);
     const deleted = await t.gql('mutation($id: Int!) { deleteOtpRule(id: $id) { deletedId userErrors { code } } }', { id: created.id });
     expect(deleted.body.data.deleteOtpRule).toEqual({ deletedId: String(created.id), userErrors: [] });
     expect((await t.gql('query($id: Int!) { otpRule(id: $id) { id } }', { id: created.id })).body.data.otpRule).toBeNull();
@@ -100,7 +100,7 @@ describe('OTP rules administration: failing cases', () => {
   });
 
   test('an email template must exist and be an EMAIL template', async () => {
-    const [{ id }] = (await t.gql('{ otpRules { id } }')).body.data.otpRules;
+    const [{ id }] = (await listPage(t, 'otpRules', 'id', { first: 1 })).nodes;
     const UPDATE = 'mutation($id: Int!, $t: String) { updateOtpRule(id: $id, input: { emailTemplateId: $t }) { otpRule { emailTemplateId } userErrors { field code } } }';
     for (const [template, code] of [['no_such_template', 'NOT_FOUND'], ['otp_sms', 'INVALID']]) {
       expect((await t.gql(UPDATE, { id, t: template })).body.data.updateOtpRule).toEqual({ otpRule: null, userErrors: [{ field: ['emailTemplateId'], code }] });
@@ -110,7 +110,7 @@ describe('OTP rules administration: failing cases', () => {
 
   test('only admins manage rules', async () => {
     const { key } = await t.keyFor('USER');
-    expect((await t.gql('{ otpRules { id } }', {}, { key })).body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect((await t.gql('{ otpRules { nodes { id } } }', {}, { key })).body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect((await t.gql(CREATE, { input: closeDeal('Sneaky') }, { key })).body.errors[0].extensions.code).toBe('FORBIDDEN');
   });
 });

@@ -1,6 +1,8 @@
 import type { TestServer } from '../support/test-server';
 import { until } from '../support/poll';
 
+export { restGet, restPost } from '../support/rest';
+
 export const SEND = `mutation($input: SendOtpInput!) {
   sendOtp(input: $input) {
     otpRequest { id channels maskedMobileNo maskedEmail source type codeLength codeType codeCallerSupplied status expiresAt attempts maxAttempts sendCount
@@ -47,11 +49,3 @@ export async function waitForRows<T = any>(t: TestServer, sql: string, params: u
   }
 }
 
-export async function restPost(t: TestServer, path: string, body: unknown, key: string | null = t.adminKey) {
-  const response = await fetch(`${t.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: await response.json() as any };
-}

@@ -1,6 +1,7 @@
 import type { RunningApp } from '../../src/app/server';
 import { startLoggedApp, type LoggedApp } from '../support/logged-app';
 import { freshMobile } from './otp-helpers';
+import { restPost } from '../support/rest';
 
 /** Codes never reach the log, except in the `log` provider's own message lines. */
 const lines: string[] = [];
@@ -15,9 +16,7 @@ beforeAll(async () => {
 afterAll(() => logged.stop());
 
 function post(path: string, body: unknown) {
-  return fetch(`${app.url}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_API_KEY}` }, body: JSON.stringify(body),
-  }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
+  return restPost({ url: app.url, adminKey: ADMIN_API_KEY }, path, body); // checked against openapi.json
 }
 
 test('a sent and verified code appears only in the log provider line', async () => {

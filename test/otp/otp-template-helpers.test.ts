@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import type { RunningApp } from '../../src/app/server';
 import { startLoggedApp, type LoggedApp } from '../support/logged-app';
 import { until } from '../support/poll';
+import { restPost } from '../support/rest';
 
 /** Everything the server writes: its pino log and anything reaching the console (Handlebars' `log` helper writes there). */
 const lines: string[] = [];
@@ -23,6 +24,7 @@ afterAll(async () => {
 });
 
 function post(path: string, body: unknown) {
+  if (path.startsWith('/api/')) return restPost({ url: app.url, adminKey: ADMIN_API_KEY }, path, body); // checked against openapi.json
   return fetch(`${app.url}${path}`, {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_API_KEY}` }, body: JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, body: await r.json() as any }));

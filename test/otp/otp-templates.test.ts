@@ -1,3 +1,4 @@
+import { listAll } from '../support/api';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 let t: TestServer;
@@ -11,8 +12,7 @@ const DELETE = `mutation($id: String!) { deleteMessageTemplate(id: $id) { messag
 
 describe('message templates: successful cases', () => {
   test('the three defaults (and the two OTP rule defaults) are seeded', async () => {
-    const res = await t.gql(`{ messageTemplates { id channel } }`);
-    expect(res.body.data.messageTemplates).toEqual([
+    expect(await listAll(t, 'messageTemplates', 'id channel')).toEqual([
       { id: 'otp_email', channel: 'EMAIL' }, { id: 'otp_rule_email', channel: 'EMAIL' }, { id: 'otp_rule_sms', channel: 'SMS' },
       { id: 'otp_sms', channel: 'SMS' }, { id: 'otp_whatsapp', channel: 'WHATSAPP' },
     ]);
@@ -43,7 +43,7 @@ describe('message templates: failing cases', () => {
     const missing = await t.gql(UPDATE, { id: 'nope', input: { body: 'x {{otp}}' } });
     expect(missing.body.data.updateMessageTemplate.userErrors[0].code).toBe('NOT_FOUND');
     const user = await t.keyFor('USER');
-    const forbidden = await t.gql(`{ messageTemplates { id } }`, {}, { key: user.key });
+    const forbidden = await t.gql(`{ messageTemplates { nodes { id } } }`, {}, { key: user.key });
     expect(forbidden.body.errors![0].extensions!.code).toBe('FORBIDDEN');
   });
 });
@@ -75,8 +75,7 @@ describe('attacker (or a careless admin): an OTP message without its code', () =
   });
 
   test('every seeded built-in template prints the code in each part it sends', async () => {
-    const { body } = await t.gql(`{ messageTemplates { id body htmlBody } }`);
-    const seeded = body.data.messageTemplates.filter((m: { id: string }) => ['otp_email', 'otp_sms', 'otp_whatsapp'].includes(m.id));
+    const seeded = (await listAll(t, 'messageTemplates', 'id body htmlBody')).filter((m: { id: string }) => ['otp_email', 'otp_sms', 'otp_whatsapp'].includes(m.id));
     expect(seeded).toHaveLength(3);
     for (const template of seeded) {
       expect(template.body).toMatch(/^(?:(?!\{\{#).)*\{\{otp\}\}/s); // before any block

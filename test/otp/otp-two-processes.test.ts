@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { freePort } from '../support/global-setup';
 import { createTestDatabase } from '../support/test-database';
 import { freshMobile } from './otp-helpers';
+import { restPost } from '../support/rest';
 
 /** Two real server processes on one database: limits are shared, and an OTP sent through one verifies through the other. */
 
@@ -61,9 +62,8 @@ async function stopInstance(instance: Instance): Promise<number | null> {
 }
 
 function post(instance: Instance, path: string, body: unknown) {
-  return fetch(`${instance.url}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_API_KEY}` }, body: JSON.stringify(body),
-  }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
+  // checked against openapi.json
+  return restPost({ url: instance.url, adminKey: ADMIN_API_KEY }, path, body).then(({ status, body: answer }) => ({ status, body: answer }));
 }
 
 /** The `log` provider writes each message to the log of whichever instance's worker delivered it. */

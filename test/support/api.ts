@@ -154,3 +154,34 @@ export function createConnection(api: Api, input: Record<string, unknown>, calle
     createConnection(input: $input) { connection { id status properties type { id name } source { id label } target { id label } } ${USER_ERRORS} } }`,
   { input }, caller);
 }
+
+// Admin lists (XPage): otpRules, users, apiKeys, messageTemplates, connectionTypes
+
+export interface PageShape<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+/** One page of a list query; `selection` is what to read of each node. Throws on a top-level error. */
+export async function listPage<T = any>(api: Api, list: string, selection: string,
+  args: { filter?: Record<string, unknown> | null; first?: number; after?: string | null } = {}, caller: Caller = {}): Promise<PageShape<T>> {
+  const filterType = `${list[0].toUpperCase()}${list.slice(1).replace(/s$/, '')}FilterInput`;
+  const res = await api.gql(`query($filter: ${filterType}, $first: Int!, $after: String) {
+    ${list}(filter: $filter, first: $first, after: $after) { nodes { ${selection} } pageInfo { hasNextPage endCursor } totalCount } }`,
+  { filter: args.filter ?? null, first: args.first ?? 100, after: args.after ?? null }, caller);
+  if (res.body.errors || !res.body.data?.[list]) throw new Error(`${list} answered ${res.status}: ${JSON.stringify(res.body.errors ?? res.body)}`);
+  return res.body.data[list];
+}
+
+/** Every node of a list, page after page. */
+export async function listAll<T = any>(api: Api, list: string, selection: string, filter?: Record<string, unknown> | null, caller: Caller = {}): Promise<T[]> {
+  const all: T[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: PageShape<T> = await listPage<T>(api, list, selection, { filter, after }, caller);
+    all.push(...page.nodes);
+    if (!page.pageInfo.hasNextPage) return all;
+    after = page.pageInfo.endCursor;
+  }
+}

@@ -1,4 +1,7 @@
-import type { FieldError, RequestField, SendOtpRequest, VerifyOtpRequest } from '../otp.validation';
+import type { OtpDeliveryEntity } from '../otp-delivery.entity';
+import type { OtpRequestEntity } from '../otp-request.entity';
+import type { CancelOtpRequest, FieldError, RequestField, ResendOtpRequest, SendOtpRequest, VerifyOtpRequest } from '../otp.validation';
+import { maskEmail, maskMobile } from '../recipients';
 
 /** The partner's snake_case keys of each request field (its `channel` takes one channel or `sms|email`). */
 const SEND_KEYS: Record<keyof SendOtpRequest, string> = {
@@ -11,7 +14,13 @@ const VERIFY_KEYS: Record<keyof VerifyOtpRequest, string> = {
   otpRequestId: 'otp_request_id', mobileNo: 'mobile_no', countryCode: 'country_code', email: 'email', source: 'source', code: 'code',
 };
 
+export const RESEND_KEYS: Record<keyof ResendOtpRequest, string> = { otpRequestId: 'otp_request_id', channels: 'channel' };
+
+export const CANCEL_KEYS: Record<keyof CancelOtpRequest, string> = { otpRequestId: 'otp_request_id' };
+
 const PARTNER_KEYS: Record<RequestField, string> = { ...SEND_KEYS, ...VERIFY_KEYS };
+
+export { SEND_KEYS, VERIFY_KEYS };
 
 /** A partner send-otp body as the neutral request; keys the partner contract does not have are ignored. */
 export function sendRequestFrom(body: Record<string, unknown>): SendOtpRequest {
@@ -21,6 +30,56 @@ export function sendRequestFrom(body: Record<string, unknown>): SendOtpRequest {
 /** A partner verify-otp body as the neutral request. */
 export function verifyRequestFrom(body: Record<string, unknown>): VerifyOtpRequest {
   return fromPartner(body, VERIFY_KEYS);
+}
+
+/** A partner resend-otp body as the neutral request. */
+export function resendRequestFrom(body: Record<string, unknown>): ResendOtpRequest {
+  return fromPartner(body, RESEND_KEYS);
+}
+
+/** A partner cancel-otp body as the neutral request. */
+export function cancelRequestFrom(body: Record<string, unknown>): CancelOtpRequest {
+  return fromPartner(body, CANCEL_KEYS);
+}
+
+/** Channels as the partner writes them: lower case. */
+export function partnerChannels(request: OtpRequestEntity): string[] {
+  return request.channels.map((c) => c.toLowerCase());
+}
+
+/** GET /api/otp/{id}'s `data`: status, masked recipients and per-channel delivery; never the code or its hash. */
+export function partnerOtpRequest(request: OtpRequestEntity, deliveries: OtpDeliveryEntity[]): Record<string, unknown> {
+  return {
+    otp_request_id: request.id,
+    status: request.status,
+    cancel_reason: request.cancelReason,
+    channels: partnerChannels(request),
+    masked_mobile_no: maskMobile(request.mobile),
+    masked_email: maskEmail(request.email),
+    source: request.source,
+    type: request.type,
+    code_length: request.codeLength,
+    code_type: request.codeType,
+    attempts: request.attempts,
+    max_attempts: request.maxAttempts,
+    send_count: request.sendCount,
+    expires_at: request.expiresAt.toISOString(),
+    created_at: request.createdAt.toISOString(),
+    verified_at: request.verifiedAt?.toISOString() ?? null,
+    deliveries: deliveries.map((d) => ({
+      channel: d.channel.toLowerCase(),
+      status: d.status,
+      provider: d.provider,
+      provider_message_id: d.providerMessageId,
+      attempts: d.attempts,
+      error: d.error,
+      error_category: d.errorCategory,
+      created_at: d.createdAt.toISOString(),
+      sent_at: d.sentAt?.toISOString() ?? null,
+      delivered_at: d.deliveredAt?.toISOString() ?? null,
+      failed_at: d.failedAt?.toISOString() ?? null,
+    })),
+  };
 }
 
 /** The 422 `errors` map: partner keys (`otp_code_length`, `email_template_attributes.name`) to their messages. */

@@ -1,18 +1,24 @@
-import { Arg, Authorized, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Mutation, Query, Resolver } from 'type-graphql';
+import { makePage, PageArgs } from '../../core/pagination';
 import { ADMIN_ROLES } from '../../auth/roles';
 import { toPayload } from '../../core/errors';
 import type { MessageTemplateEntity } from './message-template.entity';
 import type { MessageTemplateService } from './message-template.service';
-import { CreateMessageTemplateInput, MessageTemplatePayload, MessageTemplateType, UpdateMessageTemplateInput } from './message-template.types';
+import {
+  CreateMessageTemplateInput, MessageTemplateFilterInput, MessageTemplatePage, MessageTemplatePayload, MessageTemplateType, UpdateMessageTemplateInput,
+} from './message-template.types';
 
 @Resolver(() => MessageTemplateType)
 export class MessageTemplateResolver {
   constructor(private readonly templates: MessageTemplateService) {}
 
   @Authorized(ADMIN_ROLES)
-  @Query(() => [MessageTemplateType], { description: 'Every message template (admins).' })
-  messageTemplates(): Promise<MessageTemplateEntity[]> {
-    return this.templates.list();
+  @Query(() => MessageTemplatePage, { description: 'Message templates by id (admins), optionally of one channel.' })
+  async messageTemplates(
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => MessageTemplateFilterInput, { nullable: true }) filter?: MessageTemplateFilterInput | null,
+  ): Promise<MessageTemplatePage> {
+    return makePage(MessageTemplatePage, await this.templates.page(filter ?? {}, first, after));
   }
 
   @Authorized(ADMIN_ROLES)

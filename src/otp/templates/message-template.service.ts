@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ErrorCode, UserError, UserErrorException } from '../../core/errors';
 import { queryRows } from '../../db/sql';
+import { decodeCursor, encodeCursor, type PageSource } from '../../core/pagination';
 import type { OtpChannel } from '../otp-request.entity';
 import { DEFAULT_TEMPLATE_IDS, toMessageTemplateEntity, type MessageTemplateEntity } from './message-template.entity';
 import { printsCode, templateProblem } from './render';
@@ -17,8 +18,21 @@ const DEFAULT_IDS: string[] = Object.values(DEFAULT_TEMPLATE_IDS);
 export class MessageTemplateService {
   constructor(private readonly db: DataSource) {}
 
-  async list(): Promise<MessageTemplateEntity[]> {
-    return (await this.db.query('SELECT * FROM message_templates ORDER BY id')).map(toMessageTemplateEntity);
+  /** Templates by id (the primary key orders them), optionally of one channel. */
+  async page(filter: { channel?: OtpChannel | null }, first: number, after?: string | null): Promise<PageSource<MessageTemplateEntity>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.channel) where.push(`channel = $${params.push(filter.channel)}`);
+    const counted = { where: [...where], params: [...params] };
+    if (after) where.push(`id > $${params.push(decodeCursor(after, [(v) => v === 'MessageTemplate', 'text'])[1])}`);
+    const clause = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+    const rows = await this.db.query(`SELECT * FROM message_templates ${clause(where)} ORDER BY id LIMIT $${params.push(first + 1)}`, params);
+    return {
+      rows: rows.map(toMessageTemplateEntity),
+      first,
+      cursorOf: (template) => encodeCursor(['MessageTemplate', template.id]),
+      count: async () => (await this.db.query(`SELECT count(*)::int AS n FROM message_templates ${clause(counted.where)}`, counted.params))[0].n,
+    };
   }
 
   async get(id: string): Promise<MessageTemplateEntity | null> {

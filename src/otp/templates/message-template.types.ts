@@ -1,5 +1,6 @@
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { UserError } from '../../core/errors';
+import { PageOf } from '../../core/pagination';
 import { OtpChannelEnum } from '../otp.types';
 import type { MessageTemplateEntity } from './message-template.entity';
 import type { OtpChannel } from '../otp-request.entity';
@@ -35,4 +36,12 @@ export class UpdateMessageTemplateInput {
 export class MessageTemplatePayload {
   @Field(() => MessageTemplateType, { nullable: true }) messageTemplate: MessageTemplateEntity | null;
   @Field(() => [UserError]) userErrors: UserError[];
+}
+
+@ObjectType({ description: 'Message templates by id.' })
+export class MessageTemplatePage extends PageOf<MessageTemplateEntity>(MessageTemplateType, 'MessageTemplate') {}
+
+@InputType()
+export class MessageTemplateFilterInput {
+  @Field(() => OtpChannelEnum, { nullable: true }) channel?: OtpChannel | null;
 }
