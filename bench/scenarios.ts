@@ -154,7 +154,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'sendOtp',
     target: 'app',
     request: (ctx) => graphql(ctx, SEND_OTP, () => ({
-      input: { mobileNo: String(6_000_000_000 + Math.floor(Math.random() * 3_999_999_999)), channels: ['SMS'], source: 'bench', type: 'simple_otp' },
+      input: { mobileNo: String(9_000_000_000 + Math.floor(Math.random() * 999_999_999)), channels: ['SMS'], source: 'bench', type: 'simple_otp' },
     })),
   },
   {

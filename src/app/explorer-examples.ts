@@ -225,4 +225,19 @@ subscription OtpRequestUpdated($id: ID!) {
 }`,
     variables: { id: '<otp request id>' },
   },
+  {
+    title: 'Fraud guard: today',
+    query: `# Admins: conversion per country, channel, source and rule (last 24 h), prefix blocks in force, refused sends
+query FraudToday {
+  conversionSummary(first: 20) { nodes { country channel source ruleId sends verified blocked monitored conversionRate } }
+  prefixBlocks(first: 20) { nodes { prefix country level reason expiresAt } }
+  blockedSends(first: 20) { totalCount nodes { createdAt reason maskedNumber country numberType source } }
+}
+
+# Stop a country, let a QA phone through everything; unblockPrefix(prefix: "+91987654") lifts a block (docs/fraud-guard.md)
+mutation FraudAct {
+  setGeoPermission(country: "IT", action: BLOCK) { geoPermission { country action origin } userErrors { field message code } }
+  addSafeListEntry(input: { kind: NUMBER, value: "+447911123456", note: "QA phone" }) { safeListEntry { id value } userErrors { field message code } }
+}`,
+  },
 ];

@@ -94,6 +94,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       requestId: String(req.id),
       user: principal.user,
       apiKeyId: principal.apiKeyId,
+      clientIp: req.ip ?? null,
       ruleOtpHeaders: ruleOtpHeaders(req.headers),
       loaders: createLoaders(dataSource),
       log: req.log,
@@ -169,7 +170,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       context: ({ req }) => contextFor(req),
     }),
   );
-  app.use('/api', otpRestRouter({ otpService: services.otp, contextFor, bodyLimit: BODY_LIMIT, log }));
+  app.use('/api', otpRestRouter({ otpService: services.otp, idempotency: services.idempotency, contextFor, bodyLimit: BODY_LIMIT, log }));
   app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT, services.events));
   app.use((_req, res) => {
     res.status(404).json({ errors: [{ message: 'Not found. The API is at /graphql.', extensions: { code: 'NOT_FOUND' } }] });

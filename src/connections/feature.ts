@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { defineFeature } from '../core/feature';
 import type { EventPublisher } from '../events/event-publisher';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import type { RecordService } from '../records/record.service';
 import { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeResolver } from './connection-type.resolver';
@@ -20,6 +21,8 @@ export interface ConnectionsNeeds {
   records: RecordService;
   /** Connections created, ended and deleted are published as domain events. */
   events: EventPublisher;
+  /** createConnection takes an idempotency key. */
+  idempotency: IdempotencyService;
 }
 
 /** Typed connections between records, their types and the integrity report. */
@@ -28,14 +31,14 @@ export const connectionsFeature = defineFeature({
   entities: [ConnectionTypeEntity, ConnectionEntity],
   resolvers: [ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver, RecordConnectionsSubscriptionResolver],
   loaders: (db) => createConnectionLoaders(db),
-  build({ db, records, events }: ConnectionsNeeds) {
+  build({ db, records, events, idempotency }: ConnectionsNeeds) {
     const connectionTypes = new ConnectionTypeService(db);
     const connections = new ConnectionService(db, records, events);
     const connectionIntegrity = new IntegrityService(db);
     return {
       services: { connectionTypes, connections, connectionIntegrity },
       resolvers: [
-        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections),
+        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections, idempotency),
         new RecordConnectionsResolver(), new RecordConnectionResolver(), new IntegrityResolver(connectionIntegrity),
         new RecordConnectionsSubscriptionResolver(),
       ],

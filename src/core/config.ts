@@ -16,6 +16,16 @@ const postgresUrl = z
 
 const optionalText = z.string().min(1).optional();
 
+/** libphonenumber-js number types a fraud-guard list may name. */
+export const NUMBER_TYPES = ['MOBILE', 'FIXED_LINE', 'FIXED_LINE_OR_MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST', 'VOIP',
+  'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL', 'UNKNOWN'] as const;
+
+const listOf = (check: (item: string) => boolean, message: string) => z.string()
+  .transform((text) => text.split(',').map((item) => item.trim().toUpperCase()).filter(Boolean))
+  .refine((items) => items.every(check), message);
+
+const countryList = listOf((c) => /^[A-Z]{2}$/.test(c), 'must be comma-separated two-letter country codes, e.g. IN,GB');
+
 /** Every environment variable the server reads, with its default. `.env.example` mirrors this list. */
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -76,6 +86,30 @@ const schema = z.object({
   OTP_SEND_LIMIT_PER_RECIPIENT_DAY: z.coerce.number().int().min(1).default(20),
   OTP_SEND_LIMIT_PER_KEY_MINUTE: z.coerce.number().int().min(1).default(60),
   OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY: z.coerce.number().int().min(1).default(100),
+  // Fraud guard (docs/fraud-guard.md): screening, geo permissions, prefix protection, extra limits.
+  /** Number types SMS/WhatsApp may go to (libphonenumber-js types); everything else is refused, fixed lines included. */
+  FRAUD_ALLOWED_NUMBER_TYPES: listOf((t) => (NUMBER_TYPES as readonly string[]).includes(t), `must be comma-separated types among ${NUMBER_TYPES.join(', ')}`)
+    .default('MOBILE,FIXED_LINE_OR_MOBILE,PERSONAL_NUMBER,VOIP'),
+  /** What countries not listed below get; admins can change lists and default at run time. */
+  FRAUD_GEO_DEFAULT: z.enum(['ALLOW', 'BLOCK', 'MONITOR']).default('ALLOW'),
+  FRAUD_GEO_ALLOW: countryList.default(''),
+  FRAUD_GEO_BLOCK: countryList.default(''),
+  FRAUD_GEO_MONITOR: countryList.default(''),
+  /** When a signal cannot be computed: OPEN sends, CLOSED refuses, CLOSED_UNLESS_ALLOWED refuses unless the country is on the allow list. */
+  FRAUD_FAIL_POLICY: z.enum(['OPEN', 'CLOSED', 'CLOSED_UNLESS_ALLOWED']).default('CLOSED_UNLESS_ALLOWED'),
+  FRAUD_PREFIX_WINDOW_SECONDS: z.coerce.number().int().min(60).default(3600),
+  FRAUD_PREFIX_MIN_SENDS: z.coerce.number().int().min(1).default(20),
+  /** Block a prefix when its sends in the window verify below this share (0-1). */
+  FRAUD_PREFIX_MIN_CONVERSION: z.coerce.number().min(0).max(1).default(0.2),
+  /** Block lengths in hours, one per repeat within FRAUD_BLOCK_ESCALATION_DAYS (the last one repeats). */
+  FRAUD_BLOCK_HOURS: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be comma-separated whole hours, e.g. 12,24,168')
+    .transform((text) => text.split(',').map((h) => Number(h.trim()))).refine((hours) => hours.every((h) => h >= 1), 'hours must be at least 1').default('12,24,168'),
+  FRAUD_BLOCK_ESCALATION_DAYS: z.coerce.number().int().min(1).default(30),
+  // Extra send limits, shared by every instance (0 = off).
+  OTP_SEND_LIMIT_PER_USER_MINUTE: z.coerce.number().int().min(0).default(0),
+  OTP_SEND_LIMIT_PER_KEY_DAY: z.coerce.number().int().min(0).default(0),
+  OTP_SEND_LIMIT_PER_IP_MINUTE: z.coerce.number().int().min(0).default(0),
+  OTP_SEND_LIMIT_GLOBAL_MINUTE: z.coerce.number().int().min(0).default(0),
   // Delivery worker (pg-boss).
   OTP_WORKER: booleanFlag.default('true'),
   OTP_DELIVERY_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
@@ -92,6 +126,11 @@ const schema = z.object({
   WEBHOOK_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).default(65536),
   /** How often due retries are looked for (new events wake the dispatcher at once). */
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Provider status callbacks that arrive before their message id is recorded are kept this long, at most this many. */
+  OTP_EARLY_CALLBACK_TTL_SECONDS: z.coerce.number().int().min(1).max(86400).default(600),
+  OTP_EARLY_CALLBACKS_MAX: z.coerce.number().int().min(0).default(10000),
+  /** A key whose first request has not finished after this long is taken over by a retry (the first one's process is presumed dead). */
+  IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 /** The names of every variable the server reads (`.env.example` must list each). */

@@ -14,6 +14,8 @@ export interface RequestContext {
   user: UserEntity;
   /** The API key used, when the caller authenticated with one. */
   apiKeyId: string | null;
+  /** The client's address (behind a loopback proxy: its X-Forwarded-For); per-IP send limits count against it. */
+  clientIp?: string | null;
   /** Rule OTPs passed as `OTPRULES-OTP-<key>` headers, by `<key>` as written; read once when the context is built. */
   ruleOtpHeaders: Record<string, string>;
   loaders: Loaders;

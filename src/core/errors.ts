@@ -13,6 +13,8 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   LIMIT_REACHED = 'LIMIT_REACHED',
   RATE_LIMITED = 'RATE_LIMITED',
+  FRAUD_SUSPECTED = 'FRAUD_SUSPECTED',
+  NUMBER_NOT_ALLOWED = 'NUMBER_NOT_ALLOWED',
   OTP_INVALID = 'OTP_INVALID',
   OTP_EXPIRED = 'OTP_EXPIRED',
   OTP_LOCKED = 'OTP_LOCKED',
@@ -59,6 +61,13 @@ export class UserErrorException extends Error {
   }
 }
 
+/** An outcome that clears with time (RATE_LIMITED, FRAUD_SUSPECTED): REST answers 429 with `Retry-After`. */
+export class RetryLaterException extends UserErrorException {
+  constructor(readonly retryAfterSeconds: number, code: ErrorCode, message: string) {
+    super([new UserError(code, `${message} Try again in ${retryAfterSeconds} seconds.`)]);
+  }
+}
+
 /** Runs a service call and returns its result or its user errors, as every mutation payload needs. */
 export async function toPayload<T, K extends string>(
   key: K,
@@ -76,7 +85,7 @@ export async function toPayload<T, K extends string>(
 }
 
 /** The `extensions.code` of a request refused as a whole; the API edge maps each to its wire form. */
-export type RefusalCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+export type RefusalCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'IDEMPOTENCY_KEY_REUSED' | 'IDEMPOTENCY_KEY_IN_USE';
 
 /**
  * A request refused as a whole (bad arguments, no valid credentials, a role that may not), as opposed to a business

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Request, RequestHandler } from 'express';
 
@@ -45,6 +45,30 @@ export class Metrics {
     labelNames: ['channel', 'provider', 'outcome'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
+  });
+
+  readonly otpBlocked = new Counter({
+    name: 'otp_blocked_total',
+    help: 'OTP sends refused by the fraud guard, by reason (NUMBER_TYPE, GEO_BLOCKED, PREFIX_BLOCKED, FAIL_CLOSED).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Read at each scrape from `conversionSource` (the fraud guard registers it): shared figures, from Postgres. */
+  conversionSource: (() => Promise<Array<{ country: string; ratio: number }>>) | null = null;
+
+  readonly otpConversion = new Gauge({
+    name: 'otp_conversion_ratio',
+    help: 'Verified OTPs divided by OTPs sent, per country, over the fraud guard\'s prefix window (FRAUD_PREFIX_WINDOW_SECONDS), all instances.',
+    labelNames: ['country'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      if (!this.conversionSource) return;
+      const figures = await this.conversionSource().catch(() => null);
+      if (!figures) return;
+      this.otpConversion.reset();
+      for (const { country, ratio } of figures) this.otpConversion.set({ country }, ratio);
+    },
   });
 
   constructor() {

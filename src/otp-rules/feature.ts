@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../core/config';
 import type { Clock } from '../core/clock';
 import { defineFeature } from '../core/feature';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import type { Notifications } from '../db/notifications';
 import type { Queryable } from '../db/sql';
 import type { EventPublisher } from '../events/event-publisher';
@@ -31,6 +32,8 @@ export interface OtpRulesNeeds {
   records: RecordService;
   /** Rule checks are published as domain events. */
   events: EventPublisher;
+  /** sendRuleOtp takes an idempotency key. */
+  idempotency: IdempotencyService;
 }
 
 /**
@@ -42,7 +45,7 @@ export const otpRulesFeature = defineFeature({
   entities: [OtpRuleEntity, OtpRuleValidationFailureEntity, OtpRuleCheckedStateEntity],
   resolvers: [OtpRuleResolver, OtpRequestRuleResolver],
   loaders: (db) => ({ otpRules: otpRulesLoader(db) }),
-  build({ db, notifications, counters, clock, log, config, otp, records, events }: OtpRulesNeeds) {
+  build({ db, notifications, counters, clock, log, config, otp, records, events, idempotency }: OtpRulesNeeds) {
     const ruleCache = new OtpRuleCache(db, notifications, log);
     const ruleOtps = new OtpServiceRuleGateway(otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
     const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, records, config.OTP_RULES_LIMIT);
@@ -51,7 +54,7 @@ export const otpRulesFeature = defineFeature({
     records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(counters, otp), clock, events, db));
     return {
       services: { otpRules },
-      resolvers: [new OtpRuleResolver(otpRules), new OtpRequestRuleResolver()],
+      resolvers: [new OtpRuleResolver(otpRules, idempotency, otp), new OtpRequestRuleResolver()],
       start: () => ruleCache.reload(),
     };
   },

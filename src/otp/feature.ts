@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../core/config';
 import { defineFeature } from '../core/feature';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import type { Metrics } from '../core/metrics';
 import type { Queryable } from '../db/sql';
 import type { EventPublisher } from '../events/event-publisher';
@@ -11,6 +12,7 @@ import { CodeHasher } from './codes';
 import { DeliveryQueue } from './delivery/delivery-queue';
 import { DeliveryWorker } from './delivery/delivery-worker';
 import { createProviders } from './delivery/providers';
+import { EarlyProviderStatusEntity } from './delivery/early-provider-status.entity';
 import { OtpDeliveryEntity } from './otp-delivery.entity';
 import { sweepExpiredOtps } from './otp-expiry';
 import { OtpLimits } from './otp-limits';
@@ -37,6 +39,8 @@ export interface OtpNeeds {
   records: RecordService;
   /** Every change to an OTP is published as a domain event in its own transaction. */
   events: EventPublisher;
+  /** sendOtp (and the REST door's send-otp) take an idempotency key. */
+  idempotency: IdempotencyService;
 }
 
 /**
@@ -45,10 +49,10 @@ export interface OtpNeeds {
  */
 export const otpFeature = defineFeature({
   name: 'otp',
-  entities: [OtpRequestEntity, OtpDeliveryEntity, MessageTemplateEntity],
+  entities: [OtpRequestEntity, OtpDeliveryEntity, MessageTemplateEntity, EarlyProviderStatusEntity],
   resolvers: [OtpResolver, MessageTemplateResolver, OtpSubscriptionResolver],
   loaders: (db) => ({ otpDeliveries: otpDeliveriesLoader(db) }),
-  build({ db, pool, counters, config, secretKey, log, metrics, records, events }: OtpNeeds) {
+  build({ db, pool, counters, config, secretKey, log, metrics, records, events, idempotency }: OtpNeeds) {
     const deliveryLog = log.child({ component: 'otp-delivery' });
     const hasher = new CodeHasher(secretKey);
     const queue = new DeliveryQueue(pool, config, deliveryLog);
@@ -60,7 +64,7 @@ export const otpFeature = defineFeature({
     let expirySweep: NodeJS.Timeout | null = null;
     return {
       services: { otp, messageTemplates },
-      resolvers: [new OtpResolver(otp), new MessageTemplateResolver(messageTemplates), new OtpSubscriptionResolver(otp)],
+      resolvers: [new OtpResolver(otp, idempotency), new MessageTemplateResolver(messageTemplates), new OtpSubscriptionResolver(otp)],
       async start() {
         await queue.start();
         if (!config.OTP_WORKER) return;

@@ -2,13 +2,21 @@ import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../core/config';
 
-type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'>;
-import { ErrorCode, UserError, UserErrorException } from '../core/errors';
+type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'
+  | 'OTP_SEND_LIMIT_PER_USER_MINUTE' | 'OTP_SEND_LIMIT_PER_KEY_DAY' | 'OTP_SEND_LIMIT_PER_IP_MINUTE' | 'OTP_SEND_LIMIT_GLOBAL_MINUTE'>;
+
+/** Who sends: the API key (null for JWT callers), the acting user and the client's address. */
+export interface SendCaller {
+  apiKey: string | null;
+  userId: string;
+  ip: string | null;
+}
+import { ErrorCode, RetryLaterException } from '../core/errors';
 
 /** RATE_LIMITED with the seconds to wait; REST turns it into 429 + Retry-After. */
-export class RateLimitedException extends UserErrorException {
-  constructor(readonly retryAfterSeconds: number, message: string) {
-    super([new UserError(ErrorCode.RATE_LIMITED, `${message} Try again in ${retryAfterSeconds} seconds.`)]);
+export class RateLimitedException extends RetryLaterException {
+  constructor(retryAfterSeconds: number, message: string) {
+    super(retryAfterSeconds, ErrorCode.RATE_LIMITED, message);
   }
 }
 
@@ -26,6 +34,11 @@ export class OtpLimits {
   private readonly verifyFailures: RateLimiterPostgres;
   /** Wrong guesses against a recipient with no pending OTP, so they get the answers a real request would give. */
   private readonly phantomAttempts: RateLimiterPostgres;
+  /** Extra send limits (issue 11 item 4), each null when configured as 0 (off). */
+  private readonly sendsPerUser: RateLimiterPostgres | null;
+  private readonly sendsPerKeyDay: RateLimiterPostgres | null;
+  private readonly sendsPerIp: RateLimiterPostgres | null;
+  private readonly sendsGlobal: RateLimiterPostgres | null;
 
   constructor(pool: Pool, config: OtpLimitConfig) {
     // All limiters share one table, so one of them (the first) sweeps its expired rows (every 5 minutes, unref'd timer).
@@ -37,6 +50,11 @@ export class OtpLimits {
     this.sendsPerKey = make('otp_send_key', config.OTP_SEND_LIMIT_PER_KEY_MINUTE, 60);
     this.verifyFailures = make('otp_verify_fail', config.OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY, 24 * 3600);
     this.phantomAttempts = make('otp_phantom', config.OTP_MAX_ATTEMPTS, config.OTP_VALIDITY_SECONDS);
+    const optional = (keyPrefix: string, points: number, duration: number) => (points > 0 ? make(keyPrefix, points, duration) : null);
+    this.sendsPerUser = optional('otp_send_user', config.OTP_SEND_LIMIT_PER_USER_MINUTE, 60);
+    this.sendsPerKeyDay = optional('otp_send_key_day', config.OTP_SEND_LIMIT_PER_KEY_DAY, 24 * 3600);
+    this.sendsPerIp = optional('otp_send_ip', config.OTP_SEND_LIMIT_PER_IP_MINUTE, 60);
+    this.sendsGlobal = optional('otp_send_global', config.OTP_SEND_LIMIT_GLOBAL_MINUTE, 60);
   }
 
   /**
@@ -44,10 +62,9 @@ export class OtpLimits {
    * a limiter refuses, the points already taken by the others (and the refused one) are given back, so a refused send
    * never uses up another limit. Give them back with `refundSend` when the send is refused after this call.
    */
-  async consumeSend(caller: string | null, recipients: string[]): Promise<void> {
+  async consumeSend(caller: SendCaller | null, recipients: string[]): Promise<void> {
     const taken: Array<[RateLimiterPostgres, string]> = [];
-    const steps: Array<[RateLimiterPostgres, string, string]> = [];
-    if (caller) steps.push([this.sendsPerKey, caller, 'Too many OTPs were sent with this API key.']);
+    const steps: Array<[RateLimiterPostgres, string, string]> = this.callerSteps(caller);
     for (const recipient of recipients) {
       steps.push([this.sendsPer15Min, recipient, 'Too many OTPs were sent to this recipient.']);
       steps.push([this.sendsPerDay, recipient, 'Too many OTPs were sent to this recipient today.']);
@@ -68,11 +85,24 @@ export class OtpLimits {
   }
 
   /** Gives back what `consumeSend` took, for a send refused afterwards (e.g. by the resend cooldown). */
-  async refundSend(caller: string | null, recipients: string[]): Promise<void> {
-    const taken: Array<[RateLimiterPostgres, string]> = [];
-    if (caller) taken.push([this.sendsPerKey, caller]);
+  async refundSend(caller: SendCaller | null, recipients: string[]): Promise<void> {
+    const taken: Array<[RateLimiterPostgres, string]> = this.callerSteps(caller).map(([limiter, key]) => [limiter, key]);
     for (const recipient of recipients) taken.push([this.sendsPer15Min, recipient], [this.sendsPerDay, recipient]);
     await refund(taken);
+  }
+
+  /** The per-caller entries of a send's all-or-nothing list: key per minute, then the extra limits that are on. */
+  private callerSteps(caller: SendCaller | null): Array<[RateLimiterPostgres, string, string]> {
+    if (!caller) return [];
+    const key = caller.apiKey ? `key:${caller.apiKey}` : `user:${caller.userId}`; // JWT callers count as their user
+    const steps: Array<[RateLimiterPostgres | null, string | null, string]> = [
+      [this.sendsPerKey, key, 'Too many OTPs were sent with this API key.'],
+      [this.sendsPerUser, caller.userId, 'Too many OTPs were sent by this user in the last minute.'],
+      [this.sendsPerKeyDay, key, 'Too many OTPs were sent with this API key today.'],
+      [this.sendsPerIp, caller.ip, 'Too many OTPs were requested from this address in the last minute.'],
+      [this.sendsGlobal, 'all', 'Too many OTPs are being sent right now.'],
+    ];
+    return steps.filter((s): s is [RateLimiterPostgres, string, string] => s[0] !== null && s[1] !== null);
   }
 
   /**

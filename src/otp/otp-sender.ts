@@ -8,11 +8,12 @@ import { isUniqueViolation, type Queryable } from '../db/sql';
 import type { EventPublisher } from '../events/event-publisher';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
-import { RateLimitedException, type OtpLimits } from './otp-limits';
+import { RateLimitedException, type OtpLimits, type SendCaller } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
 import { purposeOf, type OtpRequestRepository } from './otp-request.repository';
 import type { SendOtpCommand } from './otp.validation';
 import { otpCanceled, otpSentEvents } from './otp.events';
+import type { ScreenedSend, SendScreen } from './send-screen';
 
 /** Per-send policy; an OTP rule passes its own values, everything else uses the configured defaults. */
 export interface OtpPolicy {
@@ -43,6 +44,8 @@ export interface OtpSenderDeps {
   queue: DeliveryQueue;
   metrics: Metrics;
   events: EventPublisher;
+  /** The registered send screen (the fraud guard), read on each send. */
+  screens: { current: SendScreen };
 }
 
 const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
@@ -81,10 +84,13 @@ export class OtpSender {
     const recipients = recipientsOf(command.channels, command.mobile, command.email);
     const testCode = recipients.map((r) => this.deps.config.OTP_TEST_RECIPIENTS.get(r)).find(Boolean) ?? null;
     const caller = callerKey(ctx);
+    // screened before any limit is taken: a refused send changes nothing (test recipients are never paid for)
+    const screened = testCode ? null : screenedSend(command.channels, command.mobile, command.email, command.source, command.ruleId, false);
+    if (screened) await this.screen.screen(ctx, screened);
     await this.deps.limits.consumeSend(caller, recipients);
     let issued: Issued;
     try {
-      issued = await this.issueOnce(ctx, command, policy, testCode, beforeIssue);
+      issued = await this.issueOnce(ctx, command, policy, testCode, beforeIssue, screened);
     } catch (error) {
       await this.deps.limits.refundSend(caller, recipients); // nothing was sent
       throw error;
@@ -108,6 +114,8 @@ export class OtpSender {
     if (wait > 0) throw new RateLimitedException(wait, 'This OTP was sent moments ago.');
     const caller = callerKey(ctx);
     const recipients = recipientsOf(chosen, current.mobile, current.email);
+    const screened = current.testRecipient ? null : screenedSend(chosen, current.mobile, current.email, current.source, current.ruleId, true);
+    if (screened) await this.screen.screen(ctx, screened);
     await this.deps.limits.consumeSend(caller, recipients);
 
     // a test recipient keeps its fixed code, but (like any NEW_CODE resend) gets a fresh validity
@@ -117,7 +125,10 @@ export class OtpSender {
     try {
       updated = await this.db.transaction(async (tx) => {
         const resent = await this.requests.with(tx).markResent(current.id, this.deps.hasher.hash(current.id, code), sameCode !== null);
-        if (resent && !current.testRecipient) await this.queueDeliveries(tx, resent, chosen, code);
+        if (resent && screened) {
+          await this.queueDeliveries(tx, resent, chosen, code);
+          await this.screen.sent(tx, ctx, screened, resent.id);
+        }
         return resent;
       });
     } catch (error) {
@@ -141,10 +152,10 @@ export class OtpSender {
 
   /** Runs the purpose transaction; the unique indexes are the backstop of the advisory lock, so a collision is retried once. */
   private async issueOnce(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
-    beforeIssue: SendOptions['beforeIssue']): Promise<Issued> {
+    beforeIssue: SendOptions['beforeIssue'], screened: ScreenedSend | null): Promise<Issued> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue));
+        return await this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue, screened));
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         if (attempt >= 2) {
@@ -155,7 +166,7 @@ export class OtpSender {
   }
 
   private async issueWithin(tx: Queryable, ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
-    beforeIssue: SendOptions['beforeIssue']): Promise<Issued> {
+    beforeIssue: SendOptions['beforeIssue'], screened: ScreenedSend | null): Promise<Issued> {
     const requests = this.requests.with(tx);
     const purpose = purposeOf(command, ctx.user.id);
     await requests.lockPurpose(purpose);
@@ -164,7 +175,11 @@ export class OtpSender {
 
     if (policy.resendMode === 'SAME_CODE_IF_VALID' && live.length === 1) {
       const again = this.sameSendAgain(live[0], command);
-      if (again) return this.sendAgainWithin(tx, live[0], command.channels, again);
+      if (again) {
+        const issued = await this.sendAgainWithin(tx, live[0], command.channels, again);
+        if (screened && issued.delivered) await this.screen.sent(tx, ctx, screened, issued.request.id);
+        return issued;
+      }
     }
     const superseded = live.map((request) => request.id);
     if (superseded.length) await requests.cancel(superseded, 'SUPERSEDED');
@@ -181,6 +196,7 @@ export class OtpSender {
     });
     if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
     if (testCode) await this.deps.events.publish(tx, otpSentEvents(request, [], [])); // a test recipient: nothing queued
+    if (screened) await this.screen.sent(tx, ctx, screened, request.id);
     return { request, channels: command.channels, superseded, delivered: !testCode };
   }
 
@@ -239,6 +255,10 @@ export class OtpSender {
     for (const channel of channels) this.deps.metrics.otpSent.inc({ channel });
   }
 
+  private get screen(): SendScreen {
+    return this.deps.screens.current;
+  }
+
   private providerName(channel: OtpChannel): string {
     const c = this.deps.config;
     return channel === 'EMAIL' ? c.EMAIL_PROVIDER : channel === 'SMS' ? c.SMS_PROVIDER : c.WHATSAPP_PROVIDER;
@@ -261,6 +281,10 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+function screenedSend(channels: OtpChannel[], mobile: string | null, email: string | null, source: string, ruleId: number | null, resend: boolean): ScreenedSend {
+  return { channels, mobile: channels.some((c) => MOBILE_CHANNELS.includes(c)) ? mobile : null, email: channels.includes('EMAIL') ? email : null, source, ruleId, resend };
+}
+
 function recipientsOf(channels: OtpChannel[], mobile: string | null, email: string | null): string[] {
   const list: string[] = [];
   if (mobile && channels.some((c) => MOBILE_CHANNELS.includes(c))) list.push(mobile);
@@ -268,7 +292,7 @@ function recipientsOf(channels: OtpChannel[], mobile: string | null, email: stri
   return list;
 }
 
-/** The API key (or, for JWT callers, the user) that per-caller limits count against. */
-function callerKey(ctx: RequestContext): string {
-  return ctx.apiKeyId ? `key:${ctx.apiKeyId}` : `user:${ctx.user.id}`;
+/** Who per-caller limits count against: the API key (or, for JWT callers, the user), the user, the client's address. */
+function callerKey(ctx: RequestContext): SendCaller {
+  return { apiKey: ctx.apiKeyId, userId: ctx.user.id, ip: ctx.clientIp ?? null };
 }

@@ -10,6 +10,7 @@ import type { VerifyFailureReason } from './otp.errors';
 import type { OtpRequestEntity } from './otp-request.entity';
 import type { OtpRequestRepository, SentBy } from './otp-request.repository';
 import type { VerifyOtpCommand } from './otp.validation';
+import type { SendScreen } from './send-screen';
 
 export interface VerifyResult {
   verified: boolean;
@@ -30,6 +31,8 @@ export interface OtpVerifierDeps {
   db: Pick<DataSource, 'transaction'>;
   /** The counters pool `counted` runs on: a wrong code's event is written there right after the count. */
   counters: Queryable;
+  /** Told of each verified code (the fraud guard's conversion counts). */
+  screens: { current: SendScreen };
 }
 
 /**
@@ -124,6 +127,7 @@ export class OtpVerifier {
   private async consume(tx: Queryable, request: OtpRequestEntity): Promise<VerifyResult> {
     const verified = await this.requests.with(tx).markVerified(request.id, request.codeHash);
     if (verified) await this.deps.events.publish(tx, otpVerified(verified));
+    if (verified && !verified.testRecipient) await this.deps.screens.current.verified(tx, verified); // test recipients are never screened
     if (verified) return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
     return this.notPending((await this.counted.findById(request.id))!);
   }

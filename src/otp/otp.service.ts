@@ -24,11 +24,13 @@ import { clientFailure } from './delivery/delivery-errors';
 import type { OtpDeliveryEntity } from './otp-delivery.entity';
 import { SendReferences, type ReferenceChecks, type ReferenceKey } from './send-references';
 import { MessageTemplateService } from './templates/message-template.service';
+import { OPEN_SCREEN, type SendScreen } from './send-screen';
 
 export type { VerifyResult } from './otp-verifier';
 export type { OtpPolicy, SendOptions } from './otp-sender';
 export type { OtpRequestFilter, RuleOtpBinding } from './otp-request.repository';
 export type { CancelOtpRequest, ResendOtpRequest, SendOtpRequest, VerifyOtpRequest } from './otp.validation';
+export type { ScreenedSend, SendScreen } from './send-screen';
 
 export interface OtpServiceDeps {
   config: SenderConfig & Pick<AppConfig, 'DEFAULT_COUNTRY_CODE'>;
@@ -54,13 +56,14 @@ export class OtpService {
   private readonly sender: OtpSender;
   private readonly verifier: OtpVerifier;
   private readonly references: SendReferences;
+  private readonly screens = { current: OPEN_SCREEN };
 
   constructor(db: DataSource, private readonly deps: OtpServiceDeps) {
     this.references = new SendReferences(new MessageTemplateService(db));
     this.requests = new OtpRequestRepository(db);
     this.counted = new OtpRequestRepository(deps.counters ?? db);
-    this.sender = new OtpSender(db, this.requests, deps);
-    this.verifier = new OtpVerifier(this.requests, this.counted, { ...deps, db, counters: deps.counters ?? db });
+    this.sender = new OtpSender(db, this.requests, { ...deps, screens: this.screens });
+    this.verifier = new OtpVerifier(this.requests, this.counted, { ...deps, db, counters: deps.counters ?? db, screens: this.screens });
   }
 
   /**
@@ -69,6 +72,11 @@ export class OtpService {
    */
   registerReferenceCheck<K extends ReferenceKey>(key: K, check: NonNullable<ReferenceChecks[K]>): void {
     this.references.register(key, check);
+  }
+
+  /** Registers the screen every send passes before anything is taken or written (the fraud guard). */
+  registerSendScreen(screen: SendScreen): void {
+    this.screens.current = screen;
   }
 
   /** Validates a send from either door, then sends; every failing field is reported at once and nothing is written. */

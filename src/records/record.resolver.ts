@@ -10,6 +10,8 @@ import { makePage, PageArgs } from '../core/pagination';
 import { findModule, MODULES, type ModuleDefinition } from './modules';
 import type { RecordEntity } from './record.entity';
 import type { RecordService } from './record.service';
+import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import {
   ImportRecordsPayload, ModuleType, OtpInput, RecordFilterInput, RecordOrderInput, RecordPage, RecordPayload, RecordType,
 } from './record.types';
@@ -18,7 +20,7 @@ const MODULE_VIEWS = MODULES.map((m) => ({ ...m, fields: m.fields.map((f) => ({ 
 
 @Resolver(() => RecordType)
 export class RecordResolver {
-  constructor(private readonly recordService: RecordService) {}
+  constructor(private readonly recordService: RecordService, private readonly idempotency: IdempotencyService) {}
 
   @Query(() => [ModuleType], { description: 'The CRM modules and their fields.' })
   modules(): ModuleDefinition[] {
@@ -58,8 +60,10 @@ export class RecordResolver {
     @Arg('module', () => String) module: string,
     @Arg('fields', () => GraphQLJSONObject, { validate: false }) fields: Record<string, unknown>,
     @Ctx() ctx: RequestContext,
+    @Arg('idempotencyKey', () => String, IDEMPOTENCY_KEY_ARGUMENT) idempotencyKey?: string | null,
   ): Promise<RecordPayload> {
-    return toPayload('record', () => this.recordService.create(ctx, module, fields));
+    return this.idempotency.payload(ctx, { operation: 'createRecord', key: idempotencyKey, input: { module, fields } }, 'record',
+      () => this.recordService.create(ctx, module, fields), (id) => this.recordService.findLive(id));
   }
 
   @Authorized(WRITER_ROLES)

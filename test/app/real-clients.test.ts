@@ -182,6 +182,16 @@ const CHECKS: Record<string, (data: any) => Promise<void> | void> = {
   OtpRequestUpdated(data) {
     expect(data.otpRequestUpdated).toMatchObject({ id: scene.get('<otp request id>'), status: 'VERIFIED', attempts: 0 });
   },
+  FraudToday(data) {
+    // the sends above: SendOtp and SendRuleOtp were to test recipients (never screened or counted); nothing refused
+    expect(data.conversionSummary.nodes).toEqual([]);
+    expect(data.prefixBlocks.nodes).toEqual([]);
+    expect(data.blockedSends).toMatchObject({ totalCount: 0, nodes: [] });
+  },
+  FraudAct(data) {
+    expect(data.setGeoPermission).toMatchObject({ ...noUserErrors, geoPermission: { country: 'IT', action: 'BLOCK', origin: 'ADMIN' } });
+    expect(data.addSafeListEntry).toMatchObject({ ...noUserErrors, safeListEntry: { value: '+447911123456' } });
+  },
 };
 
 test('every example operation has a check, and every check an example', () => {

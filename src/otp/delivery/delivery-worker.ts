@@ -13,6 +13,7 @@ import { renderHtml, renderText } from '../templates/render';
 import type { DeliveryJob } from './delivery-queue';
 import type { OutgoingMessage, ProviderSet } from './providers';
 import { categorize, describeFailure, TemplateRenderError, type DeliveryErrorCategory } from './delivery-errors';
+import { applyEarlyStatus } from './early-statuses';
 
 export const INTERRUPTED = 'The server stopped during the provider call; the provider may or may not have sent the message, so it was not sent again.';
 
@@ -57,6 +58,9 @@ export class DeliveryWorker {
       if (!claimed) return;
       const { messageId } = await provider.send(message);
       await this.finish(delivery.id, 'SENT', { providerMessageId: messageId, provider: provider.name });
+      // a status callback that beat us here was kept; apply it now that the id is known
+      await applyEarlyStatus(this.db, provider.name, messageId)
+        .catch((error) => this.log.warn({ err: error, deliveryId: delivery.id }, 'could not apply an early provider status'));
       end({ outcome: 'sent' });
     } catch (error) {
       const final = job.retryCount >= job.retryLimit;

@@ -1,0 +1,34 @@
+import type { RequestContext } from '../core/context';
+import type { Queryable } from '../db/sql';
+import type { OtpChannel, OtpRequestEntity } from './otp-request.entity';
+
+/** A send (or resend) about to happen, as a screen sees it. */
+export interface ScreenedSend {
+  channels: OtpChannel[];
+  /** E.164, only when an SMS or WhatsApp channel goes to it. */
+  mobile: string | null;
+  email: string | null;
+  source: string;
+  ruleId: number | null;
+  resend: boolean;
+}
+
+/**
+ * Asked on every send path before any limit is taken or anything written, and told of every send and verification
+ * (the fraud guard registers one at start; the otp feature knows nothing of it). Test recipients are never screened.
+ */
+export interface SendScreen {
+  /** Throws (a UserErrorException) to refuse the send; then nothing is written and no limit is taken. */
+  screen(ctx: RequestContext, send: ScreenedSend): Promise<void>;
+  /** Inside the send's transaction, once the request is written: the send counts only if it commits. */
+  sent(tx: Queryable, ctx: RequestContext, send: ScreenedSend, otpRequestId: string): Promise<void>;
+  /** A code was verified: inside the guarded save's transaction (`q`) for rule OTPs, or after the fact (null). */
+  verified(q: Queryable | null, request: OtpRequestEntity): Promise<void>;
+}
+
+/** The screen until one is registered: lets everything through. */
+export const OPEN_SCREEN: SendScreen = {
+  screen: async () => undefined,
+  sent: async () => undefined,
+  verified: async () => undefined,
+};
