@@ -24,6 +24,6 @@ describe('a maintainer adding or reordering features', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(entities).size).toBe(entities.length);
     expect(new Set(resolvers).size).toBe(resolvers.length);
-    expect(names).toEqual(['auth', 'idempotency', 'records', 'connections', 'otp', 'otp-rules', 'fraud']);
+    expect(names).toEqual(['auth', 'idempotency', 'records', 'events', 'connections', 'otp', 'otp-rules', 'fraud']);
   });
 });

@@ -3,6 +3,8 @@ import type { RequestContext } from '../core/context';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
 import { queryRows, type Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
+import { connectionEvent } from './connection.events';
 import { findModule } from '../records/modules';
 import type { RecordEntity } from '../records/record.entity';
 import type { RecordService } from '../records/record.service';
@@ -22,7 +24,7 @@ type Endpoint = Pick<RecordEntity, 'id' | 'module' | 'label'>;
 
 /** Creating, changing and deleting connections: live endpoints of allowed modules, no duplicates, valid properties and dates. */
 export class ConnectionService {
-  constructor(private readonly db: DataSource, private readonly records: RecordService) {}
+  constructor(private readonly db: DataSource, private readonly records: RecordService, private readonly events: EventPublisher) {}
 
   /** A connection whose two records are both visible (not soft-deleted), or null. */
   async get(id: string): Promise<ConnectionEntity | null> {
@@ -80,7 +82,9 @@ export class ConnectionService {
           [type!.id, probe.sourceId, probe.targetId, type!.symmetric, probe.startDate, probe.endDate,
             JSON.stringify(checked.properties), input.notes?.trim() || null, ctx.user.id],
         );
-        return toConnectionEntity(row);
+        const connection = toConnectionEntity(row);
+        await this.events.publish(tx, connectionEvent('connection.created', connection));
+        return connection;
       });
     } catch (error) {
       throw await this.translateWriteError(error, probe, null);
@@ -130,7 +134,10 @@ export class ConnectionService {
             WHERE c.id = $1 RETURNING ${CONNECTION_COLUMNS}`,
           [current.id, startDate, endDate, JSON.stringify(checked.properties), input.notes === undefined ? current.notes : input.notes?.trim() || null],
         );
-        return toConnectionEntity(row);
+        const connection = toConnectionEntity(row);
+        // an end date given (or moved) ends the connection on that day
+        if (endDate !== null && endDate !== current.endDate) await this.events.publish(tx, connectionEvent('connection.ended', connection));
+        return connection;
       });
     } catch (error) {
       throw await this.translateWriteError(error, probe, found.id);
@@ -140,7 +147,7 @@ export class ConnectionService {
   async delete(id: string): Promise<ConnectionEntity> {
     const current = await this.get(id);
     if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
-    await this.db.query('DELETE FROM connections WHERE id = $1', [current.id]);
+    await this.events.withEvents(this.db, (tx) => tx.query('DELETE FROM connections WHERE id = $1', [current.id]), () => connectionEvent('connection.deleted', current));
     return current;
   }
 

@@ -1,7 +1,9 @@
 import { isUuid } from '../core/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { queryRows, type Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
 import type { Statement } from './pipelined-sql';
+import { maskedRecipients, otpCanceledRowsSql, otpFailedAttemptRowsSql, otpVerifiedRowsSql } from './otp.events';
 import type { VerifyBudget } from './otp-limits';
 import { toOtpRequestEntity, type OtpCancelReason, type OtpIssuer, type OtpRequestEntity, type OtpStatus } from './otp-request.entity';
 
@@ -192,13 +194,20 @@ export class OtpRequestRepository {
    * locks, then (under them) a live request past its expiry settled EXPIRED, then every live one SUPERSEDED (RETURNING
    * id) — what {@link lockPurpose}, {@link livePending} and {@link cancel} do in an interactive transaction.
    */
-  static replaceLiveStatements(purpose: OtpPurpose): Statement[] {
+  static replaceLiveStatements(purpose: OtpPurpose, events: EventPublisher): Statement[] {
     return [
       ...purpose.lockKeys.map((key) => ({ sql: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', params: [key] })),
       { sql: `UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now()
                WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at <= now()`, params: purpose.params },
-      { sql: `UPDATE otp_requests SET status = 'CANCELED', cancel_reason = 'SUPERSEDED', code_sealed = NULL, updated_at = now()
-               WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at > now() RETURNING id`, params: purpose.params },
+      // the superseded ids are the database's: their otp.canceled events are written by the same statement
+      events.statement({
+        with: `superseded AS (
+          UPDATE otp_requests SET status = 'CANCELED', cancel_reason = 'SUPERSEDED', code_sealed = NULL, updated_at = now()
+           WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at > now() RETURNING id)`,
+        rows: otpCanceledRowsSql('superseded', 'SUPERSEDED'),
+        select: 'SELECT id FROM superseded',
+        params: purpose.params,
+      }),
     ];
   }
 
@@ -240,27 +249,39 @@ export class OtpRequestRepository {
    * {@link markVerified} in the same statement as the check of the recipients' verify budget: null also when a budget
    * is spent (the caller then takes the path that says which).
    */
-  async markVerifiedWithinBudget(id: string, codeHash: string, budget: VerifyBudget): Promise<OtpRequestEntity | null> {
-    const [row] = await queryRows(this.db,
-      `UPDATE otp_requests SET status = 'VERIFIED', verified_at = now(), code_sealed = NULL, updated_at = now()
-        WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND code_hash = $2
-          AND NOT EXISTS (SELECT 1 FROM otp_rate_limits WHERE key = ANY($3::text[]) AND expire > $4::bigint AND points >= $5::int)
-        RETURNING *`,
-      [id, codeHash, budget.keys, budget.nowMs, budget.points],
-    );
+  /** `request` verified with its `otp.verified` event in one statement (one transaction), unless a verify budget is spent. */
+  async markVerifiedWithinBudget(request: OtpRequestEntity, budget: VerifyBudget, events: EventPublisher): Promise<OtpRequestEntity | null> {
+    const { sql, params } = events.statement({
+      with: `verified AS (
+        UPDATE otp_requests SET status = 'VERIFIED', verified_at = now(), code_sealed = NULL, updated_at = now()
+         WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND code_hash = $2
+           AND NOT EXISTS (SELECT 1 FROM otp_rate_limits WHERE key = ANY($3::text[]) AND expire > $4::bigint AND points >= $5::int)
+        RETURNING *)`,
+      rows: otpVerifiedRowsSql('verified', '$6', '$7'),
+      select: 'SELECT * FROM verified',
+      params: [request.id, request.codeHash, budget.keys, budget.nowMs, budget.points, ...maskedRecipients(request)],
+    });
+    const [row] = await queryRows(this.db, sql, params);
     return row ? toOtpRequestEntity(row) : null;
   }
 
-  /** Counts one wrong code on a pending, unexpired request, locking it at its cap; null when it was not pending. */
-  async countWrongCode(id: string): Promise<{ attempts: number; maxAttempts: number } | null> {
-    const [row] = await queryRows(this.db,
-      `UPDATE otp_requests
-          SET attempts = attempts + 1, updated_at = now(),
-              status = CASE WHEN attempts + 1 >= max_attempts THEN 'MAX_ATTEMPTS_REACHED' ELSE status END,
-              code_sealed = CASE WHEN attempts + 1 >= max_attempts THEN NULL ELSE code_sealed END
-        WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING attempts, max_attempts`,
-      [id],
-    );
+  /**
+   * Counts one wrong code on a pending, unexpired request, locking it at its cap, with its `otp.failed_attempt` event in
+   * the same statement; null when it was not pending.
+   */
+  async countWrongCode(id: string, events: EventPublisher): Promise<{ attempts: number; maxAttempts: number } | null> {
+    const { sql, params } = events.statement({
+      with: `counted AS (
+        UPDATE otp_requests
+           SET attempts = attempts + 1, updated_at = now(),
+               status = CASE WHEN attempts + 1 >= max_attempts THEN 'MAX_ATTEMPTS_REACHED' ELSE status END,
+               code_sealed = CASE WHEN attempts + 1 >= max_attempts THEN NULL ELSE code_sealed END
+         WHERE id = $1 AND status = 'PENDING' AND expires_at > now() RETURNING id, attempts, max_attempts)`,
+      rows: otpFailedAttemptRowsSql('counted'),
+      select: 'SELECT attempts, max_attempts FROM counted',
+      params: [id],
+    });
+    const [row] = await queryRows(this.db, sql, params);
     return row ? { attempts: row.attempts, maxAttempts: row.max_attempts } : null;
   }
 

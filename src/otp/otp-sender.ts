@@ -6,6 +6,7 @@ import type { RequestContext } from '../core/context';
 import type { Metrics } from '../core/metrics';
 import { ErrorCode, UserErrorException } from '../core/errors';
 import { isUniqueViolation, type Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
 import { RateLimitedException, type OtpLimits, type SendCaller } from './otp-limits';
@@ -14,6 +15,7 @@ import { OtpRequestRepository, purposeOf, type NewOtpRequest } from './otp-reque
 import { pipelined, type Statement } from './pipelined-sql';
 import { toOtpRequestEntity } from './otp-request.entity';
 import type { SendOtpCommand } from './otp.validation';
+import { maskedRecipients, otpCanceled, otpSentEvents, otpSentRowsSql } from './otp.events';
 import type { ScreenedSend, SendScreen } from './send-screen';
 
 /** Per-send policy; an OTP rule passes its own values, everything else uses the configured defaults. */
@@ -44,6 +46,7 @@ export interface OtpSenderDeps {
   limits: OtpLimits;
   queue: DeliveryQueue;
   metrics: Metrics;
+  events: EventPublisher;
   /** The registered send screen (the fraud guard), read on each send. */
   screens: { current: SendScreen };
 }
@@ -156,7 +159,7 @@ export class OtpSender {
   }
 
   async cancel(current: OtpRequestEntity): Promise<OtpRequestEntity> {
-    const [canceled] = await this.requests.cancel([current.id], 'CANCELED_BY_USER');
+    const [canceled] = await this.deps.events.withEvents(this.db, (tx) => this.requests.with(tx).cancel([current.id], 'CANCELED_BY_USER'), (rows) => rows.map((r) => otpCanceled(r.id, 'CANCELED_BY_USER')));
     if (canceled) return canceled;
     assertPending((await this.requests.findById(current.id))!, 'canceled');
     throw UserErrorException.of(ErrorCode.OTP_EXPIRED, 'Only a pending OTP can be canceled; this one has just expired.', ['otpRequestId']);
@@ -199,9 +202,11 @@ export class OtpSender {
     }
     const superseded = live.map((request) => request.id);
     if (superseded.length) await requests.cancel(superseded, 'SUPERSEDED');
+    if (superseded.length) await this.deps.events.publish(tx, superseded.map((id) => otpCanceled(id, 'SUPERSEDED')));
     const { row, code } = this.newRequest(ctx, command, policy, testCode);
     const request = await requests.insert(row);
     if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
+    if (testCode) await this.deps.events.publish(tx, otpSentEvents(request, [], [])); // a test recipient: nothing queued
     if (screened) await this.screen.sent(tx, ctx, screened, request.id);
     return { request, channels: command.channels, superseded, delivered: !testCode };
   }
@@ -209,7 +214,9 @@ export class OtpSender {
   /**
    * The NEW_CODE send in one round trip: lock the purpose, settle an expired live request, supersede the live ones,
    * insert the request, its deliveries and their queue jobs — the statements `issueWithin` runs one by one — and, last,
-   * the send screen's count of the send (its `sentStatement`, the fraud guard's event) and, last, consume every rate
+   * their events (the superseded ones' `otp.canceled` in the statement that cancels them; `otp.sent` and the QUEUED
+   * `otp.delivery.updated` after the deliveries: the events feature's outbox statements, their rows as SQL), the send
+   * screen's count of the send (its `sentStatement`, the fraud guard's event) and, last, consume every rate
    * limit of the send: all sent as one message (see {@link pipelined}: one implicit transaction, each statement seeing
    * what committed before it). A limit that refuses fails the message, so nothing of it stays, counters and the
    * screen's count included; the limiter rows are locked only from that last statement to the commit.
@@ -217,12 +224,18 @@ export class OtpSender {
   private async issuePipelined(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
     caller: SendCaller, recipients: string[], screened: ScreenedSend | null): Promise<Issued> {
     const { row, code } = this.newRequest(ctx, command, policy, testCode);
-    const replaceLive = OtpRequestRepository.replaceLiveStatements(purposeOf(command, ctx.user.id));
+    const replaceLive = OtpRequestRepository.replaceLiveStatements(purposeOf(command, ctx.user.id), this.deps.events);
     const statements: Statement[] = [...replaceLive, OtpRequestRepository.insertStatement(row)];
+    const deliveries = testCode ? [] : this.deliveryRows(command.channels, row.mobile, row.email);
     if (!testCode) {
-      const deliveries = this.deliveryRows(command.channels, row.mobile, row.email);
       statements.push(this.deliveriesStatement(row.id, deliveries, code), await this.deps.queue.enqueueStatement(deliveries.map((d) => d.id)));
     }
+    // otp.sent (its expiry is the database's) and a QUEUED otp.delivery.updated per delivery, in the same message
+    statements.push(this.deps.events.statement({
+      rows: otpSentRowsSql({ id: '$1', deliveries: '$2', mobile: '$3', email: '$4' }),
+      select: 'SELECT count(*)::int AS written FROM events_written',
+      params: [row.id, JSON.stringify(deliveries.map((d) => ({ id: d.id, channel: d.channel }))), ...maskedRecipients(row)],
+    }));
     const screenWrite = screened ? await this.screen.sentStatement(ctx, screened, row.id) : null;
     if (screenWrite) statements.push(screenWrite.statement);
     statements.push(this.deps.limits.consumeSendStatement(caller, recipients));
@@ -233,7 +246,7 @@ export class OtpSender {
       if (this.deps.limits.isRefusal(error)) throw await this.deps.limits.refusal(caller, recipients);
       throw error;
     }
-    const superseded = results[replaceLive.length - 1].rows.map((r: { id: string }) => r.id);
+    const superseded = results[replaceLive.length - 1].rows.map((r: { id: string }) => r.id); // the otp.canceled events' statement answers their ids
     const request = toOtpRequestEntity(results[replaceLive.length].rows[0]);
     screenWrite?.committed?.();
     return { request, channels: command.channels, superseded, delivered: !testCode };
@@ -295,6 +308,7 @@ export class OtpSender {
     const { sql, params } = this.deliveriesStatement(request.id, deliveries, code);
     await tx.query(sql, params);
     await this.deps.queue.enqueue(tx, deliveries.map((d) => d.id));
+    await this.deps.events.publish(tx, otpSentEvents(request, channels, deliveries.map((d) => d.id)));
   }
 
   /** One delivery per channel, its id chosen here so its queue job can be written in the same message. */

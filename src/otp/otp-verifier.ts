@@ -1,6 +1,9 @@
 import type { Metrics } from '../core/metrics';
 import { ErrorCode } from '../core/errors';
+import type { DataSource } from 'typeorm';
 import type { Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
+import { otpVerified } from './otp.events';
 import type { CodeHasher } from './codes';
 import { RateLimitedException, type OtpLimits } from './otp-limits';
 import type { VerifyFailureReason } from './otp.errors';
@@ -23,6 +26,9 @@ export interface OtpVerifierDeps {
   hasher: CodeHasher;
   limits: OtpLimits;
   metrics: Metrics;
+  events: EventPublisher;
+  /** Where a right code is consumed together with its `otp.verified` event. */
+  db: Pick<DataSource, 'transaction'>;
   /** Told of each verified code (the fraud guard's conversion counts). */
   screens: { current: SendScreen };
 }
@@ -64,7 +70,7 @@ export class OtpVerifier {
     let result: VerifyResult;
     if (request.status !== 'PENDING') result = await this.notPending(request);
     else if (!this.deps.hasher.matches(request.id, code, request.codeHash)) result = invalid(null);
-    else result = await this.consume(requests, request, tx);
+    else result = await this.consume(tx, request);
     this.deps.metrics.otpVerify.inc({ result: result.verified ? 'VERIFIED' : result.reason! });
     return result;
   }
@@ -85,7 +91,7 @@ export class OtpVerifier {
     }
     if (request?.status === 'PENDING' && this.deps.hasher.matches(request.id, command.code, request.codeHash)) {
       // a right code takes no point from the verify budget: consumed in one statement unless a budget is spent
-      const verified = await this.requests.markVerifiedWithinBudget(request.id, request.codeHash, this.deps.limits.verifyBudget(recipients));
+      const verified = await this.requests.markVerifiedWithinBudget(request, this.deps.limits.verifyBudget(recipients), this.deps.events); // with its otp.verified
       if (verified) {
         if (!verified.testRecipient) await this.deps.screens.current.verified(null, verified); // the fraud guard's conversion count
         return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
@@ -115,15 +121,16 @@ export class OtpVerifier {
   /** A right code is consumed; a wrong one is counted on the request (on the counters pool). */
   private async check(request: OtpRequestEntity, code: string): Promise<VerifyResult> {
     if (request.status !== 'PENDING') return this.notPending(request);
-    if (this.deps.hasher.matches(request.id, code, request.codeHash)) return this.consume(this.requests, request, null);
-    const counted = await this.counted.countWrongCode(request.id);
+    if (this.deps.hasher.matches(request.id, code, request.codeHash)) return this.deps.db.transaction((tx) => this.consume(tx, request));
+    const counted = await this.counted.countWrongCode(request.id, this.deps.events); // one statement: the count and its otp.failed_attempt
     if (counted) return invalid(counted.maxAttempts - counted.attempts);
     return this.notPending((await this.counted.findById(request.id))!);
   }
 
-  /** Marks a right code used through `requests` (the caller's transaction `tx`, or the pool). */
-  private async consume(requests: OtpRequestRepository, request: OtpRequestEntity, tx: Queryable | null): Promise<VerifyResult> {
-    const verified = await requests.markVerified(request.id, request.codeHash);
+  /** Marks a right code used inside `tx` (the caller's transaction, or one of its own), with its `otp.verified` event. */
+  private async consume(tx: Queryable, request: OtpRequestEntity): Promise<VerifyResult> {
+    const verified = await this.requests.with(tx).markVerified(request.id, request.codeHash);
+    if (verified) await this.deps.events.publish(tx, otpVerified(verified));
     if (verified && !verified.testRecipient) await this.deps.screens.current.verified(tx, verified); // test recipients are never screened
     if (verified) return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
     return this.notPending((await this.counted.findById(request.id))!);

@@ -20,7 +20,7 @@ const originalQuery = Client.prototype.query;
 
 beforeAll(async () => {
   // no delivery worker polling the pool while round trips are counted; a fixed code for the verify cases
-  t = await startTestServer('otp_statements', { OTP_WORKER: 'false', OTP_TEST_RECIPIENTS: '+919000000001:123456' });
+  t = await startTestServer('otp_statements', { OTP_WORKER: 'false', WEBHOOKS_WORKER: 'false', OTP_TEST_RECIPIENTS: '+919000000001:123456' }); // no delivery worker or webhook dispatcher polling the pool while statements are counted
   (Client.prototype as any).query = function countingQuery(this: Client, ...args: unknown[]) {
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
     if (counted && text) counted.push(text);
@@ -63,9 +63,11 @@ describe('send: the fraud screen\'s read, then one pipelined transaction (its ra
     expect(result.body.data.sendOtp.userErrors).toEqual([]);
     expect(statements).toHaveLength(2);
     expect(statements[0]).toMatch(/FROM fraud_events/); // the screen, before anything is written or taken
-    // the request, its delivery, its queue job, the guard's count and the rate limits, in one message
-    expect(statements[1]).toMatch(/pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO fraud_events[\s\S]*otp_rate_limits/);
+    // the request, its delivery, its queue job, its events, the guard's count and the rate limits, in one message
+    expect(statements[1]).toMatch(/pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox[\s\S]*INSERT INTO fraud_events[\s\S]*otp_rate_limits/);
     const id = result.body.data.sendOtp.otpRequest.id;
+    expect(await t.sql('SELECT type, data->>\'status\' AS status FROM event_outbox WHERE subject = $1 ORDER BY id', [`otp_request:${id}`]))
+      .toEqual([{ type: 'otp.sent', status: 'PENDING' }, { type: 'otp.delivery.updated', status: 'QUEUED' }]);
     expect(await t.sql(`SELECT kind FROM fraud_events WHERE otp_request_id = $1`, [id])).toEqual([{ kind: 'SENT' }]);
     const jobs = await t.sql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'otp-delivery' AND data->>'deliveryId' IN (SELECT id::text FROM otp_deliveries WHERE otp_request_id = $1)`, [id]);
     expect(jobs).toEqual([{ n: 1 }]);
@@ -83,6 +85,8 @@ describe('send: the fraud screen\'s read, then one pipelined transaction (its ra
     expect(statements).toHaveLength(2);
     const secondId = result.body.data.sendOtp.otpRequest.id;
     expect(await t.sql('SELECT status, cancel_reason FROM otp_requests WHERE id = $1', [firstId])).toEqual([{ status: 'CANCELED', cancel_reason: 'SUPERSEDED' }]);
+    expect(await t.sql('SELECT type, data->>\'reason\' AS reason FROM event_outbox WHERE subject = $1 ORDER BY id', [`otp_request:${firstId}`]))
+      .toEqual([{ type: 'otp.sent', reason: null }, { type: 'otp.delivery.updated', reason: null }, { type: 'otp.delivery.updated', reason: null }, { type: 'otp.canceled', reason: 'SUPERSEDED' }]);
     const jobs = await t.sql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'otp-delivery' AND data->>'deliveryId' IN (SELECT id::text FROM otp_deliveries WHERE otp_request_id = $1)`, [secondId]);
     expect(jobs).toEqual([{ n: 2 }]);
   });
@@ -96,11 +100,13 @@ describe('send: the fraud screen\'s read, then one pipelined transaction (its ra
   test('a send refused by a limit: the screen, the refused message, then one read to say which limit; nothing written, not counted', async () => {
     const mobile = freshMobile();
     await t.sql(`INSERT INTO otp_rate_limits (key, points, expire) VALUES ($1, 1000000, $2)`, [`otp_send_day:+91${mobile}`, Date.now() + 3_600_000]);
+    const [{ n: eventsBefore }] = await t.sql('SELECT count(*)::int AS n FROM event_outbox');
     const { statements, result } = await roundTrips(() => restPost(t, '/api/send-otp', { mobile_no: mobile, channel: 'sms', source: 'counted', type: 'simple_otp' }));
     expect(result.status).toBe(429);
     expect(result.body.message).toMatch(/to this recipient today/);
     expect(statements).toHaveLength(3);
     expect(await t.sql('SELECT count(*)::int AS n FROM otp_requests WHERE mobile = $1', [`+91${mobile}`])).toEqual([{ n: 0 }]);
+    expect(await t.sql('SELECT count(*)::int AS n FROM event_outbox')).toEqual([{ n: eventsBefore }]); // its events were in the refused message too
     // the guard's count was in the refused message: rolled back with it
     expect(await t.sql(`SELECT count(*)::int AS n FROM fraud_events WHERE kind = 'SENT' AND prefix = $1`, [`+91${mobile.slice(0, 6)}`])).toEqual([{ n: 0 }]);
     expect(await t.sql(`SELECT count(*)::int AS n FROM otp_rate_limits WHERE key = $1`, [`otp_send_15m:+91${mobile}`])).toEqual([{ n: 0 }]);
@@ -119,6 +125,8 @@ describe('verify: right code in 2 round trips, wrong code in 3', () => {
     const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '123456' } }));
     expect(result.body.data.verifyOtp).toEqual({ verified: true, userErrors: [] });
     expect(statements).toHaveLength(2);
+    expect(statements[1]).toMatch(/UPDATE otp_requests[\s\S]*INSERT INTO event_outbox/); // consumed with its otp.verified, in one statement
+    expect(await t.sql('SELECT type FROM event_outbox WHERE subject = $1 ORDER BY id', [`otp_request:${id}`])).toEqual([{ type: 'otp.sent' }, { type: 'otp.verified' }]);
   });
 
   test('REST verify-otp, right code', async () => {
@@ -133,6 +141,7 @@ describe('verify: right code in 2 round trips, wrong code in 3', () => {
     const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '654321' } }));
     expect(result.body.data.verifyOtp).toEqual({ verified: false, userErrors: [{ code: 'OTP_INVALID' }] });
     expect(statements).toHaveLength(3);
+    expect(statements[2]).toMatch(/UPDATE otp_requests[\s\S]*INSERT INTO event_outbox/); // counted with its otp.failed_attempt, in one statement
   });
 
   test('REST verify-otp, wrong code', async () => {

@@ -3,6 +3,8 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../core/metrics';
 import { queryRows } from '../../db/sql';
+import type { EventPublisher } from '../../events/event-publisher';
+import { otpDeliveryUpdatedRowsSql } from '../otp.events';
 import type { CodeHasher } from '../codes';
 import { toOtpDeliveryEntity, type OtpDeliveryEntity } from '../otp-delivery.entity';
 import type { OtpChannel } from '../otp-request.entity';
@@ -40,6 +42,7 @@ export class DeliveryWorker {
     private readonly hasher: CodeHasher,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly events: EventPublisher,
   ) {}
 
   /**
@@ -137,12 +140,15 @@ export class DeliveryWorker {
 
   /**
    * Every outcome of a batch in one statement: SENT and FAILED are final (the sealed code erased); QUEUED is an attempt
-   * to retry (counted, its reason kept). Only a delivery still QUEUED or SENDING changes.
+   * to retry (counted, its reason kept). Only a delivery still QUEUED or SENDING changes. The same statement writes an
+   * `otp.delivery.updated` for each SENT or FAILED one (the events feature's outbox statement), so the events exist
+   * exactly when the outcomes do.
    */
   private async settle(outcomes: Settlement[]): Promise<void> {
     if (!outcomes.length) return;
-    await queryRows(this.db,
-      `UPDATE otp_deliveries d
+    const { sql, params } = this.events.statement({
+      with: `settled AS (
+       UPDATE otp_deliveries d
           SET status = o.status, attempts = d.attempts + 1, updated_at = now(),
               code_sealed = CASE WHEN o.status = 'QUEUED' THEN d.code_sealed END,
               provider = COALESCE(o.provider, d.provider), provider_message_id = CASE WHEN o.status = 'QUEUED' THEN d.provider_message_id ELSE o.provider_message_id END,
@@ -150,11 +156,14 @@ export class DeliveryWorker {
               sent_at = CASE WHEN o.status = 'SENT' THEN now() ELSE d.sent_at END,
               failed_at = CASE WHEN o.status = 'FAILED' THEN now() ELSE d.failed_at END
          FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, status varchar, provider varchar, provider_message_id varchar, error text, error_category varchar)
-        WHERE d.id = o.id AND d.status IN ('QUEUED', 'SENDING') RETURNING d.id`,
-      [JSON.stringify(outcomes.map((o) => ({
+        WHERE d.id = o.id AND d.status IN ('QUEUED', 'SENDING') RETURNING d.*)`,
+      rows: otpDeliveryUpdatedRowsSql('settled'), // SENT and FAILED only: a retry stays QUEUED and is not an update
+      select: 'SELECT id FROM settled',
+      params: [JSON.stringify(outcomes.map((o) => ({
         id: o.id, status: o.status, provider: o.provider ?? null, provider_message_id: o.providerMessageId ?? null, error: o.error ?? null, error_category: o.errorCategory ?? null,
       })))],
-    );
+    });
+    await queryRows(this.db, sql, params);
   }
 
   /** The batch's templates, read in one statement. */
