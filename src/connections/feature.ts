@@ -5,8 +5,10 @@ import { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeResolver } from './connection-type.resolver';
 import { ConnectionTypeService } from './connection-type.service';
 import { ConnectionEntity } from './connection.entity';
+import { ConnectionHistoryEntity } from './connection-history.entity';
 import { createConnectionLoaders } from './connection.loaders';
-import { ConnectionResolver } from './connection.resolver';
+import { connectedRecordSql } from './connection.query';
+import { ConnectionHistoryEntryResolver, ConnectionResolver } from './connection.resolver';
 import { ConnectionService } from './connection.service';
 import { IntegrityResolver } from './integrity.resolver';
 import { IntegrityService } from './integrity.service';
@@ -21,17 +23,18 @@ export interface ConnectionsNeeds {
 /** Typed connections between records, their types and the integrity report. */
 export const connectionsFeature = defineFeature({
   name: 'connections',
-  entities: [ConnectionTypeEntity, ConnectionEntity],
-  resolvers: [ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver],
+  entities: [ConnectionTypeEntity, ConnectionEntity, ConnectionHistoryEntity],
+  resolvers: [ConnectionTypeResolver, ConnectionResolver, ConnectionHistoryEntryResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver],
   loaders: (db) => createConnectionLoaders(db),
   build({ db, records }: ConnectionsNeeds) {
     const connectionTypes = new ConnectionTypeService(db);
     const connections = new ConnectionService(db, records);
+    records.registerConditionProvider({ connectedSql: connectedRecordSql });
     const connectionIntegrity = new IntegrityService(db);
     return {
       services: { connectionTypes, connections, connectionIntegrity },
       resolvers: [
-        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections),
+        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections), new ConnectionHistoryEntryResolver(),
         new RecordConnectionsResolver(), new RecordConnectionResolver(), new IntegrityResolver(connectionIntegrity),
       ],
     };

@@ -8,7 +8,9 @@ import { ConnectionTypeType } from './connection-type.types';
 import type { ConnectionEntity } from './connection.entity';
 import { normaliseRecordFilter } from './connection.query';
 import { ConnectionObjectType, RecordConnectionFilterInput, RecordConnectionPage, RecordConnectionType } from './connection.types';
-import type { RecordConnectionView } from './record-connection.view';
+import { todayUtc, type RecordConnectionView } from './record-connection.view';
+import { checkAsOf } from './connection-history';
+import { GraphQLLocalDate } from 'graphql-scalars';
 
 /** `Record.connections`: lives here so that records never import connections. */
 @Resolver(() => RecordType)
@@ -19,8 +21,12 @@ export class RecordConnectionsResolver {
     @Args(() => PageArgs) { first, after }: PageArgs,
     @Ctx() ctx: RequestContext,
     @Arg('filter', () => RecordConnectionFilterInput, { nullable: true }) filterInput?: RecordConnectionFilterInput | null,
+    @Arg('asOf', () => GraphQLLocalDate, {
+      nullable: true,
+      description: 'The list as it stood at the end of that day (UTC), from the connection history: connections deleted since are back, later ones absent, each with its values of then; `status` and the `status` filter are computed for that day. Today at most.',
+    }) asOf?: string | null,
   ): Promise<RecordConnectionPage> {
-    const filter = normaliseRecordFilter(filterInput);
+    const filter = normaliseRecordFilter(filterInput, checkAsOf(asOf, todayUtc()));
     const slice = await ctx.loaders.recordConnections.load({ recordId: record.id, filter, first, after: after ?? null });
     slice.otherRecords.forEach((other) => ctx.loaders.records.prime(other.id, other));
     return makePage(RecordConnectionPage, {
