@@ -11,6 +11,10 @@ import { connectedRecordSql } from './connection.query';
 import { ConnectionHistoryEntryResolver, ConnectionResolver } from './connection.resolver';
 import { ConnectionService } from './connection.service';
 import { IntegrityResolver } from './integrity.resolver';
+import { ConnectionPathService } from './connection-paths';
+import {
+  ConflictCheckResultResolver, ConnectionPathResolver, ConnectionPathsResolver, ConnectionPathStepResolver,
+} from './connection-paths.resolver';
 import { IntegrityService } from './integrity.service';
 import { RecordConnectionResolver, RecordConnectionsResolver } from './record-connection.resolver';
 
@@ -24,18 +28,21 @@ export interface ConnectionsNeeds {
 export const connectionsFeature = defineFeature({
   name: 'connections',
   entities: [ConnectionTypeEntity, ConnectionEntity, ConnectionHistoryEntity],
-  resolvers: [ConnectionTypeResolver, ConnectionResolver, ConnectionHistoryEntryResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver],
+  resolvers: [ConnectionTypeResolver, ConnectionResolver, ConnectionHistoryEntryResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver,
+    ConnectionPathsResolver, ConnectionPathResolver, ConnectionPathStepResolver, ConflictCheckResultResolver],
   loaders: (db) => createConnectionLoaders(db),
   build({ db, records }: ConnectionsNeeds) {
     const connectionTypes = new ConnectionTypeService(db);
     const connections = new ConnectionService(db, records);
     records.registerConditionProvider({ connectedSql: connectedRecordSql });
     const connectionIntegrity = new IntegrityService(db);
+    const connectionPaths = new ConnectionPathService(db);
     return {
-      services: { connectionTypes, connections, connectionIntegrity },
+      services: { connectionTypes, connections, connectionIntegrity, connectionPaths },
       resolvers: [
         new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections), new ConnectionHistoryEntryResolver(),
         new RecordConnectionsResolver(), new RecordConnectionResolver(), new IntegrityResolver(connectionIntegrity),
+        new ConnectionPathsResolver(connectionPaths), new ConnectionPathResolver(), new ConnectionPathStepResolver(), new ConflictCheckResultResolver(),
       ],
     };
   },
