@@ -201,3 +201,51 @@ export function connectedRecordSql(condition: ConnectedCondition, recordIdSql: s
   return `(EXISTS (SELECT 1 FROM connections c ${liveRecordJoinSql('o', 'c.target_id')} WHERE c.source_id = ${recordIdSql}${and}${asSource})
         OR EXISTS (SELECT 1 FROM connections c ${liveRecordJoinSql('o', 'c.source_id')} WHERE c.target_id = ${recordIdSql}${and}${asTarget}))`;
 }
+
+/** One group of a record's connections: one type read with one label (the record's side), its size and first page. */
+export interface RecordConnectionGroupSlice {
+  typeId: string;
+  direction: ConnectionDirection;
+  totalCount: number;
+  /** Up to `first + 1` views, oldest first. */
+  views: RecordConnectionView[];
+  otherRecords: RecordEntity[];
+}
+
+/**
+ * One statement for the connections of every record in `recordIds` grouped by what they read as from the record (type
+ * and side: OUTGOING, INCOMING or MUTUAL, hence one label), each group with its count and first `first` connections.
+ */
+export async function loadRecordConnectionGroups(
+  db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter, first: number,
+): Promise<Map<string, RecordConnectionGroupSlice[]>> {
+  const groups = new Map<string, RecordConnectionGroupSlice[]>(recordIds.map((id) => [id.toLowerCase(), []]));
+  const valid = recordIds.filter(isUuid);
+  if (valid.length === 0 || filter.typeIds?.length === 0) return groups;
+  const params: unknown[] = [valid, first + 1];
+  const extra = recordFilterSql(filter, params);
+  const table = filter.asOf ? asOfConnectionsSql(`$${params.push(filter.asOf)}`) : 'connections';
+  const side = `CASE WHEN c.symmetric THEN 'MUTUAL' WHEN c.source_id = v.viewer_id THEN 'OUTGOING' ELSE 'INCOMING' END AS side`;
+  const rows: Array<Record<string, any>> = await db.query(
+    `SELECT v.viewer_id, x.*
+       FROM unnest($1::uuid[]) AS v(viewer_id)
+       CROSS JOIN LATERAL (
+         SELECT g.*, count(*) OVER w AS group_count, row_number() OVER (w ORDER BY g.created_at, g.id) AS n
+           FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, ${recordJsonSql('o')} AS other, ${side}`, extra, table)}) AS g
+         WINDOW w AS (PARTITION BY g.type_id, g.side)) AS x
+      WHERE x.n <= $2
+      ORDER BY v.viewer_id, x.type_id, x.side, x.n`,
+    params,
+  );
+  for (const row of rows) {
+    const list = groups.get(row.viewer_id)!;
+    let group = list.find((g) => g.typeId === row.type_id && g.direction === row.side);
+    if (!group) {
+      group = { typeId: row.type_id, direction: row.side, totalCount: Number(row.group_count), views: [], otherRecords: [] };
+      list.push(group);
+    }
+    group.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id), filter.asOf));
+    group.otherRecords.push(toRecordEntityFromJson(row.other));
+  }
+  return groups;
+}

@@ -115,3 +115,11 @@ export class ConnectionHistoryEntryType {
 
 @ObjectType()
 export class ConnectionHistoryPage extends PageOf<ConnectionHistoryRow>(ConnectionHistoryEntryType, 'ConnectionHistoryEntry') {}
+
+@ObjectType('RecordConnectionGroup', { description: 'A record\'s connections of one type read with one label (one side), with their number and first page.' })
+export class RecordConnectionGroupType {
+  @Field(() => ConnectionDirection, { description: 'The side: OUTGOING (label = name), INCOMING (inverseName) or MUTUAL (symmetric).' }) direction: ConnectionDirection;
+  @Field(() => Int) totalCount: number;
+  @Field(() => RecordConnectionPage, { description: 'The first connections of the group, oldest first. Next pages: `Record.connections(filter: { typeIds: [type.id], direction }, after: endCursor)` with the same other filters.' })
+  connections: RecordConnectionPage;
+}

@@ -16,7 +16,9 @@ import {
   ConflictCheckResultResolver, ConnectionPathResolver, ConnectionPathsResolver, ConnectionPathStepResolver,
 } from './connection-paths.resolver';
 import { IntegrityService } from './integrity.service';
-import { RecordConnectionResolver, RecordConnectionsResolver } from './record-connection.resolver';
+import {
+  RecordConnectionGroupResolver, RecordConnectionGroupsResolver, RecordConnectionResolver, RecordConnectionsResolver,
+} from './record-connection.resolver';
 
 export interface ConnectionsNeeds {
   db: DataSource;
@@ -29,7 +31,8 @@ export const connectionsFeature = defineFeature({
   name: 'connections',
   entities: [ConnectionTypeEntity, ConnectionEntity, ConnectionHistoryEntity],
   resolvers: [ConnectionTypeResolver, ConnectionResolver, ConnectionHistoryEntryResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver,
-    ConnectionPathsResolver, ConnectionPathResolver, ConnectionPathStepResolver, ConflictCheckResultResolver],
+    ConnectionPathsResolver, ConnectionPathResolver, ConnectionPathStepResolver, ConflictCheckResultResolver,
+    RecordConnectionGroupsResolver, RecordConnectionGroupResolver],
   loaders: (db) => createConnectionLoaders(db),
   build({ db, records }: ConnectionsNeeds) {
     const connectionTypes = new ConnectionTypeService(db);
@@ -43,6 +46,7 @@ export const connectionsFeature = defineFeature({
         new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections), new ConnectionHistoryEntryResolver(),
         new RecordConnectionsResolver(), new RecordConnectionResolver(), new IntegrityResolver(connectionIntegrity),
         new ConnectionPathsResolver(connectionPaths), new ConnectionPathResolver(), new ConnectionPathStepResolver(), new ConflictCheckResultResolver(),
+        new RecordConnectionGroupsResolver(), new RecordConnectionGroupResolver(),
       ],
     };
   },

@@ -133,3 +133,39 @@ describe('the connected filter is index-backed', () => {
     }
   });
 });
+
+const GROUPS = `query($id: ID!, $first: Int, $filter: RecordConnectionFilterInput, $asOf: LocalDate) {
+  record(id: $id) {
+    connectionGroups(first: $first, filter: $filter, asOf: $asOf) {
+      label direction totalCount type { id }
+      connections { totalCount nodes { connectionId otherRecord { label } } pageInfo { hasNextPage endCursor } }
+    }
+  }
+}`;
+
+describe('Record.connectionGroups: a record\'s connections grouped by label', () => {
+  test('groups in label order, each with its count and first page; the next page comes from Record.connections', async () => {
+    const res = await t.gql(GROUPS, { id: acme.id, first: 2 });
+    expect(res.body.errors).toBeUndefined();
+    const [employs] = res.body.data.record.connectionGroups;
+    expect(res.body.data.record.connectionGroups.map((g: any) => [g.label, g.direction, g.totalCount])).toEqual([['employs', 'INCOMING', 4]]);
+    expect(employs.connections.nodes.map((n: any) => n.otherRecord.label)).toEqual(['Filter Ada', 'Filter Bea']);
+    expect(employs.connections.pageInfo.hasNextPage).toBe(true);
+    const next = await t.gql(`query($id: ID!, $filter: RecordConnectionFilterInput, $after: String) {
+      record(id: $id) { connections(filter: $filter, after: $after) { nodes { otherRecord { label } } } } }`,
+    { id: acme.id, filter: { typeIds: [employs.type.id], direction: employs.direction }, after: employs.connections.pageInfo.endCursor });
+    expect(next.body.data.record.connections.nodes.map((n: any) => n.otherRecord.label)).toEqual(['Filter Cal', 'Filter Dee']);
+
+    const ada = await t.gql(GROUPS, { id: staff[0].id, first: 5 });
+    expect(ada.body.data.record.connectionGroups.map((g: any) => [g.label, g.direction, g.totalCount])).toEqual([
+      ['is working at', 'OUTGOING', 1], ['knows', 'MUTUAL', 1],
+    ]);
+  });
+
+  test('filters apply to the groups; first past 100 is refused', async () => {
+    const active = await t.gql(GROUPS, { id: acme.id, first: 10, filter: { activeOn: '2019-01-01' } });
+    expect(active.body.data.record.connectionGroups.map((g: any) => [g.label, g.totalCount])).toEqual([['employs', 1]]);
+    const refused = await t.gql(GROUPS, { id: acme.id, first: 101 });
+    expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'first' });
+  });
+});
