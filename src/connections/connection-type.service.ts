@@ -1,3 +1,4 @@
+import { setHistoryActor } from './connection-history';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BadUserInput, ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
@@ -96,8 +97,9 @@ export class ConnectionTypeService {
    * handled by `policy`; with RESTRICT the change is refused and they are listed. Misfits are found by running the
    * same SQL test before and after the change inside the transaction, so the rules live in one place.
    */
-  async update(id: string, input: UpdateConnectionTypeInput, policy: ConnectionPolicy): Promise<TypeChangeResult> {
+  async update(id: string, input: UpdateConnectionTypeInput, policy: ConnectionPolicy, actorId: string | null = null): Promise<TypeChangeResult> {
     return this.db.transaction(async (tx) => {
+      await setHistoryActor(tx, actorId);
       const current = await this.lockType(tx, id);
       const draft: ConnectionTypeDraft = {
         name: input.name ?? current.name,
@@ -125,11 +127,12 @@ export class ConnectionTypeService {
   }
 
   /** Deletes a type that no connection uses; with DELETE its connections go too. System types are never deleted. */
-  async delete(id: string, policy: ConnectionPolicy): Promise<TypeChangeResult> {
+  async delete(id: string, policy: ConnectionPolicy, actorId: string | null = null): Promise<TypeChangeResult> {
     if (policy !== ConnectionPolicy.RESTRICT && policy !== ConnectionPolicy.DELETE) {
       throw UserErrorException.of(ErrorCode.INVALID, 'Deleting a type takes RESTRICT or DELETE; to keep its connections, deactivate the type instead.', ['policy']);
     }
     return this.db.transaction(async (tx) => {
+      await setHistoryActor(tx, actorId);
       const type = await this.lockType(tx, id);
       if (type.isSystem) {
         throw UserErrorException.of(ErrorCode.FORBIDDEN, `"${type.name}" is a system type: it can be deactivated but not deleted.`, ['id']);

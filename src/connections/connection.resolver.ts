@@ -15,10 +15,11 @@ import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
 import type { IdempotencyService } from '../idempotency/idempotency.service';
 import { ConnectionStatus } from './connection.enums';
 import {
-  ConnectionFilterInput, ConnectionObjectType, ConnectionPage, ConnectionPayload, CreateConnectionInput, CreateConnectionsPayload,
+  ConnectionFilterInput, ConnectionHistoryEntryType, ConnectionHistoryPage, ConnectionObjectType, ConnectionPage, ConnectionPayload, CreateConnectionInput, CreateConnectionsPayload,
   UpdateConnectionInput,
 } from './connection.types';
 import { statusOf } from './record-connection.view';
+import type { ConnectionHistoryRow } from './connection-history';
 
 @Resolver(() => ConnectionObjectType)
 export class ConnectionResolver {
@@ -60,6 +61,15 @@ export class ConnectionResolver {
     return statusOf(connection);
   }
 
+  @FieldResolver(() => ConnectionHistoryPage, { description: 'Every create, change and end of this connection, oldest first.' })
+  async history(
+    @Root() connection: ConnectionEntity,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+  ): Promise<ConnectionHistoryPage> {
+    const page = await this.connectionService.history(connection.id, first, after);
+    return makePage(ConnectionHistoryPage, { rows: page.rows, first, cursorOf: (r) => r.cursor, count: page.count });
+  }
+
   @FieldResolver(() => UserType)
   async createdBy(@Root() connection: ConnectionEntity, @Ctx() ctx: RequestContext): Promise<UserEntity> {
     return (await ctx.loaders.users.load(connection.createdById))!;
@@ -93,13 +103,22 @@ export class ConnectionResolver {
   updateConnection(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateConnectionInput) input: UpdateConnectionInput,
+    @Ctx() ctx: RequestContext,
   ): Promise<ConnectionPayload> {
-    return toPayload('connection', () => this.connectionService.update(id, input));
+    return toPayload('connection', () => this.connectionService.update(ctx, id, input));
   }
 
   @Authorized(WRITER_ROLES)
   @Mutation(() => ConnectionPayload, { description: 'Deletes a connection for good; the answer shows what was deleted.' })
-  deleteConnection(@Arg('id', () => ID) id: string): Promise<ConnectionPayload> {
-    return toPayload('connection', () => this.connectionService.delete(id));
+  deleteConnection(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ConnectionPayload> {
+    return toPayload('connection', () => this.connectionService.delete(ctx, id));
+  }
+}
+
+@Resolver(() => ConnectionHistoryEntryType)
+export class ConnectionHistoryEntryResolver {
+  @FieldResolver(() => UserType, { nullable: true, description: 'Who made the change; null when no user was named (a record hard-deleted with its connections, a script).' })
+  async actor(@Root() entry: ConnectionHistoryRow, @Ctx() ctx: RequestContext): Promise<UserEntity | null> {
+    return entry.actorId ? ctx.loaders.users.load(entry.actorId) : null;
   }
 }

@@ -16,6 +16,7 @@ import {
   MAX_BATCH, type ConnectionFilterInput, type CreateConnectionInput, type CreateConnectionResult, type UpdateConnectionInput,
 } from './connection.types';
 import { loadConnectionPage } from './connection.query';
+import { loadHistoryPage, setHistoryActor } from './connection-history';
 
 const PG_EXCLUSION_VIOLATION = '23P01';
 const PG_FOREIGN_KEY_VIOLATION = '23503';
@@ -55,6 +56,7 @@ export class ConnectionService {
     let probe: DuplicateProbe | null = null;
     try {
       return await this.db.transaction(async (tx) => {
+        await setHistoryActor(tx, ctx.user.id);
         const type = await this.findType(tx, input.typeId);
         const endpoints = new Map((await this.records.lockLiveForShare(tx, [input.sourceId, input.targetId])).map((r) => [r.id, r]));
         const source = endpoints.get(String(input.sourceId).toLowerCase()) ?? null;
@@ -109,12 +111,13 @@ export class ConnectionService {
   }
 
   /** Locks the type (shared) before the connection, in the same order as a type change, so the two never deadlock. */
-  async update(id: string, input: UpdateConnectionInput): Promise<ConnectionEntity> {
+  async update(ctx: RequestContext, id: string, input: UpdateConnectionInput): Promise<ConnectionEntity> {
     let probe: DuplicateProbe | null = null;
     const found = await this.get(id);
     if (!found) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
     try {
       return await this.db.transaction(async (tx) => {
+        await setHistoryActor(tx, ctx.user.id);
         const type = (await this.findType(tx, found.typeId))!;
         const rows = await tx.query(`SELECT ${CONNECTION_COLUMNS} FROM connections c WHERE c.id = $1 FOR UPDATE`, [found.id]);
         if (!rows[0]) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
@@ -144,11 +147,20 @@ export class ConnectionService {
     }
   }
 
-  async delete(id: string): Promise<ConnectionEntity> {
+  /** Deletes for good; the history keeps the deletion (and what was deleted), so `asOf` lists still show it before that day. */
+  async delete(ctx: RequestContext, id: string): Promise<ConnectionEntity> {
     const current = await this.get(id);
     if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
-    await this.events.withEvents(this.db, (tx) => tx.query('DELETE FROM connections WHERE id = $1', [current.id]), () => connectionEvent('connection.deleted', current));
+    await this.events.withEvents(this.db, async (tx) => {
+      await setHistoryActor(tx, ctx.user.id);
+      await tx.query('DELETE FROM connections WHERE id = $1', [current.id]);
+    }, () => connectionEvent('connection.deleted', current));
     return current;
+  }
+
+  /** A page of a connection's history, oldest first (see connection-history.ts for how it is written). */
+  history(connectionId: string, first: number, after: string | null | undefined): ReturnType<typeof loadHistoryPage> {
+    return loadHistoryPage(this.db, connectionId, first, after);
   }
 
   /** The type, share-locked for the rest of the transaction. */

@@ -9,6 +9,7 @@ import { RecordQuery, type RecordFilter, type RecordOrder } from './record.query
 import { RecordRepository } from './record.repository';
 import { checkFields, type FieldCheck } from './record.validation';
 import type { OtpCredential, RecordSaveGuard } from './save-guard';
+import type { RecordConditionProvider } from './record-condition';
 
 export const MAX_IMPORT_ROWS = 1000;
 
@@ -20,10 +21,16 @@ export interface ImportRowResult {
 
 export class RecordService {
   private readonly guards: RecordSaveGuard[] = [];
+  private conditionProvider: RecordConditionProvider | null = null;
   private readonly repository: RecordRepository;
 
   constructor(private readonly db: DataSource) {
     this.repository = new RecordRepository(db);
+  }
+
+  /** The feature that answers `connected` record filters (connections) registers here at start. */
+  registerConditionProvider(provider: RecordConditionProvider): void {
+    this.conditionProvider = provider;
   }
 
   /** Features that must approve saves (OTP rules) register here at start. */
@@ -38,7 +45,7 @@ export class RecordService {
   }
 
   async page(module: ModuleDefinition, filters: RecordFilter[], orderBy: RecordOrder, first: number, after: string | null | undefined, includeDeleted: boolean): Promise<PageSource<RecordEntity>> {
-    const { rows, count } = await this.repository.page(new RecordQuery(module, filters, orderBy, includeDeleted), first, after);
+    const { rows, count } = await this.repository.page(new RecordQuery(module, filters, orderBy, includeDeleted, this.conditionProvider), first, after);
     const cursors = new Map(rows.map(({ record, cursor }) => [record, cursor]));
     return { rows: rows.map(({ record }) => record), first, cursorOf: (record) => cursors.get(record)!, count };
   }

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLJSON, GraphQLJSONObject, GraphQLLocalDate } from 'graphql-scalars';
 import { MaxLength } from 'class-validator';
 import { UserError } from '../core/errors';
 import { PageOf } from '../core/pagination';
@@ -60,11 +60,32 @@ export class RecordType {
 @ObjectType()
 export class RecordPage extends PageOf<RecordEntity>(RecordType, 'Record') {}
 
-@InputType({ description: 'One condition on a record field; all conditions must hold.' })
+export enum ConnectedSide { SOURCE = 'SOURCE', TARGET = 'TARGET' }
+registerEnumType(ConnectedSide, {
+  name: 'ConnectedSide',
+  description: 'The side the listed record is on in a connection.',
+  valuesConfig: {
+    SOURCE: { description: 'The record reads the type\'s `name` ("is working at"); symmetric types match either side.' },
+    TARGET: { description: 'The record reads the type\'s `inverseName` ("employs"); symmetric types match either side.' },
+  },
+});
+
+@InputType({ description: 'Records linked by a connection whose other record is live; every given part must hold.' })
+export class RecordConnectedFilterInput {
+  @Field(() => ID, { nullable: true, description: 'Only connections of this type.' }) typeId?: string | null;
+  @Field(() => ConnectedSide, { nullable: true, description: 'The side the listed record is on.' }) side?: ConnectedSide | null;
+  @Field(() => ID, { nullable: true, description: 'The other record: records connected to this one.' }) to?: string | null;
+  @Field(() => GraphQLLocalDate, { nullable: true, description: 'Only connections in force that day (start ≤ day ≤ end; open ends are infinite).' })
+  activeOn?: string | null;
+}
+
+@InputType({ description: 'One condition: on a record field (`field`, `operator`, `value`) or on its connections (`connected`); all conditions must hold.' })
 export class RecordFilterInput {
-  @Field(() => String, { description: 'A module field, or label, createdAt, updatedAt.' }) field: string;
-  @Field(() => FilterOperatorEnum) operator: FilterOperatorEnum;
+  @Field(() => String, { nullable: true, description: 'A module field, or label, createdAt, updatedAt.' }) field?: string | null;
+  @Field(() => FilterOperatorEnum, { nullable: true }) operator?: FilterOperatorEnum | null;
   @Field(() => GraphQLJSON, { nullable: true }) value?: unknown;
+  @Field(() => RecordConnectedFilterInput, { nullable: true, description: 'Records with a connection matching this (instead of field and operator).' })
+  connected?: RecordConnectedFilterInput | null;
 }
 
 @InputType()

@@ -61,6 +61,17 @@ describe('connections examples: the docs walk-through runs as written', () => {
       expect((await run(6)).connectionIntegrityReport.totalCount).toBe(0);
       const repair = (await run(7, { connectionId: connected.connection.id, dryRun: true })).repairConnections;
       expect(repair.results[0].userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
+
+      // Connections v2: filter by connection, groups, paths and conflict checks, history
+      expect((await run(8, { acme: organizationId })).records.nodes).toEqual([{ id: contactId, label: 'Asha Rao' }]);
+      const groups = (await run(9, { id: organizationId })).record.connectionGroups;
+      expect(groups.map((g: any) => [g.label, g.direction, g.totalCount])).toEqual([['employs', 'INCOMING', 1], ['has board member', 'INCOMING', 1]]);
+      const intro = await run(10, { me: contactId, prospect: organizationId, against: [organizationId] });
+      expect(intro.connectionPaths.map((p: any) => p.steps.map((s: any) => s.label))).toEqual(expect.arrayContaining([['is working at'], ['board member of']]));
+      expect(intro.conflictCheck).toEqual([expect.objectContaining({ recordId: organizationId, linked: true, path: expect.objectContaining({ hops: 1 }) })]);
+      const past = await run(11, { id: contactId, connectionId: connected.connection.id });
+      expect(past.record.then.totalCount).toBe(0); // created today: not there on 2024-01-31
+      expect(past.connection.history.nodes).toEqual([expect.objectContaining({ action: 'CREATED', actor: { email: 'admin@countersign.local' } })]);
     } finally {
       await t.close();
     }
