@@ -174,7 +174,7 @@ export class ConnectionService {
 }
 
 /** What a new or changed connection would occupy: one type, two records, a date range. */
-interface DuplicateProbe {
+export interface DuplicateProbe {
   type: ConnectionTypeEntity;
   sourceId: string;
   targetId: string;
@@ -187,21 +187,21 @@ interface DuplicateProbe {
  * check. Without it, concurrent inserts wait on each other inside the exclusion constraint and Postgres breaks the
  * resulting deadlocks by aborting some of them; the constraint stays as the storage-level guarantee.
  */
-async function lockPair(tx: Queryable, probe: DuplicateProbe): Promise<void> {
+export async function lockPair(tx: Queryable, probe: DuplicateProbe): Promise<void> {
   const [low, high] = [probe.sourceId, probe.targetId].sort();
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`connection:${probe.type.id}:${low}:${high}`]);
 }
 
 /** The oldest connection of the probe's type between the same records (either order when symmetric) with overlapping dates. */
-async function findOverlapping(db: Queryable, probe: DuplicateProbe, exceptId: string | null): Promise<ConnectionEntity | null> {
+export async function findOverlapping(db: Queryable, probe: DuplicateProbe, exceptId: string | null, alsoExcept: string[] = []): Promise<ConnectionEntity | null> {
   const rows = await db.query(
     `SELECT ${CONNECTION_COLUMNS} FROM connections c
-      WHERE c.type_id = $1 AND ($5::uuid IS NULL OR c.id <> $5)
+      WHERE c.type_id = $1 AND ($5::uuid IS NULL OR c.id <> $5) AND NOT (c.id = ANY($8::uuid[]))
         AND ((c.source_id = $2 AND c.target_id = $3) OR ($4 AND c.source_id = $3 AND c.target_id = $2))
         AND daterange(COALESCE(c.start_date, '-infinity'::date), COALESCE(c.end_date, 'infinity'::date), '[]')
             && daterange(COALESCE($6::date, '-infinity'::date), COALESCE($7::date, 'infinity'::date), '[]')
       ORDER BY c.created_at LIMIT 1`,
-    [probe.type.id, probe.sourceId, probe.targetId, probe.type.symmetric, exceptId, probe.startDate, probe.endDate],
+    [probe.type.id, probe.sourceId, probe.targetId, probe.type.symmetric, exceptId, probe.startDate, probe.endDate, alsoExcept],
   );
   return rows[0] ? toConnectionEntity(rows[0]) : null;
 }
@@ -213,7 +213,7 @@ function duplicateError(type: ConnectionTypeEntity, existing: ConnectionEntity):
 }
 
 /** Endpoints must be of the type's modules (either way round for symmetric types) and differ unless the type allows self-links. */
-function endpointErrors(type: ConnectionTypeEntity, source: Endpoint, target: Endpoint): UserError[] {
+export function endpointErrors(type: ConnectionTypeEntity, source: Endpoint, target: Endpoint): UserError[] {
   const errors: UserError[] = [];
   const fits = (a: Endpoint, b: Endpoint) => type.sourceModules.includes(a.module) && type.targetModules.includes(b.module);
   if (!fits(source, target) && !(type.symmetric && fits(target, source))) {
@@ -232,7 +232,7 @@ function endpointErrors(type: ConnectionTypeEntity, source: Endpoint, target: En
   return errors;
 }
 
-function dateErrors(startDate: string | null, endDate: string | null): UserError[] {
+export function dateErrors(startDate: string | null, endDate: string | null): UserError[] {
   return startDate && endDate && startDate > endDate
     ? [new UserError(ErrorCode.INVALID, `The end date (${endDate}) is before the start date (${startDate}).`, ['endDate'])]
     : [];

@@ -8,6 +8,7 @@ import { ConnectionEntity } from './connection.entity';
 import { createConnectionLoaders } from './connection.loaders';
 import { ConnectionResolver } from './connection.resolver';
 import { ConnectionService } from './connection.service';
+import { ConnectionRecordLinks } from './connection-record-links';
 import { IntegrityResolver } from './integrity.resolver';
 import { IntegrityService } from './integrity.service';
 import { RecordConnectionResolver, RecordConnectionsResolver } from './record-connection.resolver';
@@ -28,6 +29,7 @@ export const connectionsFeature = defineFeature({
     const connectionTypes = new ConnectionTypeService(db);
     const connections = new ConnectionService(db, records);
     const connectionIntegrity = new IntegrityService(db);
+    records.registerLinks(new ConnectionRecordLinks(records));
     return {
       services: { connectionTypes, connections, connectionIntegrity },
       resolvers: [
