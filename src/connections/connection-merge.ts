@@ -4,7 +4,7 @@ import type { MergedConnection } from '../records/record-links';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
 import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from './connection.entity';
 import { findOverlapping, lockPair, type DuplicateProbe } from './connection.service';
-import { endSelfLink, foldConnections, moveConnection } from './connection-writes';
+import { endSelfLink, foldConnections, moveConnection, repointContextRecords } from './connection-writes';
 
 /**
  * Moves every connection of the merged records to the survivor, inside the merge's transaction (which holds the
@@ -47,6 +47,7 @@ export async function moveConnectionsOnMerge(tx: EntityManager, survivor: Record
       results.push({ connectionId: connection.id, outcome: 'MOVED', intoConnectionId: null });
     }
   }
+  await repointContextRecords(tx, [...mergedIds], survivor.id);
   return results;
 }
 

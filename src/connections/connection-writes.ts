@@ -54,3 +54,10 @@ export async function endSelfLink(tx: Queryable, id: string): Promise<void> {
     `UPDATE connections SET ${END_CONNECTION_SET_SQL}, acknowledged_issues = array_append(array_remove(acknowledged_issues, 'SELF_LINK'), 'SELF_LINK'), updated_at = now() WHERE id = $1`,
     [id]);
 }
+
+/** Merge: connections that named a merged record as their context name the survivor instead. */
+export async function repointContextRecords(tx: Queryable, mergedIds: string[], survivorId: string): Promise<string[]> {
+  const rows: Array<{ id: string }> = await tx.query(
+    'UPDATE connections SET context_record_id = $2, updated_at = now() WHERE context_record_id = ANY($1::uuid[]) RETURNING id', [mergedIds, survivorId]);
+  return rows.map((r) => r.id);
+}

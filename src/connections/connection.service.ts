@@ -14,6 +14,8 @@ import {
   MAX_BATCH, type ConnectionFilterInput, type CreateConnectionInput, type CreateConnectionResult, type UpdateConnectionInput,
 } from './connection.types';
 import { loadConnectionPage } from './connection.query';
+import { contextRecordErrors } from './connection-context';
+import { insertConnection } from './connection-writes';
 
 const PG_EXCLUSION_VIOLATION = '23P01';
 const PG_FOREIGN_KEY_VIOLATION = '23503';
@@ -54,7 +56,7 @@ export class ConnectionService {
     try {
       return await this.db.transaction(async (tx) => {
         const type = await this.findType(tx, input.typeId);
-        const endpoints = new Map((await this.records.lockLiveForShare(tx, [input.sourceId, input.targetId])).map((r) => [r.id, r]));
+        const endpoints = new Map((await this.records.lockLiveForShare(tx, [input.sourceId, input.targetId, input.contextRecordId ?? ''])).map((r) => [r.id, r]));
         const source = endpoints.get(String(input.sourceId).toLowerCase()) ?? null;
         const target = endpoints.get(String(input.targetId).toLowerCase()) ?? null;
         const errors: UserError[] = [];
@@ -66,6 +68,7 @@ export class ConnectionService {
         const checked = checkProperties(type?.properties ?? [], input.properties ?? {});
         if (type) errors.push(...checked.errors);
         errors.push(...dateErrors(input.startDate ?? null, input.endDate ?? null));
+        if (type) errors.push(...contextRecordErrors(type, input.contextRecordId ?? null, endpoints));
         if (errors.length) throw new UserErrorException(errors);
 
         probe = {
@@ -73,14 +76,11 @@ export class ConnectionService {
         };
         await lockPair(tx, probe);
         await this.assertNoDuplicate(tx, probe, null);
-        const [row] = await tx.query(
-          `INSERT INTO connections AS c (type_id, source_id, target_id, "symmetric", start_date, end_date, properties, notes, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           RETURNING ${CONNECTION_COLUMNS}`,
-          [type!.id, probe.sourceId, probe.targetId, type!.symmetric, probe.startDate, probe.endDate,
-            JSON.stringify(checked.properties), input.notes?.trim() || null, ctx.user.id],
-        );
-        return toConnectionEntity(row);
+        return insertConnection(tx, {
+          typeId: type!.id, sourceId: probe.sourceId, targetId: probe.targetId, symmetric: type!.symmetric, startDate: probe.startDate,
+          endDate: probe.endDate, properties: checked.properties, notes: input.notes?.trim() || null,
+          contextRecordId: input.contextRecordId ? input.contextRecordId.toLowerCase() : null, createdById: ctx.user.id,
+        });
       });
     } catch (error) {
       throw await this.translateWriteError(error, probe, null);
@@ -120,15 +120,20 @@ export class ConnectionService {
         const checked = input.properties == null
           ? { properties: current.properties, errors: [] }
           : checkProperties(type.properties, input.properties, current.properties);
-        const errors = [...checked.errors, ...dateErrors(startDate, endDate)];
+        const contextRecordId = input.contextRecordId === undefined ? current.contextRecordId : input.contextRecordId;
+        const context = contextRecordId && contextRecordId !== current.contextRecordId
+          ? new Map((await this.records.lockLiveForShare(tx, [contextRecordId])).map((r) => [r.id, r]))
+          : null;
+        const errors = [...checked.errors, ...dateErrors(startDate, endDate), ...(context ? contextRecordErrors(type, contextRecordId, context) : [])];
         if (errors.length) throw new UserErrorException(errors);
         probe = { type, sourceId: current.sourceId, targetId: current.targetId, startDate, endDate };
         await lockPair(tx, probe);
         await this.assertNoDuplicate(tx, probe, current.id);
         const [row] = await queryRows(tx,
-          `UPDATE connections c SET start_date = $2, end_date = $3, properties = $4, notes = $5, updated_at = now()
+          `UPDATE connections c SET start_date = $2, end_date = $3, properties = $4, notes = $5, context_record_id = $6, updated_at = now()
             WHERE c.id = $1 RETURNING ${CONNECTION_COLUMNS}`,
-          [current.id, startDate, endDate, JSON.stringify(checked.properties), input.notes === undefined ? current.notes : input.notes?.trim() || null],
+          [current.id, startDate, endDate, JSON.stringify(checked.properties), input.notes === undefined ? current.notes : input.notes?.trim() || null,
+            contextRecordId ? contextRecordId.toLowerCase() : null],
         );
         return toConnectionEntity(row);
       });
