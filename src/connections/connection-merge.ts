@@ -13,10 +13,14 @@ import { endSelfLink, foldConnections, moveConnection, repointContextRecords } f
  */
 export async function moveConnectionsOnMerge(tx: EntityManager, survivor: RecordEntity, merged: RecordEntity[]): Promise<MergedConnection[]> {
   const mergedIds = new Set(merged.map((r) => r.id));
+  // Every connection this merge may change touches the survivor or a merged record: all are locked up front, in id
+  // order, so two merges whose records are linked to each other queue instead of deadlocking over a fold.
   const rows: Array<Record<string, any>> = await tx.query(
     `SELECT ${CONNECTION_COLUMNS} FROM connections c WHERE c.source_id = ANY($1::uuid[]) OR c.target_id = ANY($1::uuid[])
-      ORDER BY c.created_at, c.id FOR UPDATE`, [[...mergedIds]]);
-  const connections = rows.map(toConnectionEntity);
+      ORDER BY c.id FOR UPDATE`, [[survivor.id, ...mergedIds]]);
+  const connections = rows.map(toConnectionEntity)
+    .filter((c) => mergedIds.has(c.sourceId) || mergedIds.has(c.targetId))
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
   const types = await typesOf(tx, connections);
   const results: MergedConnection[] = [];
   const folded = new Set<string>();

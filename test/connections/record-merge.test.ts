@@ -152,6 +152,22 @@ describe('merging records: failing cases', () => {
 });
 
 describe('merging records: races', () => {
+  test('a race of crossing merges: two merges whose records are linked to each other both succeed, 10 times over', async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const [s1, m1, s2, m2] = [await contact(t, `Cross s1 ${round}`), await contact(t, `Cross m1 ${round}`), await contact(t, `Cross s2 ${round}`), await contact(t, `Cross m2 ${round}`)];
+      // each merge locks its records' connections oldest first, and folds into a connection the other has locked
+      await connect(t, { typeId: SYSTEM.knows, sourceId: s1.id, targetId: m2.id });
+      await connect(t, { typeId: SYSTEM.knows, sourceId: m1.id, targetId: s2.id });
+      await connect(t, { typeId: SYSTEM.knows, sourceId: m1.id, targetId: m2.id });
+      const answers = await Promise.all([merge({ survivorId: s1.id, mergedIds: [m1.id] }), merge({ survivorId: s2.id, mergedIds: [m2.id] })]);
+      expect(answers.map((a) => a.userErrors)).toEqual([[], []]);
+      const rows = await rowsOf([s1.id, s2.id, m1.id, m2.id]);
+      expect(rows.flatMap((r: any) => [r.source_id, r.target_id]).filter((id: string) => id === m1.id || id === m2.id)).toEqual([]);
+      expect(rows).toHaveLength(1); // all three now say "s1 knows s2": folded into one
+    }
+  });
+
+
   test('a race of parallel merges of the same records: one wins, the others are NOT_FOUND, no connection is lost or duplicated', async () => {
     const survivor = await contact(t, 'Race survivor');
     const dups = [await contact(t, 'Race 1'), await contact(t, 'Race 2')];
