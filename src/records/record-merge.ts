@@ -4,6 +4,8 @@ import type { RecordEntity, RecordFields } from './record.entity';
 
 /** At most this many records are merged into a survivor at once. */
 export const MAX_MERGED_RECORDS = 10;
+/** More choices than any module has fields is a mistake or an attack, refused before any lookup. */
+export const MAX_FIELD_CHOICES = 100;
 
 /** "Take `field` from record `fromId`" (the survivor or one of the merged records). */
 export interface FieldChoice {
@@ -11,9 +13,12 @@ export interface FieldChoice {
   fromId: string;
 }
 
-/** The shape checks of a merge that need no database: count, repeats, the survivor among the merged. */
-export function mergeArgumentErrors(survivorId: string, mergedIds: readonly string[]): UserError[] {
+/** The shape checks of a merge that need no database: counts, repeats, the survivor among the merged. */
+export function mergeArgumentErrors(survivorId: string, mergedIds: readonly string[], fieldChoices: readonly FieldChoice[]): UserError[] {
   const errors: UserError[] = [];
+  if (fieldChoices.length > MAX_FIELD_CHOICES) {
+    errors.push(new UserError(ErrorCode.LIMIT_REACHED, `A merge takes at most ${MAX_FIELD_CHOICES} field choices.`, ['fieldChoices']));
+  }
   if (mergedIds.length === 0) errors.push(new UserError(ErrorCode.INVALID, 'Name at least one record to merge.', ['mergedIds']));
   if (mergedIds.length > MAX_MERGED_RECORDS) {
     errors.push(new UserError(ErrorCode.LIMIT_REACHED, `A merge takes at most ${MAX_MERGED_RECORDS} records.`, ['mergedIds']));

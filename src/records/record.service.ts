@@ -95,7 +95,7 @@ export class RecordService {
    * locked in id order first, so concurrent merges and connection writers on these records queue instead of deadlocking.
    */
   async merge(ctx: RequestContext, survivorId: string, mergedIds: string[], fieldChoices: FieldChoice[], otp: OtpCredential[]): Promise<RecordMergeResult> {
-    const argumentErrors = mergeArgumentErrors(survivorId, mergedIds);
+    const argumentErrors = mergeArgumentErrors(survivorId, mergedIds, fieldChoices);
     if (argumentErrors.length) throw new UserErrorException(argumentErrors);
     return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
       const locked = new Map((await this.repository.lockLiveForUpdate(tx, [survivorId, ...mergedIds])).map((r) => [r.id, r]));

@@ -131,10 +131,15 @@ describe('merging records: failing cases', () => {
 
   test('inputs at and past the bound: 11 ids are refused with LIMIT_REACHED, none is empty', async () => {
     const survivor = await contact(t, 'Eleven');
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 11; i += 1) ids.push((await contact(t, `Eleven ${i}`)).id);
     expect((await merge({ survivorId: survivor.id, mergedIds: ids })).userErrors).toEqual([expect.objectContaining({ field: ['mergedIds'], code: 'LIMIT_REACHED' })]);
     expect((await merge({ survivorId: survivor.id, mergedIds: [] })).userErrors).toEqual([expect.objectContaining({ field: ['mergedIds'], code: 'INVALID' })]);
+    const choices = (n: number) => Array.from({ length: n }, () => ({ field: 'title', fromId: ids[0] }));
+    expect((await merge({ survivorId: survivor.id, mergedIds: [ids[0]], fieldChoices: choices(101) })).userErrors)
+      .toEqual([expect.objectContaining({ field: ['fieldChoices'], code: 'LIMIT_REACHED' })]);
+    expect((await merge({ survivorId: survivor.id, mergedIds: [ids[0]], fieldChoices: choices(100) })).userErrors)
+      .toHaveLength(99); // at the bound the choices are checked: the 99 repeats of "title" are each refused
     expect(await t.sql('SELECT count(*)::int AS n FROM records WHERE id = ANY($1::uuid[]) AND deleted_at IS NOT NULL', [ids])).toEqual([{ n: 0 }]);
   });
 
@@ -178,6 +183,28 @@ describe('merging records: races', () => {
     expect(answers.filter((a) => a.userErrors.length === 0)).toHaveLength(1);
     expect(answers.filter((a) => a.userErrors.length > 0).every((a) => a.userErrors.every((e: any) => e.code === 'NOT_FOUND'))).toBe(true);
     expect((await rowsOf([survivor.id, ...dups.map((d) => d.id)])).map((r: any) => [r.source_id, r.target_id])).toEqual([[survivor.id, org.id]]);
+  });
+
+  test('a 20-way race of merges and creates over the same records leaves no duplicate and no dangling connection', async () => {
+    const people = [];
+    for (let i = 0; i < 6; i += 1) people.push(await contact(t, `Mixed ${i}`));
+    const orgs = [await organization(t, 'Mixed org 1'), await organization(t, 'Mixed org 2')];
+    for (const [i, p] of people.entries()) await connect(t, { typeId: SYSTEM.worksAt, sourceId: p.id, targetId: orgs[i % 2].id });
+    await connect(t, { typeId: SYSTEM.knows, sourceId: people[0].id, targetId: people[3].id });
+    const ids = people.map((p) => p.id);
+    const work = Array.from({ length: 20 }, (_, i) => (i % 2 === 0
+      ? merge({ survivorId: ids[i % 6], mergedIds: [ids[(i + 1) % 6], ids[(i + 3) % 6]] })
+      : t.gql(`mutation($input: CreateConnectionInput!) { createConnection(input: $input) { connection { id } userErrors { code } } }`,
+        { input: { typeId: SYSTEM.knows, sourceId: ids[i % 6], targetId: ids[(i + 2) % 6] } })
+        .then((res) => { if (res.body.errors) throw new Error(JSON.stringify(res.body.errors)); return res.body.data.createConnection; })));
+    const answers = await Promise.all(work);
+    for (const answer of answers) expect(answer.userErrors.every((e: any) => ['NOT_FOUND', 'DUPLICATE_CONNECTION', 'INVALID'].includes(e.code))).toBe(true);
+    const dangling = await t.sql(
+      `SELECT c.id FROM connections c JOIN records r ON r.id IN (c.source_id, c.target_id) WHERE r.merged_into IS NOT NULL AND r.id = ANY($1::uuid[])`, [ids]);
+    expect(dangling).toEqual([]);
+    const report = await t.gql('query { connectionIntegrityReport(first: 100) { nodes { connectionId kind } } }');
+    const rows = await rowsOf(ids);
+    expect(report.body.data.connectionIntegrityReport.nodes.filter((n: any) => rows.some((r: any) => r.id === n.connectionId))).toEqual([]);
   });
 
   test('a race of 20 creates on either record during a merge ends with no duplicate and no link to a merged record', async () => {
