@@ -2,6 +2,7 @@ import type { SharedInfra } from './app/services';
 import { authFeature } from './auth/feature';
 import { entities } from './db/entities';
 import { FEATURES, type WiredInOrder } from './features';
+import { idempotencyFeature } from './idempotency/feature';
 import { otpRulesFeature } from './otp-rules/feature';
 import { recordsFeature } from './records/feature';
 
@@ -12,7 +13,7 @@ describe('a maintainer adding or reordering features', () => {
   });
 
   test('building otp-rules before otp fails to compile, naming the feature and what it lacks', () => {
-    const message: WiredInOrder<[typeof authFeature, typeof recordsFeature, typeof otpRulesFeature], SharedInfra> =
+    const message: WiredInOrder<[typeof authFeature, typeof idempotencyFeature, typeof recordsFeature, typeof otpRulesFeature], SharedInfra> =
       'feature "otp-rules" needs otp (or a different type of it) from a feature before it or from the app';
     expect(message).toMatch(/otp-rules/);
   });
@@ -23,6 +24,6 @@ describe('a maintainer adding or reordering features', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(new Set(entities).size).toBe(entities.length);
     expect(new Set(resolvers).size).toBe(resolvers.length);
-    expect(names).toEqual(['auth', 'records', 'connections', 'otp', 'otp-rules', 'fraud']);
+    expect(names).toEqual(['auth', 'idempotency', 'records', 'events', 'connections', 'otp', 'otp-rules', 'fraud']);
   });
 });

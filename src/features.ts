@@ -1,7 +1,9 @@
 import type { Feature } from './core/feature';
 // Import order is the order type-graphql meets the GraphQL types, hence their order in the printed schema.graphql.
 import { authFeature } from './auth/feature';
+import { idempotencyFeature } from './idempotency/feature';
 import { recordsFeature } from './records/feature';
+import { eventsFeature } from './events/feature';
 import { otpRulesFeature } from './otp-rules/feature';
 import { otpFeature } from './otp/feature';
 import { connectionsFeature } from './connections/feature';
@@ -12,7 +14,7 @@ import { fraudFeature } from './fraud/feature';
  * shared infrastructure and the services of the features before it. The order is also the order of the entities
  * and resolvers, which fixes the order of types in the printed schema. A new feature is one line here.
  */
-export const FEATURES = [authFeature, recordsFeature, connectionsFeature, otpFeature, otpRulesFeature, fraudFeature] as const;
+export const FEATURES = [authFeature, idempotencyFeature, recordsFeature, eventsFeature, connectionsFeature, otpFeature, otpRulesFeature, fraudFeature] as const;
 
 export type AnyFeature = (typeof FEATURES)[number];
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;

@@ -185,6 +185,47 @@ mutation GuardedUpdate($id: ID!, $otp: [OtpInput!]) {
     variables: { ruleId: 1, id: '<contact id>', otp: [{ rule: '1', code: '<code>' }] },
   },
   {
+    title: 'Webhook endpoint and its delivery log (admins)',
+    query: `# The answer's secret (whsec_…) is shown this once: verify signatures with any Standard Webhooks library
+mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) {
+    webhookEndpoint { id url eventTypes active }
+    secret
+    userErrors { field message code }
+  }
+}
+
+query WebhookDeliveries($id: ID!) {
+  webhookEndpoint(id: $id) {
+    active disabledReason failingSince
+    deliveries(first: 20) {
+      nodes { id eventType subject status attempts lastResponseCode nextAttemptAt
+              attemptLog { attempt succeeded responseCode durationMs error attemptedAt } }
+    }
+  }
+}
+
+mutation Replay($deliveryId: ID!) {
+  replayWebhookDelivery(id: $deliveryId) { webhookDelivery { id status replayOf } userErrors { field message code } }
+}`,
+    variables: {
+      input: { url: '<your receiver URL, e.g. https…/hooks>', eventTypes: ['otp.sent', 'otp.delivery.updated', 'otp.verified', 'connection.created'] },
+      id: '<endpoint id>', deliveryId: '<delivery id>',
+    },
+  },
+  {
+    title: 'Subscribe to an OTP request',
+    query: `# Runs over WebSocket (graphql-ws) on /graphql; the Authorization header below is sent as connectionParams.
+# Answers at once with the request as it is, then after each change (from any server instance).
+subscription OtpRequestUpdated($id: ID!) {
+  otpRequestUpdated(id: $id) {
+    id status attempts verifiedAt
+    deliveries { channel status provider sentAt deliveredAt failedAt error }
+  }
+}`,
+    variables: { id: '<otp request id>' },
+  },
+  {
     title: 'Fraud guard: today',
     query: `# Admins: conversion per country, channel, source and rule (last 24 h), prefix blocks in force, refused sends
 query FraudToday {

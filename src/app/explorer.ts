@@ -109,7 +109,8 @@ function mountExplorer(key, me) {
   document.body.classList.remove('asking');
   who.textContent = 'Signed in as ' + me.email + ' (' + me.role + ')';
   changeKey.hidden = false;
-  const base = GraphiQL.createFetcher({ url: config.endpoint });
+  // subscriptions go over graphql-ws on the same path; the Headers (Authorization) become its connectionParams
+  const base = GraphiQL.createFetcher({ url: config.endpoint, subscriptionUrl: location.origin.replace(/^http/, 'ws') + config.endpoint });
   // The Headers editor wins; a tab whose Headers name no Authorization still sends the stored key.
   const fetcher = (params, options) => {
     const headers = Object.assign({}, options && options.headers);

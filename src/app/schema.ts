@@ -1,4 +1,4 @@
-import { buildSchemaSync, type AuthChecker, type ContainerType } from 'type-graphql';
+import { buildSchemaSync, type AuthChecker, type ContainerType, type PubSub } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../core/context';
 import { FEATURES } from '../features';
@@ -10,10 +10,12 @@ const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.l
 
 /**
  * Builds the executable schema. `container` hands type-graphql the resolver instances, which receive their
- * services through their constructors; printing the schema needs none.
+ * services through their constructors; printing the schema needs neither.
  */
-export function buildAppSchema(container?: ContainerType): GraphQLSchema {
+export function buildAppSchema(container?: ContainerType, pubSub?: PubSub): GraphQLSchema {
   return buildSchemaSync({
+    // subscriptions' topics: the events feature's stream of committed events (LISTEN/NOTIFY); printing needs none
+    pubSub: pubSub ?? { publish: () => undefined, subscribe: () => { throw new Error('no pubSub: this schema is for printing only'); } },
     resolvers: RESOLVERS as [Function, ...Function[]],
     container: container ?? { get: () => { throw new Error('no container: this schema is for printing only'); } },
     authChecker,

@@ -17,6 +17,7 @@ import { createLogger } from './logger';
 import { Metrics } from '../core/metrics';
 import { explorerRouter } from './explorer';
 import { buildAppSchema } from './schema';
+import { serveSubscriptions } from './subscriptions';
 import { createServices, type Services } from './services';
 import { createLoaders } from './loaders';
 import { formatError, serviceUnavailableStatus, toGraphQLError } from './errors';
@@ -102,8 +103,9 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
   const app = express();
   const httpServer = http.createServer(app);
 
+  const schema = buildAppSchema({ get: (resolverClass) => services.resolverFor(resolverClass) }, services.eventStream);
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildAppSchema({ get: (resolverClass) => services.resolverFor(resolverClass) }),
+    schema,
     validationRules: queryLimitRules(config),
     allowBatchedHttpRequests: false,
     stopOnTerminationSignals: false, // main.ts and worker.ts own SIGTERM/SIGINT and call stop() once
@@ -168,13 +170,17 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
       context: ({ req }) => contextFor(req),
     }),
   );
-  app.use('/api', otpRestRouter({ otpService: services.otp, contextFor, bodyLimit: BODY_LIMIT, log }));
-  app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT));
+  app.use('/api', otpRestRouter({ otpService: services.otp, idempotency: services.idempotency, contextFor, bodyLimit: BODY_LIMIT, log }));
+  app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT, services.events));
   app.use((_req, res) => {
     res.status(404).json({ errors: [{ message: 'Not found. The API is at /graphql.', extensions: { code: 'NOT_FOUND' } }] });
   });
   app.use(httpErrorHandler(log));
 
+  const subscriptions = serveSubscriptions(httpServer, '/graphql', {
+    schema, authenticator, validationRules: queryLimitRules(config), createLoaders: () => createLoaders(dataSource), log,
+    development: config.NODE_ENV === 'development',
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.PORT, config.HOST, () => resolve());
@@ -193,6 +199,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     firstAdminKey,
     stop() {
       stopping ??= (async () => {
+        await subscriptions.close();
         await apollo.stop();
         await services.stop();
         await db.close();

@@ -1,17 +1,21 @@
 import type { EntityManager } from 'typeorm';
+import type { EventPublisher } from '../events/event-publisher';
 import type { RecordEntity } from '../records/record.entity';
 import type { MergedConnection } from '../records/record-links';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
 import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from './connection.entity';
 import { findOverlapping, lockPair, type DuplicateProbe } from './connection.service';
 import { endSelfLink, foldConnections, moveConnection, repointContextRecords } from './connection-writes';
+import { connectionEvent } from './connection.events';
 
 /**
  * Moves every connection of the merged records to the survivor, inside the merge's transaction (which holds the
  * records' locks, so no connection to them can be created meanwhile). A move onto a pair the survivor already has
  * for overlapping dates folds into that connection; a move that makes a forbidden self-link is ended.
  */
-export async function moveConnectionsOnMerge(tx: EntityManager, survivor: RecordEntity, merged: RecordEntity[]): Promise<MergedConnection[]> {
+export async function moveConnectionsOnMerge(
+  tx: EntityManager, survivor: RecordEntity, merged: RecordEntity[], events: EventPublisher, userId: string,
+): Promise<MergedConnection[]> {
   const mergedIds = new Set(merged.map((r) => r.id));
   // Every connection this merge may change touches the survivor or a merged record: all are locked up front, in id
   // order, so two merges whose records are linked to each other queue instead of deadlocking over a fold.
@@ -40,18 +44,25 @@ export async function moveConnectionsOnMerge(tx: EntityManager, survivor: Record
       const [keep, ...others] = overlapping;
       const removed = [connection.id, ...others.map((o) => o.id)];
       await foldConnections(tx, keep.id, removed, probe.startDate, probe.endDate);
+      await events.publish(tx, [connection, ...others].map((gone) => connectionEvent('connection.deleted', gone)));
       removed.forEach((id) => { folded.add(id); results.push({ connectionId: id, outcome: 'FOLDED', intoConnectionId: keep.id }); });
       continue;
     }
-    await moveConnection(tx, connection.id, probe.sourceId, probe.targetId);
+    const moved = await moveConnection(tx, connection.id, probe.sourceId, probe.targetId);
     if (probe.sourceId === probe.targetId && !type.allowSelf) {
       await endSelfLink(tx, connection.id);
+      await events.publish(tx, connectionEvent('connection.ended', moved));
       results.push({ connectionId: connection.id, outcome: 'ENDED', intoConnectionId: null });
     } else {
       results.push({ connectionId: connection.id, outcome: 'MOVED', intoConnectionId: null });
     }
   }
   await repointContextRecords(tx, [...mergedIds], survivor.id);
+  // records is built before events, so the merge's own event is published here, in the merge's transaction
+  await events.publish(tx, {
+    type: 'record.merged', subject: `record:${survivor.id}`, topics: [`record:${survivor.id}`, ...[...mergedIds].map((id) => `record:${id}`)],
+    data: { survivorId: survivor.id, mergedIds: [...mergedIds], module: survivor.module, userId, connections: results },
+  });
   return results;
 }
 

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { RequestContext } from '../core/context';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
+import type { EventPublisher } from '../events/event-publisher';
 import type { RecordEntity } from '../records/record.entity';
 import type { MergedConnection, NewRecordLink, RecordLinks } from '../records/record-links';
 import type { RecordService } from '../records/record.service';
@@ -11,13 +12,14 @@ import { contextRecordErrors } from './connection-context';
 import { moveConnectionsOnMerge } from './connection-merge';
 import { dateErrors, endpointErrors, type DuplicateProbe } from './connection.service';
 import { insertConnection, type NewConnectionRow } from './connection-writes';
+import { connectionEvent } from './connection.events';
 
 /** How connections follow records: created with a new record, moved on a merge. Registered on the records service. */
 export class ConnectionRecordLinks implements RecordLinks {
-  constructor(private readonly records: RecordService) {}
+  constructor(private readonly records: RecordService, private readonly events: EventPublisher) {}
 
-  moveOnMerge(_ctx: RequestContext, survivor: RecordEntity, merged: RecordEntity[], tx: EntityManager): Promise<MergedConnection[]> {
-    return moveConnectionsOnMerge(tx, survivor, merged);
+  moveOnMerge(ctx: RequestContext, survivor: RecordEntity, merged: RecordEntity[], tx: EntityManager): Promise<MergedConnection[]> {
+    return moveConnectionsOnMerge(tx, survivor, merged, this.events, ctx.user.id);
   }
 
   /**
@@ -66,7 +68,10 @@ export class ConnectionRecordLinks implements RecordLinks {
       errors.push(...itemErrors);
     });
     if (errors.length) throw new UserErrorException(errors);
-    for (const row of rows) await insertConnection(tx, row);
+    for (const row of rows) {
+      const connection = await insertConnection(tx, row);
+      await this.events.publish(tx, connectionEvent('connection.created', connection));
+    }
   }
 
   /** Share-locks the types (as a single create does), so a concurrent type change waits for the new connections. */

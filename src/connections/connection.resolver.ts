@@ -11,6 +11,8 @@ import type { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeType } from './connection-type.types';
 import type { ConnectionEntity } from './connection.entity';
 import type { ConnectionService } from './connection.service';
+import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import { ConnectionStatus } from './connection.enums';
 import {
   ConnectionFilterInput, ConnectionObjectType, ConnectionPage, ConnectionPayload, CreateConnectionInput, CreateConnectionsPayload,
@@ -20,7 +22,7 @@ import { statusOf } from './record-connection.view';
 
 @Resolver(() => ConnectionObjectType)
 export class ConnectionResolver {
-  constructor(private readonly connectionService: ConnectionService) {}
+  constructor(private readonly connectionService: ConnectionService, private readonly idempotency: IdempotencyService) {}
 
   @Query(() => ConnectionObjectType, { nullable: true, description: 'A connection, unless one of its records is deleted.' })
   connection(@Arg('id', () => ID) id: string): Promise<ConnectionEntity | null> {
@@ -72,8 +74,13 @@ export class ConnectionResolver {
 
   @Authorized(WRITER_ROLES)
   @Mutation(() => ConnectionPayload)
-  createConnection(@Arg('input', () => CreateConnectionInput) input: CreateConnectionInput, @Ctx() ctx: RequestContext): Promise<ConnectionPayload> {
-    return toPayload('connection', () => this.connectionService.create(ctx, input));
+  createConnection(
+    @Arg('input', () => CreateConnectionInput) input: CreateConnectionInput,
+    @Ctx() ctx: RequestContext,
+    @Arg('idempotencyKey', () => String, IDEMPOTENCY_KEY_ARGUMENT) idempotencyKey?: string | null,
+  ): Promise<ConnectionPayload> {
+    return this.idempotency.payload(ctx, { operation: 'createConnection', key: idempotencyKey, input }, 'connection',
+      () => this.connectionService.create(ctx, input), (id) => this.connectionService.get(id));
   }
 
   @Authorized(WRITER_ROLES)

@@ -3,6 +3,8 @@ import type { RequestContext } from '../core/context';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
 import { queryRows, type Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
+import { connectionEvent } from './connection.events';
 import { findModule } from '../records/modules';
 import type { RecordEntity } from '../records/record.entity';
 import type { RecordService } from '../records/record.service';
@@ -24,7 +26,7 @@ type Endpoint = Pick<RecordEntity, 'id' | 'module' | 'label'>;
 
 /** Creating, changing and deleting connections: live endpoints of allowed modules, no duplicates, valid properties and dates. */
 export class ConnectionService {
-  constructor(private readonly db: DataSource, private readonly records: RecordService) {}
+  constructor(private readonly db: DataSource, private readonly records: RecordService, private readonly events: EventPublisher) {}
 
   /** A connection whose two records are both visible (not soft-deleted), or null. */
   async get(id: string): Promise<ConnectionEntity | null> {
@@ -76,11 +78,13 @@ export class ConnectionService {
         };
         await lockPair(tx, probe);
         await this.assertNoDuplicate(tx, probe, null);
-        return insertConnection(tx, {
+        const connection = await insertConnection(tx, {
           typeId: type!.id, sourceId: probe.sourceId, targetId: probe.targetId, symmetric: type!.symmetric, startDate: probe.startDate,
           endDate: probe.endDate, properties: checked.properties, notes: input.notes?.trim() || null,
           contextRecordId: input.contextRecordId ? input.contextRecordId.toLowerCase() : null, createdById: ctx.user.id,
         });
+        await this.events.publish(tx, connectionEvent('connection.created', connection));
+        return connection;
       });
     } catch (error) {
       throw await this.translateWriteError(error, probe, null);
@@ -135,7 +139,10 @@ export class ConnectionService {
           [current.id, startDate, endDate, JSON.stringify(checked.properties), input.notes === undefined ? current.notes : input.notes?.trim() || null,
             contextRecordId ? contextRecordId.toLowerCase() : null],
         );
-        return toConnectionEntity(row);
+        const connection = toConnectionEntity(row);
+        // an end date given (or moved) ends the connection on that day
+        if (endDate !== null && endDate !== current.endDate) await this.events.publish(tx, connectionEvent('connection.ended', connection));
+        return connection;
       });
     } catch (error) {
       throw await this.translateWriteError(error, probe, found.id);
@@ -145,7 +152,7 @@ export class ConnectionService {
   async delete(id: string): Promise<ConnectionEntity> {
     const current = await this.get(id);
     if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
-    await this.db.query('DELETE FROM connections WHERE id = $1', [current.id]);
+    await this.events.withEvents(this.db, (tx) => tx.query('DELETE FROM connections WHERE id = $1', [current.id]), () => connectionEvent('connection.deleted', current));
     return current;
   }
 

@@ -115,6 +115,22 @@ const schema = z.object({
   OTP_DELIVERY_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(3),
   OTP_DELIVERY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(5),
   OTP_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  /** How often the worker settles expired OTPs and publishes `otp.expired`. */
+  OTP_EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).default(5000),
+  // Webhooks out (docs/events.md).
+  /** Lets webhook endpoints resolve to loopback/private addresses (tests, local development). */
+  WEBHOOKS_ALLOW_PRIVATE: booleanFlag.default('false'),
+  /** This process sends webhooks (every instance may; they share the work). */
+  WEBHOOKS_WORKER: booleanFlag.default('true'),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
+  WEBHOOK_MAX_RESPONSE_BYTES: z.coerce.number().int().min(0).default(65536),
+  /** How often due retries are looked for (new events wake the dispatcher at once). */
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Provider status callbacks that arrive before their message id is recorded are kept this long, at most this many. */
+  OTP_EARLY_CALLBACK_TTL_SECONDS: z.coerce.number().int().min(1).max(86400).default(600),
+  OTP_EARLY_CALLBACKS_MAX: z.coerce.number().int().min(0).default(10000),
+  /** A key whose first request has not finished after this long is taken over by a retry (the first one's process is presumed dead). */
+  IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 /** The names of every variable the server reads (`.env.example` must list each). */

@@ -85,7 +85,7 @@ export async function toPayload<T, K extends string>(
 }
 
 /** The `extensions.code` of a request refused as a whole; the API edge maps each to its wire form. */
-export type RefusalCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+export type RefusalCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'IDEMPOTENCY_KEY_REUSED' | 'IDEMPOTENCY_KEY_IN_USE';
 
 /**
  * A request refused as a whole (bad arguments, no valid credentials, a role that may not), as opposed to a business

@@ -3,8 +3,10 @@ import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../core/config';
 import type { Clock } from '../core/clock';
 import { defineFeature } from '../core/feature';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import type { Notifications } from '../db/notifications';
 import type { Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
 import type { OtpService } from '../otp/otp.service';
 import type { RecordService } from '../records/record.service';
 import { OtpRuleCache } from './otp-rule.cache';
@@ -28,6 +30,10 @@ export interface OtpRulesNeeds {
   otp: OtpService;
   /** The rules guard record saves. */
   records: RecordService;
+  /** Rule checks are published as domain events. */
+  events: EventPublisher;
+  /** sendRuleOtp takes an idempotency key. */
+  idempotency: IdempotencyService;
 }
 
 /**
@@ -39,16 +45,16 @@ export const otpRulesFeature = defineFeature({
   entities: [OtpRuleEntity, OtpRuleValidationFailureEntity, OtpRuleCheckedStateEntity],
   resolvers: [OtpRuleResolver, OtpRequestRuleResolver],
   loaders: (db) => ({ otpRules: otpRulesLoader(db) }),
-  build({ db, notifications, counters, clock, log, config, otp, records }: OtpRulesNeeds) {
+  build({ db, notifications, counters, clock, log, config, otp, records, events, idempotency }: OtpRulesNeeds) {
     const ruleCache = new OtpRuleCache(db, notifications, log);
     const ruleOtps = new OtpServiceRuleGateway(otp, config.DEFAULT_COUNTRY_CODE, config.SMTP_FROM_NAME);
     const otpRules = new OtpRuleService(db, ruleCache, ruleOtps, records, config.OTP_RULES_LIMIT);
     // sendOtp's ruleId is a plain reference (such OTPs never satisfy a guard), but it must name a rule that exists
     otp.registerReferenceCheck('ruleId', async (id) => (await otpRules.get(id)) !== null);
-    records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(counters, otp), clock));
+    records.registerGuard(new OtpRuleGuard(ruleCache, ruleOtps, new RuleValidationFailures(counters, otp), clock, events, db));
     return {
       services: { otpRules },
-      resolvers: [new OtpRuleResolver(otpRules), new OtpRequestRuleResolver()],
+      resolvers: [new OtpRuleResolver(otpRules, idempotency, otp), new OtpRequestRuleResolver()],
       start: () => ruleCache.reload(),
     };
   },

@@ -1,5 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../core/clock';
+import type { Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
+import { ruleEvent } from './rule.events';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isClosed, type ModuleDefinition } from '../records/modules';
 import type { GuardedSave, RecordSaveGuard } from '../records/save-guard';
@@ -26,6 +29,9 @@ export class OtpRuleGuard implements RecordSaveGuard {
     private readonly otps: RuleOtpGateway,
     private readonly failures: RuleValidationFailures,
     private readonly clock: Clock,
+    /** rule.save_verified rides on the save's transaction; rule.otp_required (the save is refused) on `db`, after it. */
+    private readonly events: EventPublisher,
+    private readonly db: Queryable,
     private readonly checkedStates = new RuleCheckedStates(),
   ) {}
 
@@ -122,6 +128,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
       { ruleId: rule.id, ruleName: rule.name, reason, sanitizedName: sanitizedRuleKey(rule.name), acceptedKeys: acceptedKeys(rule) },
     );
     describeSent(error, live);
+    save.afterTransaction(() => this.events.publish(this.db, ruleEvent('rule.otp_required', rule, record, save.ctx.user.id, { reason, otpLive: live !== null })));
     if (!live && rule.autoSendOnMatch) {
       // The workflow "Send OTP" action: sent once the refused save's transaction has ended, never while it holds a
       // pool connection (the send needs connections of its own), and described in this answer once sent.
@@ -146,6 +153,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
     const check = await this.otps.verify(tx, save.ctx, rule, record, save.after, code);
     if (check.result === 'VERIFIED') {
       await this.failures.clear(tx, rule, recordId);
+      await this.events.publish(tx, ruleEvent('rule.save_verified', rule, record, save.ctx.user.id));
       return [];
     }
     if (check.result === 'EXPIRED') {

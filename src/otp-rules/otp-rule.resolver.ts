@@ -9,6 +9,9 @@ import { ADMIN_ROLES } from '../auth/roles';
 import { toPayload } from '../core/errors';
 import type { OtpRuleEntity } from './otp-rule.entity';
 import type { OtpRuleService } from './otp-rule.service';
+import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
+import type { OtpService } from '../otp/otp.service';
 import {
   DeleteOtpRulePayload, OtpRuleFilterInput, OtpRuleInput, OtpRulePage, OtpRulePayload, OtpRuleRefType, OtpRuleType, SendRuleOtpBulkPayload,
   SendRuleOtpPayload,
@@ -17,7 +20,7 @@ import { acceptedKeys, sanitizedRuleKey } from './rule-keys';
 
 @Resolver(() => OtpRuleType)
 export class OtpRuleResolver {
-  constructor(private readonly ruleService: OtpRuleService) {}
+  constructor(private readonly ruleService: OtpRuleService, private readonly idempotency: IdempotencyService, private readonly otp: OtpService) {}
 
   @Authorized(ADMIN_ROLES)
   @Query(() => OtpRulePage, { description: 'OTP rules by id (admins), optionally of one module and by state.' })
@@ -69,8 +72,10 @@ export class OtpRuleResolver {
     @Arg('recordId', () => ID) recordId: string,
     @Ctx() ctx: RequestContext,
     @Arg('intendedFields', () => GraphQLJSONObject, { nullable: true, validate: false, description: 'The change the OTP is for (as updateRecord fields): the OTP then only authorizes a save reaching the same values of the rule\'s condition fields.' }) intendedFields?: Record<string, unknown> | null,
+    @Arg('idempotencyKey', () => String, IDEMPOTENCY_KEY_ARGUMENT) idempotencyKey?: string | null,
   ): Promise<SendRuleOtpPayload> {
-    return toPayload('otpRequest', () => this.ruleService.sendOtp(ctx, ruleId, recordId, intendedFields));
+    return this.idempotency.payload(ctx, { operation: 'sendRuleOtp', key: idempotencyKey, input: { ruleId, recordId, intendedFields } }, 'otpRequest',
+      () => this.ruleService.sendOtp(ctx, ruleId, recordId, intendedFields), (id) => this.otp.get(ctx, id));
   }
 
   @Authorized(WRITER_ROLES)

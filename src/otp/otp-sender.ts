@@ -5,12 +5,14 @@ import type { RequestContext } from '../core/context';
 import type { Metrics } from '../core/metrics';
 import { ErrorCode, UserErrorException } from '../core/errors';
 import { isUniqueViolation, type Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
 import { RateLimitedException, type OtpLimits, type SendCaller } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
 import { purposeOf, type OtpRequestRepository } from './otp-request.repository';
 import type { SendOtpCommand } from './otp.validation';
+import { otpCanceled, otpSentEvents } from './otp.events';
 import type { ScreenedSend, SendScreen } from './send-screen';
 
 /** Per-send policy; an OTP rule passes its own values, everything else uses the configured defaults. */
@@ -41,6 +43,7 @@ export interface OtpSenderDeps {
   limits: OtpLimits;
   queue: DeliveryQueue;
   metrics: Metrics;
+  events: EventPublisher;
   /** The registered send screen (the fraud guard), read on each send. */
   screens: { current: SendScreen };
 }
@@ -141,7 +144,7 @@ export class OtpSender {
   }
 
   async cancel(current: OtpRequestEntity): Promise<OtpRequestEntity> {
-    const [canceled] = await this.requests.cancel([current.id], 'CANCELED_BY_USER');
+    const [canceled] = await this.deps.events.withEvents(this.db, (tx) => this.requests.with(tx).cancel([current.id], 'CANCELED_BY_USER'), (rows) => rows.map((r) => otpCanceled(r.id, 'CANCELED_BY_USER')));
     if (canceled) return canceled;
     assertPending((await this.requests.findById(current.id))!, 'canceled');
     throw UserErrorException.of(ErrorCode.OTP_EXPIRED, 'Only a pending OTP can be canceled; this one has just expired.', ['otpRequestId']);
@@ -180,6 +183,7 @@ export class OtpSender {
     }
     const superseded = live.map((request) => request.id);
     if (superseded.length) await requests.cancel(superseded, 'SUPERSEDED');
+    if (superseded.length) await this.deps.events.publish(tx, superseded.map((id) => otpCanceled(id, 'SUPERSEDED')));
     const code = testCode ?? command.code ?? generateCode(command.codeLength, command.codeType);
     const id = randomUUID();
     const keepSealed = policy.resendMode === 'SAME_CODE_IF_VALID' || command.code !== null;
@@ -191,6 +195,7 @@ export class OtpSender {
       resendMode: policy.resendMode, userId: ctx.user.id, apiKeyId: ctx.apiKeyId,
     });
     if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
+    if (testCode) await this.deps.events.publish(tx, otpSentEvents(request, [], [])); // a test recipient: nothing queued
     if (screened) await this.screen.sent(tx, ctx, screened, request.id);
     return { request, channels: command.channels, superseded, delivered: !testCode };
   }
@@ -242,6 +247,7 @@ export class OtpSender {
       })))],
     );
     await this.deps.queue.enqueue(tx, rows.map((r) => r.id));
+    await this.deps.events.publish(tx, otpSentEvents(request, channels, rows.map((r) => r.id)));
   }
 
   /** Counted once the transaction that queued the messages has committed. */

@@ -1,6 +1,9 @@
 import type { Metrics } from '../core/metrics';
 import { ErrorCode } from '../core/errors';
+import type { DataSource } from 'typeorm';
 import type { Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
+import { otpFailedAttempt, otpVerified } from './otp.events';
 import type { CodeHasher } from './codes';
 import { RateLimitedException, type OtpLimits } from './otp-limits';
 import type { VerifyFailureReason } from './otp.errors';
@@ -23,6 +26,11 @@ export interface OtpVerifierDeps {
   hasher: CodeHasher;
   limits: OtpLimits;
   metrics: Metrics;
+  events: EventPublisher;
+  /** Where a right code is consumed together with its `otp.verified` event. */
+  db: Pick<DataSource, 'transaction'>;
+  /** The counters pool `counted` runs on: a wrong code's event is written there right after the count. */
+  counters: Queryable;
   /** Told of each verified code (the fraud guard's conversion counts). */
   screens: { current: SendScreen };
 }
@@ -64,7 +72,7 @@ export class OtpVerifier {
     let result: VerifyResult;
     if (request.status !== 'PENDING') result = await this.notPending(request);
     else if (!this.deps.hasher.matches(request.id, code, request.codeHash)) result = invalid(null);
-    else result = await this.consume(requests, request, tx);
+    else result = await this.consume(tx, request);
     this.deps.metrics.otpVerify.inc({ result: result.verified ? 'VERIFIED' : result.reason! });
     return result;
   }
@@ -107,15 +115,18 @@ export class OtpVerifier {
   /** A right code is consumed; a wrong one is counted on the request (on the counters pool). */
   private async check(request: OtpRequestEntity, code: string): Promise<VerifyResult> {
     if (request.status !== 'PENDING') return this.notPending(request);
-    if (this.deps.hasher.matches(request.id, code, request.codeHash)) return this.consume(this.requests, request, null);
+    if (this.deps.hasher.matches(request.id, code, request.codeHash)) return this.deps.db.transaction((tx) => this.consume(tx, request));
     const counted = await this.counted.countWrongCode(request.id);
+    // written right after the count, on the same pool (the count stays one statement outside any transaction)
+    if (counted) await this.deps.events.publish(this.deps.counters, otpFailedAttempt(request.id, counted.attempts, counted.maxAttempts));
     if (counted) return invalid(counted.maxAttempts - counted.attempts);
     return this.notPending((await this.counted.findById(request.id))!);
   }
 
-  /** Marks a right code used through `requests` (the caller's transaction `tx`, or the pool). */
-  private async consume(requests: OtpRequestRepository, request: OtpRequestEntity, tx: Queryable | null): Promise<VerifyResult> {
-    const verified = await requests.markVerified(request.id, request.codeHash);
+  /** Marks a right code used inside `tx` (the caller's transaction, or one of its own), with its `otp.verified` event. */
+  private async consume(tx: Queryable, request: OtpRequestEntity): Promise<VerifyResult> {
+    const verified = await this.requests.with(tx).markVerified(request.id, request.codeHash);
+    if (verified) await this.deps.events.publish(tx, otpVerified(verified));
     if (verified && !verified.testRecipient) await this.deps.screens.current.verified(tx, verified); // test recipients are never screened
     if (verified) return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
     return this.notPending((await this.counted.findById(request.id))!);

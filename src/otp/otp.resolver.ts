@@ -7,6 +7,8 @@ import { RecordType } from '../records/record.types';
 import type { OtpDeliveryEntity } from './otp-delivery.entity';
 import type { OtpChannel, OtpRequestEntity } from './otp-request.entity';
 import type { OtpService } from './otp.service';
+import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import {
   OtpChannelEnum, OtpDeliveryType, OtpRequestFilterInput, OtpRequestPage, OtpRequestPayload, OtpRequestType, SendOtpInput,
   SendOtpPayload, VerifyOtpInput, VerifyOtpPayload,
@@ -16,7 +18,7 @@ import { maskEmail, maskMobile } from './recipients';
 /** The GraphQL door; the role check (READONLY may not use OTPs) is the service's, shared with the REST door. */
 @Resolver(() => OtpRequestType)
 export class OtpResolver {
-  constructor(private readonly otpService: OtpService) {}
+  constructor(private readonly otpService: OtpService, private readonly idempotency: IdempotencyService) {}
 
   @Query(() => OtpRequestType, { nullable: true, description: 'An OTP request you sent (admins: any).' })
   otpRequest(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<OtpRequestEntity | null> {
@@ -33,8 +35,13 @@ export class OtpResolver {
   }
 
   @Mutation(() => SendOtpPayload, { description: 'Sends an OTP on one or more channels; delivery happens in the background.' })
-  sendOtp(@Arg('input', () => SendOtpInput) input: SendOtpInput, @Ctx() ctx: RequestContext): Promise<SendOtpPayload> {
-    return toPayload('otpRequest', () => this.otpService.send(ctx, input));
+  sendOtp(
+    @Arg('input', () => SendOtpInput) input: SendOtpInput,
+    @Ctx() ctx: RequestContext,
+    @Arg('idempotencyKey', () => String, IDEMPOTENCY_KEY_ARGUMENT) idempotencyKey?: string | null,
+  ): Promise<SendOtpPayload> {
+    return this.idempotency.payload(ctx, { operation: 'sendOtp', key: idempotencyKey, input }, 'otpRequest',
+      () => this.otpService.send(ctx, input), (id) => this.otpService.get(ctx, id));
   }
 
   @Mutation(() => VerifyOtpPayload, { description: 'Checks a code. Each wrong code counts as one attempt.' })

@@ -7,6 +7,7 @@ import { Role } from '../auth/roles';
 import { ErrorCode, UserErrorException } from '../core/errors';
 import type { PageSource } from '../core/pagination';
 import type { Queryable } from '../db/sql';
+import type { EventPublisher } from '../events/event-publisher';
 import type { CodeHasher } from './codes';
 import type { DeliveryQueue } from './delivery/delivery-queue';
 import type { OtpLimits } from './otp-limits';
@@ -40,6 +41,8 @@ export interface OtpServiceDeps {
   log: Logger;
   /** Where wrong codes are counted, outside any caller transaction (defaults to the main pool). */
   counters?: Queryable;
+  /** Every change to an OTP request is published here, in the change's transaction. */
+  events: EventPublisher;
 }
 
 /**
@@ -60,7 +63,7 @@ export class OtpService {
     this.requests = new OtpRequestRepository(db);
     this.counted = new OtpRequestRepository(deps.counters ?? db);
     this.sender = new OtpSender(db, this.requests, { ...deps, screens: this.screens });
-    this.verifier = new OtpVerifier(this.requests, this.counted, { ...deps, screens: this.screens });
+    this.verifier = new OtpVerifier(this.requests, this.counted, { ...deps, db, counters: deps.counters ?? db, screens: this.screens });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { defineFeature } from '../core/feature';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import { RecordEntity } from './record.entity';
 import { recordsLoader } from './record.loaders';
 import { RecordResolver } from './record.resolver';
@@ -7,6 +8,8 @@ import { RecordService } from './record.service';
 
 export interface RecordsNeeds {
   db: DataSource;
+  /** createRecord takes an idempotency key. */
+  idempotency: IdempotencyService;
 }
 
 /** CRM records of the modules defined in code; later features register save guards on its service. */
@@ -15,8 +18,8 @@ export const recordsFeature = defineFeature({
   entities: [RecordEntity],
   resolvers: [RecordResolver],
   loaders: (db) => ({ records: recordsLoader(db) }),
-  build({ db }: RecordsNeeds) {
+  build({ db, idempotency }: RecordsNeeds) {
     const records = new RecordService(db);
-    return { services: { records }, resolvers: [new RecordResolver(records)] };
+    return { services: { records }, resolvers: [new RecordResolver(records, idempotency)] };
   },
 });

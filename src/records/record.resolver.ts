@@ -10,6 +10,8 @@ import { makePage, PageArgs } from '../core/pagination';
 import { findModule, MODULES, type ModuleDefinition } from './modules';
 import type { RecordEntity } from './record.entity';
 import type { RecordService } from './record.service';
+import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
+import type { IdempotencyService } from '../idempotency/idempotency.service';
 import {
   FieldChoiceInput, ImportRecordsPayload, MAX_RECORD_CONNECTIONS, MergedConnectionType, MergeRecordsPayload, ModuleType,
   NewRecordConnectionInput, OtpInput, RecordFilterInput, RecordOrderInput, RecordPage, RecordPayload, RecordType,
@@ -20,7 +22,7 @@ const MODULE_VIEWS = MODULES.map((m) => ({ ...m, fields: m.fields.map((f) => ({ 
 
 @Resolver(() => RecordType)
 export class RecordResolver {
-  constructor(private readonly recordService: RecordService) {}
+  constructor(private readonly recordService: RecordService, private readonly idempotency: IdempotencyService) {}
 
   @Query(() => [ModuleType], { description: 'The CRM modules and their fields.' })
   modules(): ModuleDefinition[] {
@@ -65,14 +67,17 @@ export class RecordResolver {
     @Arg('module', () => String) module: string,
     @Arg('fields', () => GraphQLJSONObject, { validate: false }) fields: Record<string, unknown>,
     @Ctx() ctx: RequestContext,
+    @Arg('idempotencyKey', () => String, IDEMPOTENCY_KEY_ARGUMENT) idempotencyKey?: string | null,
     @Arg('connections', () => [NewRecordConnectionInput], { nullable: true }) connections?: NewRecordConnectionInput[] | null,
   ): Promise<RecordPayload> {
-    return toPayload('record', async () => {
+    // without connections the key's payload hash stays what it was before they existed
+    const input = connections?.length ? { module, fields, connections } : { module, fields };
+    return this.idempotency.payload(ctx, { operation: 'createRecord', key: idempotencyKey, input }, 'record', async () => {
       if ((connections?.length ?? 0) > MAX_RECORD_CONNECTIONS) {
         throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `A record is created with at most ${MAX_RECORD_CONNECTIONS} connections.`, ['connections']);
       }
       return this.recordService.create(ctx, module, fields, connections ?? []);
-    });
+    }, (id) => this.recordService.findLive(id));
   }
 
   @Authorized(WRITER_ROLES)

@@ -45,7 +45,7 @@ describe('a schema change leaves an operation in the docs behind', () => {
 });
 
 function variablesType(op: OperationDefinitionNode): string {
-  return `${op.name!.value}${op.operation === 'query' ? 'Query' : 'Mutation'}Variables`;
+  return `${op.name!.value}${{ query: 'Query', mutation: 'Mutation', subscription: 'Subscription' }[op.operation]}Variables`;
 }
 
 /** Example variables as TypeScript assignments to the generated variable types (excess or missing fields fail). */

@@ -1,7 +1,12 @@
 import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { EXAMPLE_OPERATIONS } from '../../src/app/explorer-examples';
 import { createRecord } from '../support/api';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/events';
+import { until } from '../support/poll';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 // A frontend developer copies the explorer's (and so the README's) example operations into an Apollo Client app and
@@ -11,11 +16,19 @@ import { startTestServer, type TestServer } from '../support/test-server';
 const CONTACT_CODE = '482913';
 let t: TestServer;
 let client: ApolloClient;
+/** Subscriptions go over graphql-ws (Apollo's GraphQLWsLink), with the key in connectionParams. */
+let subscriber: ApolloClient;
+let wsClient: ReturnType<typeof createClient>;
+let receiver: WebhookReceiver;
 let organizationId: string;
 const scene = new Map<string, string>();
 
 beforeAll(async () => {
-  t = await startTestServer('real_clients', { OTP_TEST_RECIPIENTS: `+917977251637:1234,+919876543210:${CONTACT_CODE}` });
+  t = await startTestServer('real_clients', {
+    OTP_TEST_RECIPIENTS: `+917977251637:1234,+919876543210:${CONTACT_CODE}`, WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '50',
+  });
+  receiver = await startWebhookReceiver();
+  scene.set('<your receiver URL, e.g. https…/hooks>', receiver.url);
   organizationId = (await createRecord(t, 'Organizations', { name: 'Acme' })).id;
   scene.set('<organization id>', organizationId);
   scene.set('<code>', CONTACT_CODE);
@@ -24,13 +37,18 @@ beforeAll(async () => {
     cache: new InMemoryCache(),
     defaultOptions: { query: { fetchPolicy: 'no-cache' }, mutate: { fetchPolicy: 'no-cache' } },
   });
+  wsClient = createClient({ url: `${t.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${t.adminKey}` } });
+  subscriber = new ApolloClient({ link: new GraphQLWsLink(wsClient), cache: new InMemoryCache() });
 });
 afterAll(async () => {
   client?.stop();
+  subscriber?.stop();
+  await wsClient?.dispose();
+  await receiver?.close();
   await t?.close();
 });
 
-interface ExampleRun { name: string; kind: 'query' | 'mutation'; document: DocumentNode; variables: Record<string, unknown> }
+interface ExampleRun { name: string; kind: 'query' | 'mutation' | 'subscription'; document: DocumentNode; variables: Record<string, unknown> }
 
 /** Every named operation of every example, in tab order (a tab may hold two, e.g. send a rule OTP, then save). */
 const RUNS: ExampleRun[] = EXAMPLE_OPERATIONS.flatMap((example) => parse(example.query).definitions
@@ -38,7 +56,7 @@ const RUNS: ExampleRun[] = EXAMPLE_OPERATIONS.flatMap((example) => parse(example
   .map((operation) => {
     const declared = new Set(operation.variableDefinitions?.map((v) => v.variable.name.value));
     const variables = Object.fromEntries(Object.entries(example.variables ?? {}).filter(([name]) => declared.has(name)));
-    return { name: operation.name!.value, kind: operation.operation as 'query' | 'mutation', document: { kind: Kind.DOCUMENT, definitions: [operation] }, variables };
+    return { name: operation.name!.value, kind: operation.operation, document: { kind: Kind.DOCUMENT, definitions: [operation] }, variables };
   }));
 
 function filledIn(value: unknown): unknown {
@@ -53,10 +71,21 @@ function filledIn(value: unknown): unknown {
 
 async function run({ kind, document, variables }: ExampleRun): Promise<any> {
   const filled = filledIn(variables) as Record<string, unknown>;
+  if (kind === 'subscription') return firstAnswer(document, filled);
   const result = kind === 'query'
     ? await client.query({ query: document, variables: filled })
     : await client.mutate({ mutation: document, variables: filled });
   return result.data;
+}
+
+/** A subscription's first answer (the subject as it is now), then unsubscribed. */
+function firstAnswer(document: DocumentNode, variables: Record<string, unknown>): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const subscription = subscriber.subscribe({ query: document, variables }).subscribe({
+      next: (result) => { subscription.unsubscribe(); if (result.error) reject(result.error); else resolve(result.data); },
+      error: reject,
+    });
+  });
 }
 
 const noUserErrors = { userErrors: [] };
@@ -133,6 +162,25 @@ const CHECKS: Record<string, (data: any) => Promise<void> | void> = {
   },
   GuardedUpdate(data) {
     expect(data.updateRecord).toMatchObject({ ...noUserErrors, record: { id: scene.get('<contact id>'), version: 3, fields: { contactStatus: 'Inactive' } } });
+  },
+  async CreateWebhookEndpoint(data) {
+    expect(data.createWebhookEndpoint).toMatchObject({ ...noUserErrors, webhookEndpoint: { url: receiver.url, active: true }, secret: expect.stringMatching(/^whsec_/) });
+    scene.set('<endpoint id>', data.createWebhookEndpoint.webhookEndpoint.id);
+    // something to deliver: an OTP sent after the endpoint exists
+    await t.gql('mutation { sendOtp(input: { mobileNo: "7977251637", channels: [SMS], source: "webhook_example", type: "simple_otp" }) { userErrors { message } } }');
+    await until('a delivered webhook', () => receiver.received.length > 0, 20_000);
+  },
+  async WebhookDeliveries(data) {
+    expect(data.webhookEndpoint.active).toBe(true);
+    const delivered = data.webhookEndpoint.deliveries.nodes.find((d: { status: string }) => d.status === 'SUCCEEDED');
+    expect(delivered).toMatchObject({ eventType: 'otp.sent', attempts: 1, lastResponseCode: 200, attemptLog: [expect.objectContaining({ attempt: 1, succeeded: true, responseCode: 200 })] });
+    scene.set('<delivery id>', delivered.id);
+  },
+  Replay(data) {
+    expect(data.replayWebhookDelivery).toMatchObject({ ...noUserErrors, webhookDelivery: { status: 'PENDING', replayOf: scene.get('<delivery id>') } });
+  },
+  OtpRequestUpdated(data) {
+    expect(data.otpRequestUpdated).toMatchObject({ id: scene.get('<otp request id>'), status: 'VERIFIED', attempts: 0 });
   },
   FraudToday(data) {
     // the sends above: SendOtp and SendRuleOtp were to test recipients (never screened or counted); nothing refused

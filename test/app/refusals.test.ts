@@ -100,3 +100,25 @@ describe('a read-only caller sending OTPs', () => {
     });
   });
 });
+
+describe('a caller reusing an idempotency key for another request', () => {
+  const create = (lastName: string, key: string) => graphql('mutation($f: JSONObject!, $k: String) { createRecord(module: "Contacts", fields: $f, idempotencyKey: $k) { userErrors { code } } }',
+    { f: { lastName }, k: key });
+
+  test('GraphQL: IDEMPOTENCY_KEY_REUSED naming `idempotencyKey`', async () => {
+    expect((await create('Once', 'refusals-key-1')).status).toBe(200);
+    expect(await create('Twice', 'refusals-key-1')).toEqual({
+      status: 200,
+      text: error('This idempotency key was already used with a different request. Use a new key for a new request.', 'createRecord', 41,
+        { code: 'IDEMPOTENCY_KEY_REUSED', argumentName: 'idempotencyKey' }) + '\n',
+    });
+  });
+
+  test('GraphQL: a key past 255 characters is BAD_USER_INPUT naming `idempotencyKey`', async () => {
+    expect(await create('Long', 'k'.repeat(256))).toEqual({
+      status: 200,
+      text: error('The idempotency key must be 1-255 printable ASCII characters (space to ~).', 'createRecord', 41,
+        { code: 'BAD_USER_INPUT', argumentName: 'idempotencyKey' }) + '\n',
+    });
+  });
+});

@@ -12,7 +12,7 @@ let counted: string[] | null = null;
 const originalQuery = Client.prototype.query;
 
 beforeAll(async () => {
-  t = await startTestServer('conn_statements', { OTP_WORKER: 'false' }); // no delivery worker polling the pool while statements are counted
+  t = await startTestServer('conn_statements', { OTP_WORKER: 'false', WEBHOOKS_WORKER: 'false' }); // no delivery worker or webhook dispatcher polling the pool while statements are counted
   (Client.prototype as any).query = function countingQuery(this: Client, ...args: unknown[]) {
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
     if (counted && text) counted.push(text);

@@ -34,6 +34,8 @@ describe('links created with the record: successful cases', () => {
       { type_id: SYSTEM.worksAt, source_id: id, target_id: acme.id, start_date: '2024-04-01', properties: {}, context_record_id: null },
       { type_id: SYSTEM.reportsTo, source_id: report.id, target_id: id, start_date: null, properties: {}, context_record_id: null },
     ]);
+    const events = await t.sql(`SELECT type FROM event_outbox WHERE data->>'sourceId' = $1 OR data->>'targetId' = $1`, [id]);
+    expect(events).toEqual([{ type: 'connection.created' }, { type: 'connection.created' }]);
   });
 });
 

@@ -69,6 +69,14 @@ describe('merging records: successful cases', () => {
     expect(rows[2].end_date).not.toBeNull();
     const report = await t.gql('query { connectionIntegrityReport(first: 100) { nodes { connectionId kind } } }');
     expect(report.body.data.connectionIntegrityReport.nodes.filter((n: any) => [kept.id, moved.id, selfLink.id].includes(n.connectionId))).toEqual([]);
+    // the changes are published like any other connection change, and the merge itself as record.merged
+    const events = await t.sql(`SELECT type, subject FROM event_outbox WHERE subject = ANY($1::text[]) ORDER BY id`,
+      [[`connection:${folded.id}`, `connection:${selfLink.id}`, `record:${survivor.id}`]]);
+    expect(events.filter((e: any) => e.type !== 'connection.created')).toEqual([
+      { type: 'connection.deleted', subject: `connection:${folded.id}` },
+      { type: 'connection.ended', subject: `connection:${selfLink.id}` },
+      { type: 'record.merged', subject: `record:${survivor.id}` },
+    ]);
   });
 
   test('ten records merge at once; a fold that reaches two of the survivor\'s connections folds all of them into the oldest', async () => {

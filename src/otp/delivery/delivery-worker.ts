@@ -3,6 +3,8 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../core/metrics';
 import { queryRows } from '../../db/sql';
+import type { EventPublisher } from '../../events/event-publisher';
+import { otpDeliveryUpdated } from '../otp.events';
 import type { CodeHasher } from '../codes';
 import { toOtpDeliveryEntity } from '../otp-delivery.entity';
 import type { OtpChannel } from '../otp-request.entity';
@@ -11,6 +13,7 @@ import { renderHtml, renderText } from '../templates/render';
 import type { DeliveryJob } from './delivery-queue';
 import type { OutgoingMessage, ProviderSet } from './providers';
 import { categorize, describeFailure, TemplateRenderError, type DeliveryErrorCategory } from './delivery-errors';
+import { applyEarlyStatus } from './early-statuses';
 
 export const INTERRUPTED = 'The server stopped during the provider call; the provider may or may not have sent the message, so it was not sent again.';
 
@@ -22,6 +25,7 @@ export class DeliveryWorker {
     private readonly hasher: CodeHasher,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly events: EventPublisher,
   ) {}
 
   async deliver(job: PgBoss.JobWithMetadata<DeliveryJob>): Promise<void> {
@@ -54,6 +58,9 @@ export class DeliveryWorker {
       if (!claimed) return;
       const { messageId } = await provider.send(message);
       await this.finish(delivery.id, 'SENT', { providerMessageId: messageId, provider: provider.name });
+      // a status callback that beat us here was kept; apply it now that the id is known
+      await applyEarlyStatus(this.db, provider.name, messageId)
+        .catch((error) => this.log.warn({ err: error, deliveryId: delivery.id }, 'could not apply an early provider status'));
       end({ outcome: 'sent' });
     } catch (error) {
       const final = job.retryCount >= job.retryLimit;
@@ -93,15 +100,15 @@ export class DeliveryWorker {
 
   private async finish(id: string, status: 'SENT' | 'FAILED',
     outcome: { providerMessageId?: string | null; provider?: string; error?: string; errorCategory?: DeliveryErrorCategory }): Promise<void> {
-    await queryRows(this.db,
+    await this.events.withEvents(this.db, (tx) => queryRows(tx,
       `UPDATE otp_deliveries
           SET status = $2::varchar, attempts = attempts + 1, code_sealed = NULL, updated_at = now(),
               provider = COALESCE($3::varchar, provider), provider_message_id = $4::varchar, error = $5::text, error_category = $6::varchar,
               sent_at = CASE WHEN $2::varchar = 'SENT' THEN now() ELSE sent_at END,
               failed_at = CASE WHEN $2::varchar = 'FAILED' THEN now() ELSE failed_at END
-        WHERE id = $1 AND status IN ('QUEUED', 'SENDING') RETURNING id`,
+        WHERE id = $1 AND status IN ('QUEUED', 'SENDING') RETURNING *`,
       [id, status, outcome.provider ?? null, outcome.providerMessageId ?? null, outcome.error ?? null, outcome.errorCategory ?? null],
-    );
+    ), (rows) => rows.map((row) => otpDeliveryUpdated(row)));
   }
 
   private async render(channel: OtpChannel, to: string, code: string, request: Record<string, any>): Promise<OutgoingMessage> {

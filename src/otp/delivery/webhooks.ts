@@ -2,14 +2,15 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Request } from 'express';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../core/config';
+import { recordProviderStatus, type EarlyStatusBounds, type ProviderStatus } from './early-statuses';
 
-type WebhookConfig = Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'WHATSAPP_APP_SECRET' | 'WHATSAPP_VERIFY_TOKEN'>;
+type WebhookConfig = Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'WHATSAPP_APP_SECRET' | 'WHATSAPP_VERIFY_TOKEN'> & EarlyStatusBounds;
 import { queryRows } from '../../db/sql';
-
-type ProviderStatus = 'DELIVERED' | 'FAILED';
+import type { EventPublisher } from '../../events/event-publisher';
+import { otpDeliveryUpdated } from '../otp.events';
 
 /** Provider status callbacks; each checks its provider's signature before touching a delivery. */
-export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit: string): express.Router {
+export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit: string, events: EventPublisher): express.Router {
   const router = express.Router();
 
   router.post('/twilio', express.urlencoded({ extended: false, limit: bodyLimit }), async (req, res) => {
@@ -21,7 +22,7 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
     const status = ({ delivered: 'DELIVERED', failed: 'FAILED', undelivered: 'FAILED' } as Record<string, ProviderStatus>)[params.MessageStatus];
     if (status && params.MessageSid) {
       const error = status === 'FAILED' ? `Twilio reported ${params.MessageStatus}${params.ErrorCode ? ` (error ${params.ErrorCode})` : ''}.` : null;
-      await recordProviderStatus(db, 'twilio', params.MessageSid, status, error);
+      await recordAndPublish(db, events, config, 'twilio', params.MessageSid, status, error, params.MessageStatus);
     }
     res.status(204).end();
   });
@@ -52,7 +53,7 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
           const status = ({ delivered: 'DELIVERED', read: 'DELIVERED', failed: 'FAILED' } as Record<string, ProviderStatus>)[s?.status];
           if (!status || typeof s.id !== 'string') continue;
           const detail = Array.isArray(s.errors) && s.errors[0] ? `: ${String(s.errors[0].title ?? s.errors[0].message ?? s.errors[0].code)}` : '';
-          await recordProviderStatus(db, 'meta', s.id, status, status === 'FAILED' ? `WhatsApp reported failed${detail}.` : null);
+          await recordAndPublish(db, events, config, 'meta', s.id, status, status === 'FAILED' ? `WhatsApp reported failed${detail}.` : null, String(s.status));
         }
       }
     }
@@ -61,17 +62,17 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
   return router;
 }
 
-/** Moves a SENT delivery forward; never backwards (a late "failed" after "delivered" is ignored). */
-async function recordProviderStatus(db: DataSource, provider: string, messageId: string, status: ProviderStatus, error: string | null): Promise<void> {
-  await queryRows(db,
-    `UPDATE otp_deliveries
-        SET status = $3::varchar, error = COALESCE($4::text, error), updated_at = now(),
-            error_category = CASE WHEN $4::text IS NULL THEN error_category ELSE 'UNDELIVERED' END,
-            delivered_at = CASE WHEN $3::varchar = 'DELIVERED' THEN now() ELSE delivered_at END,
-            failed_at = CASE WHEN $3::varchar = 'FAILED' THEN now() ELSE failed_at END
-      WHERE provider = $1 AND provider_message_id = $2 AND status = 'SENT' RETURNING id`,
-    [provider, messageId, status, error],
-  );
+/**
+ * Records a provider status and, in the same transaction, publishes `otp.delivery.updated` for the delivery it moved
+ * (a row this transaction updated carries `updated_at = now()`, the transaction's start).
+ */
+async function recordAndPublish(db: DataSource, events: EventPublisher, bounds: EarlyStatusBounds, provider: string, messageId: string,
+  status: ProviderStatus, error: string | null, providerStatus: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (await recordProviderStatus(tx, bounds, provider, messageId, status, error) !== 'applied') return;
+    const moved = await queryRows(tx, 'SELECT * FROM otp_deliveries WHERE provider = $1 AND provider_message_id = $2 AND updated_at = now()', [provider, messageId]);
+    await events.publish(tx, moved.map((row) => otpDeliveryUpdated(row, providerStatus)));
+  });
 }
 
 /** Twilio signs the full URL it called followed by every POST parameter (sorted by name) as name+value, HMAC-SHA1, base64. */

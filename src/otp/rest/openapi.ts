@@ -154,6 +154,15 @@ const COMMON = {
 };
 const BODY_ERRORS = { 400: failure('The body is not a JSON object, or a business outcome (data.reason) stopped it.'), 413: failure('The body is larger than 1 MB.'), 422: invalid };
 const body = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } } };
+/** send-otp only (docs/idempotency.md). */
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key', in: 'header', required: false,
+  description: 'Makes retries safe (IETF draft httpapi-idempotency-key-header): 1-255 printable ASCII characters, as a Structured '
+    + 'Field string ("…", quotes included) or bare. A retry with the same key and body within 24 h gets the first answer again and '
+    + 'sends nothing; keys are per API key (or user).',
+  schema: { type: 'string', pattern: '^[ -~]{1,257}$' },
+};
 const notFound = failure('No OTP request has this id that you may see (another user\'s id answers the same).');
 
 export function openApiDocument(): Record<string, unknown> {
@@ -170,8 +179,18 @@ export function openApiDocument(): Record<string, unknown> {
     paths: {
       '/api/send-otp': {
         post: {
-          operationId: 'sendOtp', summary: 'Send an OTP on one or more channels', requestBody: body('SendOtpRequest'),
-          responses: { 200: ok('SendOtpAnswer', 'Sent; delivery happens in the background.'), ...BODY_ERRORS, ...COMMON },
+          operationId: 'sendOtp', summary: 'Send an OTP on one or more channels', requestBody: body('SendOtpRequest'), parameters: [IDEMPOTENCY_KEY],
+          responses: {
+            200: ok('SendOtpAnswer', 'Sent; delivery happens in the background. With an Idempotency-Key, a retry gets this answer again.'),
+            ...BODY_ERRORS,
+            400: failure('The body is not a JSON object, the Idempotency-Key header is malformed, or a business outcome (data.reason) stopped it.'),
+            409: { ...failure('data.reason IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key is still running; retry after the time given.'), headers: retryAfter },
+            422: {
+              description: 'Invalid Payload (every failing field at once), or data.reason IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different body.',
+              content: { 'application/json': { schema: { oneOf: [ref('InvalidPayload'), ref('Failure')] } } },
+            },
+            ...COMMON,
+          },
         },
       },
       '/api/verify-otp': {

@@ -9,9 +9,14 @@ import { openApiDocument } from './openapi';
 import {
   cancelRequestFrom, partnerChannels, partnerErrors, partnerOtpRequest, resendRequestFrom, sendRequestFrom, verifyRequestFrom,
 } from './partner-shape';
+import type { IdempotencyService } from '../../idempotency/idempotency.service';
+import { IdempotencyKeyInUse, IdempotencyKeyReused, InvalidIdempotencyKey } from '../../idempotency/idempotency.errors';
+import { keyFromHeader } from '../../idempotency/idempotency-keys';
 
 export interface OtpRestDeps {
   otpService: OtpService;
+  /** send-otp honours the Idempotency-Key header. */
+  idempotency: IdempotencyService;
   /** Authenticates like GraphQL does; throws the same UNAUTHENTICATED error. */
   contextFor(req: Request): Promise<RequestContext>;
   bodyLimit: string;
@@ -35,14 +40,15 @@ export function otpRestRouter(deps: OtpRestDeps): express.Router {
   // public, like the GraphQL schema's shape: it holds no data, and generated clients fetch it before they have a key
   router.get('/openapi.json', (_req, res) => { res.json(openApiDocument()); });
 
-  router.post('/send-otp', endpoint(deps, async (ctx, body) => {
-    const request = await deps.otpService.send(ctx, sendRequestFrom(body));
-    return [200, {
-      status: true,
-      message: 'OTP sent successfully',
-      data: { otp_request_id: request.id, expires_at: request.expiresAt.toISOString(), channels: request.channels.map((c) => c.toLowerCase()) },
-    }];
-  }));
+  router.post('/send-otp', endpoint(deps, (ctx, body, req) => deps.idempotency.answer(ctx,
+    { operation: 'POST /api/send-otp', key: keyFromHeader(req.get('idempotency-key')), input: body }, async (): Promise<Answer> => {
+      const request = await deps.otpService.send(ctx, sendRequestFrom(body));
+      return [200, {
+        status: true,
+        message: 'OTP sent successfully',
+        data: { otp_request_id: request.id, expires_at: request.expiresAt.toISOString(), channels: request.channels.map((c) => c.toLowerCase()) },
+      }];
+    })));
 
   router.post('/verify-otp', endpoint(deps, async (ctx, body) => {
     const result = await deps.otpService.verify(ctx, verifyRequestFrom(body));
@@ -111,6 +117,11 @@ async function answer(deps: OtpRestDeps, req: Request, work: Work, takesBody: bo
     if (error instanceof OtpValidationException) return [422, { status: false, message: 'Invalid Payload', errors: partnerErrors(error.fieldErrors) }];
     if (error instanceof RetryLaterException) { // RATE_LIMITED, FRAUD_SUSPECTED
       return [429, { status: false, message: error.message, data: { reason: error.userErrors[0].code, retry_after: error.retryAfterSeconds } }, error.retryAfterSeconds];
+    }
+    if (error instanceof InvalidIdempotencyKey) return [400, { status: false, message: 'The Idempotency-Key header must be 1-255 printable ASCII characters.' }];
+    if (error instanceof IdempotencyKeyReused) return [422, { status: false, message: error.message, data: { reason: error.code } }];
+    if (error instanceof IdempotencyKeyInUse) {
+      return [409, { status: false, message: error.message, data: { reason: error.code, retry_after: error.retryAfterSeconds } }, error.retryAfterSeconds];
     }
     if (error instanceof UserErrorException) return userErrorAnswer(error);
     ctx.log.error({ err: error }, 'unexpected error in the OTP REST API');
