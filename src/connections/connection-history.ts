@@ -78,6 +78,7 @@ export function asOfConnectionsSql(asOfParam: string): string {
                   (s.nv->>'targetId')::uuid AS target_id, (s.nv->>'symmetric')::boolean AS symmetric,
                   (s.nv->>'startDate')::date AS start_date, (s.nv->>'endDate')::date AS end_date,
                   COALESCE(s.nv->'properties', '{}'::jsonb) AS properties, s.nv->>'notes' AS notes,
+                  (s.nv->>'contextRecordId')::uuid AS context_record_id,
                   '{}'::varchar[] AS acknowledged_issues, (s.nv->>'createdBy')::uuid AS created_by,
                   (s.nv->>'createdAt')::timestamptz AS created_at, s.at AS updated_at
              FROM (SELECT DISTINCT ON (h.connection_id) h.connection_id, h.action, h.at, h.new_values AS nv

@@ -56,6 +56,13 @@ export class ConnectionResolver {
     return (await ctx.loaders.records.load(connection.targetId))!;
   }
 
+  @FieldResolver(() => RecordType, { nullable: true, description: 'Where the connection happened ("reports to X at Organization Y"), a record of the type\'s `contextModule`; null when none, or when it is in the trash.' })
+  async contextRecord(@Root() connection: ConnectionEntity, @Ctx() ctx: RequestContext): Promise<RecordEntity | null> {
+    if (!connection.contextRecordId) return null;
+    const record = await ctx.loaders.records.load(connection.contextRecordId);
+    return record && !record.deletedAt ? record : null;
+  }
+
   @FieldResolver(() => ConnectionStatus, { description: 'ACTIVE, or INACTIVE once the end date has passed; computed when read.' })
   status(@Root() connection: ConnectionEntity): ConnectionStatus {
     return statusOf(connection);

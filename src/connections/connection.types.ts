@@ -69,6 +69,7 @@ export class CreateConnectionInput {
   @Field(() => GraphQLLocalDate, { nullable: true }) endDate?: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true }) properties?: Record<string, unknown> | null;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) notes?: string | null;
+  @Field(() => ID, { nullable: true, description: 'A live record of the type\'s `contextModule` (e.g. the organization of "reports to").' }) contextRecordId?: string | null;
 }
 
 @InputType({ description: 'The changes; omitted fields stay, null clears. Type and records are fixed: delete and create instead.' })
@@ -78,6 +79,7 @@ export class UpdateConnectionInput {
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Merged into the saved properties; a null value removes a key.' })
   properties?: Record<string, unknown> | null;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) notes?: string | null;
+  @Field(() => ID, { nullable: true, description: 'null removes it.' }) contextRecordId?: string | null;
 }
 
 @ObjectType()

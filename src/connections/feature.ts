@@ -12,6 +12,7 @@ import { createConnectionLoaders } from './connection.loaders';
 import { connectedRecordSql } from './connection.query';
 import { ConnectionHistoryEntryResolver, ConnectionResolver } from './connection.resolver';
 import { ConnectionService } from './connection.service';
+import { ConnectionRecordLinks } from './connection-record-links';
 import { IntegrityResolver } from './integrity.resolver';
 import { ConnectionPathService } from './connection-paths';
 import {
@@ -47,6 +48,7 @@ export const connectionsFeature = defineFeature({
     records.registerConditionProvider({ connectedSql: connectedRecordSql });
     const connectionIntegrity = new IntegrityService(db);
     const connectionPaths = new ConnectionPathService(db);
+    records.registerLinks(new ConnectionRecordLinks(records, events));
     return {
       services: { connectionTypes, connections, connectionIntegrity, connectionPaths },
       resolvers: [
