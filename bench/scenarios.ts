@@ -270,3 +270,38 @@ SCENARIOS.push(
     request: (ctx) => graphql(ctx, CONNECTED_PAGE, () => ({ org: pick(ctx.state.graph.companies) })),
   },
 );
+
+const MERGE_PAIR = `mutation($survivorId: ID!, $mergedIds: [ID!]!) {
+  mergeRecords(survivorId: $survivorId, mergedIds: $mergedIds) { record { id version } connections { outcome } userErrors { code } }
+}`;
+const MERGE_PAIRS = 6000;
+
+SCENARIOS.push({
+  // each request merges a fresh duplicate pair: one connection folds (both work at the same organization, overlapping
+  // dates), one moves (the duplicate's other employer); pairs are not reused, so a run longer than MERGE_PAIRS requests
+  // shows up as errors
+  name: 'mergeRecords, a pair with 3 connections',
+  target: 'app',
+  async setup(ctx) {
+    const orgs = await importRows(ctx, 'Organizations', Array.from({ length: 100 }, (_, i) => ({ name: `Merge Org ${i}` })));
+    const people = await importRows(ctx, 'Contacts', Array.from({ length: MERGE_PAIRS * 2 }, (_, i) => ({ lastName: `Twin ${Math.floor(i / 2)}` })));
+    await ctx.sql(
+      `INSERT INTO connections (type_id, source_id, target_id, start_date, created_by)
+       SELECT $1, p.ids[2 * k + 1 + side], o.ids[1 + k % 100], date '2020-01-01' + side * 30, '00000000-0000-4000-8000-000000000001'
+         FROM (SELECT $2::uuid[] AS ids) p, (SELECT $3::uuid[] AS ids) o, generate_series(0, $4 - 1) AS k, (VALUES (0), (1)) AS s(side)`,
+      [WORKS_AT, people, orgs, MERGE_PAIRS],
+    );
+    await ctx.sql(
+      `INSERT INTO connections (type_id, source_id, target_id, start_date, created_by)
+       SELECT $1, p.ids[2 * k + 2], o.ids[1 + (k + 50) % 100], date '2021-01-01', '00000000-0000-4000-8000-000000000001'
+         FROM (SELECT $2::uuid[] AS ids) p, (SELECT $3::uuid[] AS ids) o, generate_series(0, $4 - 1) AS k`,
+      [WORKS_AT, people, orgs, MERGE_PAIRS],
+    );
+    ctx.state.mergePairs = { people, next: 0 };
+  },
+  request: (ctx) => graphql(ctx, MERGE_PAIR, () => {
+    const pairs = ctx.state.mergePairs;
+    const k = pairs.next++ % MERGE_PAIRS;
+    return { survivorId: pairs.people[2 * k], mergedIds: [pairs.people[2 * k + 1]] };
+  }),
+});
