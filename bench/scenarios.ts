@@ -251,3 +251,112 @@ export const SCENARIOS: Scenario[] = [
     request: (ctx) => graphql(ctx, RECORD_CONNECTIONS, () => ({ id: pick(ctx.state.probe) })),
   },
 ];
+
+const WORKS_AT = '00000000-0000-4000-8100-000000000006';
+const ADMIN_ID = '00000000-0000-4000-8000-000000000001';
+const PATHS_4 = `query($from: ID!, $to: ID!) { connectionPaths(from: $from, to: $to, maxHops: 4, first: 5) { hops steps { label connectionId } recordIds } }`;
+const CONFLICTS = `query($id: ID!, $against: [ID!]!) { conflictCheck(recordId: $id, against: $against, maxHops: 3) { recordId linked path { hops } } }`;
+const CONNECTED_PAGE = `query($org: ID!) { records(module: "Contacts", first: 20, orderBy: { field: "label", direction: ASC },
+  where: [{ connected: { typeId: "${WORKS_AT}", side: SOURCE, to: $org, activeOn: "2024-06-01" } }, { field: "lastName", operator: STARTS_WITH, value: "Graph" }]) {
+  nodes { id label } pageInfo { endCursor hasNextPage } } }`;
+
+/**
+ * A graph of 10⁶ connections for path searches and connected filters, seeded in SQL: 100,000 contacts and 10,000
+ * organizations; each contact works at one organization (10 colleagues each) and knows the 9 contacts after it.
+ * Self-contained (its own records), so it can run alone: `npm run bench -- 'connectionPaths 4 hops among 10^6'`.
+ */
+async function seedGraph(ctx: BenchContext): Promise<void> {
+  if (ctx.state.graph) return;
+  const contacts = 100_000;
+  const orgs = 10_000;
+  const people = (await ctx.sql(
+    `INSERT INTO records (module, fields, label, owner_id)
+     SELECT 'Contacts', jsonb_build_object('lastName', 'Graph ' || lpad(n::text, 6, '0')), 'Graph ' || lpad(n::text, 6, '0'), $1
+       FROM generate_series(1, $2) AS n RETURNING id`, [ADMIN_ID, contacts])).map((r) => r.id as string);
+  const companies = (await ctx.sql(
+    `INSERT INTO records (module, fields, label, owner_id)
+     SELECT 'Organizations', jsonb_build_object('name', 'Graph Org ' || n), 'Graph Org ' || n, $1
+       FROM generate_series(1, $2) AS n RETURNING id`, [ADMIN_ID, orgs])).map((r) => r.id as string);
+  await ctx.sql(
+    `INSERT INTO connections (type_id, source_id, target_id, start_date, created_by)
+     SELECT $1, p.ids[i], o.ids[1 + (i % $4)], '2020-01-01', $5
+       FROM (SELECT $2::uuid[] AS ids) p, (SELECT $3::uuid[] AS ids) o, generate_series(1, $6) AS i`,
+    [WORKS_AT, people, companies, orgs, ADMIN_ID, contacts]);
+  for (let j = 1; j <= 9; j += 1) {
+    await ctx.sql(
+      `INSERT INTO connections (type_id, source_id, target_id, "symmetric", created_by)
+       SELECT $1, p.ids[i], p.ids[1 + ((i - 1 + $3) % $4)], true, $5 FROM (SELECT $2::uuid[] AS ids) p, generate_series(1, $4) AS i`,
+      [KNOWS, people, j, contacts, ADMIN_ID]);
+  }
+  const [{ n }] = await ctx.sql(`SELECT count(*)::int AS n FROM connections WHERE source_id = ANY($1::uuid[])`, [people]);
+  if (n !== 1_000_000) throw new Error(`expected 10^6 graph connections, found ${n}`);
+  await ctx.sql('ANALYZE connections');
+  await ctx.sql('ANALYZE records');
+  ctx.state.graph = { people, companies };
+}
+
+SCENARIOS.push(
+  {
+    name: 'connectionPaths 4 hops among 10^6',
+    target: 'app',
+    setup: seedGraph,
+    // half the pairs are colleagues' friends (linked within 4 hops), half random contacts (mostly not linked: the full search)
+    request: (ctx) => graphql(ctx, PATHS_4, () => {
+      const { people } = ctx.state.graph;
+      const i = Math.floor(Math.random() * people.length);
+      const j = Math.random() < 0.5 ? (i + 10_000 + 1 + Math.floor(Math.random() * 8)) % people.length : Math.floor(Math.random() * people.length);
+      return { from: people[i], to: people[j === i ? (i + 1) % people.length : j] };
+    }),
+  },
+  {
+    name: 'conflictCheck 100 against, 3 hops, among 10^6',
+    target: 'app',
+    setup: seedGraph,
+    request: (ctx) => graphql(ctx, CONFLICTS, () => {
+      const { people } = ctx.state.graph;
+      const i = Math.floor(Math.random() * (people.length - 200));
+      return { id: people[i], against: people.slice(i + 1, i + 101) };
+    }),
+  },
+  {
+    name: 'records page filtered by connection among 10^6',
+    target: 'app',
+    setup: seedGraph,
+    request: (ctx) => graphql(ctx, CONNECTED_PAGE, () => ({ org: pick(ctx.state.graph.companies) })),
+  },
+);
+
+const MERGE_PAIR = `mutation($survivorId: ID!, $mergedIds: [ID!]!) {
+  mergeRecords(survivorId: $survivorId, mergedIds: $mergedIds) { record { id version } connections { outcome } userErrors { code } }
+}`;
+const MERGE_PAIRS = 6000;
+
+SCENARIOS.push({
+  // each request merges a fresh duplicate pair: one connection folds (both work at the same organization, overlapping
+  // dates), one moves (the duplicate's other employer); pairs are not reused, so a run longer than MERGE_PAIRS requests
+  // shows up as errors
+  name: 'mergeRecords, a pair with 3 connections',
+  target: 'app',
+  async setup(ctx) {
+    const orgs = await importRows(ctx, 'Organizations', Array.from({ length: 100 }, (_, i) => ({ name: `Merge Org ${i}` })));
+    const people = await importRows(ctx, 'Contacts', Array.from({ length: MERGE_PAIRS * 2 }, (_, i) => ({ lastName: `Twin ${Math.floor(i / 2)}` })));
+    await ctx.sql(
+      `INSERT INTO connections (type_id, source_id, target_id, start_date, created_by)
+       SELECT $1, p.ids[2 * k + 1 + side], o.ids[1 + k % 100], date '2020-01-01' + side * 30, '00000000-0000-4000-8000-000000000001'
+         FROM (SELECT $2::uuid[] AS ids) p, (SELECT $3::uuid[] AS ids) o, generate_series(0, $4 - 1) AS k, (VALUES (0), (1)) AS s(side)`,
+      [WORKS_AT, people, orgs, MERGE_PAIRS],
+    );
+    await ctx.sql(
+      `INSERT INTO connections (type_id, source_id, target_id, start_date, created_by)
+       SELECT $1, p.ids[2 * k + 2], o.ids[1 + (k + 50) % 100], date '2021-01-01', '00000000-0000-4000-8000-000000000001'
+         FROM (SELECT $2::uuid[] AS ids) p, (SELECT $3::uuid[] AS ids) o, generate_series(0, $4 - 1) AS k`,
+      [WORKS_AT, people, orgs, MERGE_PAIRS],
+    );
+    ctx.state.mergePairs = { people, next: 0 };
+  },
+  request: (ctx) => graphql(ctx, MERGE_PAIR, () => {
+    const pairs = ctx.state.mergePairs;
+    const k = pairs.next++ % MERGE_PAIRS;
+    return { survivorId: pairs.people[2 * k], mergedIds: [pairs.people[2 * k + 1]] };
+  }),
+});

@@ -240,4 +240,31 @@ mutation FraudAct {
   addSafeListEntry(input: { kind: NUMBER, value: "+447911123456", note: "QA phone" }) { safeListEntry { id value } userErrors { field message code } }
 }`,
   },
+  {
+    title: 'Create a record with its connections, then merge a duplicate',
+    query: `# A second "Asha Rao", created working at Acme in one request: the record and its connections, all or nothing
+mutation CreateWithConnections($fields: JSONObject!, $connections: [NewRecordConnectionInput!]) {
+  createRecord(module: "Contacts", fields: $fields, connections: $connections) {
+    record { id label }
+    userErrors { field message code }
+  }
+}
+
+# Merge it into the first: fields chosen per record; its connections move to the survivor (or fold into an equal one)
+mutation MergeRecords($survivorId: ID!, $mergedIds: [ID!]!, $fieldChoices: [FieldChoiceInput!]) {
+  mergeRecords(survivorId: $survivorId, mergedIds: $mergedIds, fieldChoices: $fieldChoices) {
+    record { id label fields }
+    mergedIds
+    connections { connectionId outcome intoConnectionId }
+    userErrors { field message code }
+  }
+}`,
+    variables: {
+      fields: { firstName: 'Asha', lastName: 'Rao', email: 'asha@acme.example' },
+      connections: [{ typeId: '00000000-0000-4000-8100-000000000006', otherId: '<organization id>', side: 'SOURCE', startDate: '2023-01-01' }],
+      survivorId: '<contact id>',
+      mergedIds: ['<duplicate id>'],
+      fieldChoices: [{ field: 'email', fromId: '<duplicate id>' }],
+    },
+  },
 ];

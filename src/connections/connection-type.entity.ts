@@ -46,6 +46,10 @@ export class ConnectionTypeEntity {
   @Column({ type: 'boolean', default: true })
   active: boolean;
 
+  /** The module of the record a connection may name as its context ("reports to X at Organization Y"); null: none. */
+  @Column({ type: 'varchar', length: 32, name: 'context_module', nullable: true })
+  contextModule: string | null;
+
   @Column({ type: 'boolean', default: false, name: 'is_system' })
   isSystem: boolean;
 
@@ -68,6 +72,7 @@ export function toConnectionTypeEntity(row: Record<string, any>): ConnectionType
     allowSelf: row.allow_self,
     properties: row.properties,
     active: row.active,
+    contextModule: row.context_module ?? null,
     isSystem: row.is_system,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -40,8 +40,9 @@ export class ConnectionTypeResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateConnectionTypeInput) input: UpdateConnectionTypeInput,
     @Arg('policy', () => ConnectionPolicy, { defaultValue: ConnectionPolicy.RESTRICT }) policy: ConnectionPolicy,
+    @Ctx() ctx: RequestContext,
   ): Promise<ConnectionTypePayload> {
-    return typeChangePayload(() => this.connectionTypeService.update(id, input, policy));
+    return typeChangePayload(() => this.connectionTypeService.update(id, input, policy, ctx.user.id));
   }
 
   @Authorized(ADMIN_ROLES)
@@ -49,8 +50,9 @@ export class ConnectionTypeResolver {
   deleteConnectionType(
     @Arg('id', () => ID) id: string,
     @Arg('policy', () => ConnectionPolicy, { defaultValue: ConnectionPolicy.RESTRICT }) policy: ConnectionPolicy,
+    @Ctx() ctx: RequestContext,
   ): Promise<ConnectionTypePayload> {
-    return typeChangePayload(() => this.connectionTypeService.delete(id, policy));
+    return typeChangePayload(() => this.connectionTypeService.delete(id, policy, ctx.user.id));
   }
 }
 

@@ -1,7 +1,8 @@
+import { setHistoryActor } from './connection-history';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BadUserInput, ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
-import { queryRows } from '../db/sql';
+import { queryRows, type Queryable } from '../db/sql';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { findModule } from '../records/modules';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
@@ -83,9 +84,10 @@ export class ConnectionTypeService {
     return this.db.transaction(async (tx) => {
       await this.assertNameFree(tx, type, null);
       const [row] = await tx.query(
-        `INSERT INTO connection_types (name, inverse_name, "symmetric", source_modules, target_modules, allow_self, properties, active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-        [type.name, type.inverseName, type.symmetric, type.sourceModules, type.targetModules, type.allowSelf, JSON.stringify(type.properties), type.active],
+        `INSERT INTO connection_types (name, inverse_name, "symmetric", source_modules, target_modules, allow_self, properties, active, context_module)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+        [type.name, type.inverseName, type.symmetric, type.sourceModules, type.targetModules, type.allowSelf, JSON.stringify(type.properties), type.active,
+          type.contextModule],
       );
       return toConnectionTypeEntity(row);
     });
@@ -96,8 +98,9 @@ export class ConnectionTypeService {
    * handled by `policy`; with RESTRICT the change is refused and they are listed. Misfits are found by running the
    * same SQL test before and after the change inside the transaction, so the rules live in one place.
    */
-  async update(id: string, input: UpdateConnectionTypeInput, policy: ConnectionPolicy): Promise<TypeChangeResult> {
+  async update(id: string, input: UpdateConnectionTypeInput, policy: ConnectionPolicy, actorId: string | null = null): Promise<TypeChangeResult> {
     return this.db.transaction(async (tx) => {
+      await setHistoryActor(tx, actorId);
       const current = await this.lockType(tx, id);
       const draft: ConnectionTypeDraft = {
         name: input.name ?? current.name,
@@ -108,16 +111,19 @@ export class ConnectionTypeService {
         allowSelf: input.allowSelf ?? current.allowSelf,
         properties: input.properties ?? current.properties,
         active: input.active ?? current.active,
+        contextModule: input.contextModule === undefined ? current.contextModule : input.contextModule,
       };
       const { type, errors } = checkConnectionType(draft);
       if (errors.length) throw new UserErrorException(errors);
+      if (type.contextModule !== current.contextModule) await assertNoContextRecords(tx, id);
       await this.assertNameFree(tx, type, id);
       const misfitsBefore = await misfitsOf(tx, id);
       const [row] = await queryRows(tx,
         `UPDATE connection_types SET name = $2, inverse_name = $3, source_modules = $4, target_modules = $5, allow_self = $6,
-                properties = $7, active = $8, updated_at = now()
+                properties = $7, active = $8, context_module = $9, updated_at = now()
           WHERE id = $1 RETURNING *`,
-        [id, type.name, type.inverseName, type.sourceModules, type.targetModules, type.allowSelf, JSON.stringify(type.properties), type.active],
+        [id, type.name, type.inverseName, type.sourceModules, type.targetModules, type.allowSelf, JSON.stringify(type.properties), type.active,
+          type.contextModule],
       );
       const affected = await this.applyPolicy(tx, newMisfits(misfitsBefore, await misfitsOf(tx, id)), policy);
       return { connectionType: toConnectionTypeEntity(row), affectedConnectionIds: affected };
@@ -125,11 +131,12 @@ export class ConnectionTypeService {
   }
 
   /** Deletes a type that no connection uses; with DELETE its connections go too. System types are never deleted. */
-  async delete(id: string, policy: ConnectionPolicy): Promise<TypeChangeResult> {
+  async delete(id: string, policy: ConnectionPolicy, actorId: string | null = null): Promise<TypeChangeResult> {
     if (policy !== ConnectionPolicy.RESTRICT && policy !== ConnectionPolicy.DELETE) {
       throw UserErrorException.of(ErrorCode.INVALID, 'Deleting a type takes RESTRICT or DELETE; to keep its connections, deactivate the type instead.', ['policy']);
     }
     return this.db.transaction(async (tx) => {
+      await setHistoryActor(tx, actorId);
       const type = await this.lockType(tx, id);
       if (type.isSystem) {
         throw UserErrorException.of(ErrorCode.FORBIDDEN, `"${type.name}" is a system type: it can be deactivated but not deleted.`, ['id']);
@@ -215,4 +222,12 @@ function newMisfits(before: Misfit[], after: Misfit[]): Misfit[] {
 
 function listed(ids: string[]): string {
   return ids.slice(0, LISTED_IN_MESSAGE).join(', ') + (ids.length > LISTED_IN_MESSAGE ? `, and ${ids.length - LISTED_IN_MESSAGE} more` : '');
+}
+
+/** The context module changes only while no connection of the type names a context record (they would stop fitting). */
+async function assertNoContextRecords(tx: Queryable, typeId: string): Promise<void> {
+  const rows: Array<{ id: string }> = await tx.query('SELECT id FROM connections WHERE type_id = $1 AND context_record_id IS NOT NULL LIMIT 1', [typeId]);
+  if (rows.length) {
+    throw UserErrorException.of(ErrorCode.IN_USE, `Connections of this type name context records (e.g. connection ${rows[0].id}); clear them before changing the context module.`, ['contextModule']);
+  }
 }

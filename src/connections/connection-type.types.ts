@@ -47,6 +47,7 @@ export class ConnectionTypeType {
   @Field(() => [ConnectionPropertyDefinitionType]) properties: ConnectionPropertyDefinitionType[];
   @Field(() => Boolean, { description: 'Inactive types keep their connections but take no new ones.' }) active: boolean;
   @Field(() => Boolean, { description: 'Seeded by the product; can be changed or deactivated, never deleted.' }) isSystem: boolean;
+  @Field(() => String, { nullable: true, description: 'The module of the context record a connection may carry ("reports to X at Organization Y"); null: none.' }) contextModule: string | null;
   @Field(() => Date) createdAt: Date;
   @Field(() => Date) updatedAt: Date;
 }
@@ -75,6 +76,8 @@ export class CreateConnectionTypeInput {
   @Field(() => [ConnectionPropertyDefinitionInput], { nullable: true }) @IsOptional() @ArrayMaxSize(MAX_PROPERTIES) @ValidateNested({ each: true })
   properties?: ConnectionPropertyDefinitionInput[] | null;
   @Field(() => Boolean, { defaultValue: true }) active: boolean;
+  @Field(() => String, { nullable: true, description: 'Lets connections carry a context record of this module.' }) @IsOptional() @MaxLength(32)
+  contextModule?: string | null;
 }
 
 @InputType({ description: 'The changes; omitted fields stay as they are. `properties`, when given, replaces the whole list.' })
@@ -87,6 +90,8 @@ export class UpdateConnectionTypeInput {
   @Field(() => [ConnectionPropertyDefinitionInput], { nullable: true }) @IsOptional() @ArrayMaxSize(MAX_PROPERTIES) @ValidateNested({ each: true })
   properties?: ConnectionPropertyDefinitionInput[] | null;
   @Field(() => Boolean, { nullable: true }) active?: boolean | null;
+  @Field(() => String, { nullable: true, description: 'null removes it; refused with IN_USE while connections of the type name a context record.' }) @IsOptional() @MaxLength(32)
+  contextModule?: string | null;
 }
 
 @ObjectType()

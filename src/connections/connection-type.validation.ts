@@ -13,6 +13,7 @@ export interface ConnectionTypeDraft {
   allowSelf: boolean;
   properties: Array<{ key: string; label: string; type: string; required?: boolean | null; options?: string[] | null }>;
   active: boolean;
+  contextModule?: string | null;
 }
 
 export interface CheckedConnectionType {
@@ -24,6 +25,7 @@ export interface CheckedConnectionType {
   allowSelf: boolean;
   properties: PropertyDefinition[];
   active: boolean;
+  contextModule: string | null;
 }
 
 const PROPERTY_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -45,8 +47,13 @@ export function checkConnectionType(draft: ConnectionTypeDraft): { type: Checked
   const sourceModules = checkModules(draft.sourceModules, 'sourceModules', errors);
   const targetModules = checkModules(draft.targetModules, 'targetModules', errors);
   const properties = checkPropertyDefinitions(draft.properties, errors);
+  let contextModule: string | null = null;
+  if (draft.contextModule != null) {
+    contextModule = findModule(String(draft.contextModule).trim())?.name ?? null;
+    if (!contextModule) errors.push(new UserError(ErrorCode.INVALID, `There is no module "${draft.contextModule}".`, ['contextModule']));
+  }
   return {
-    type: { name, inverseName, symmetric: draft.symmetric, sourceModules, targetModules, allowSelf: draft.allowSelf, properties, active: draft.active },
+    type: { name, inverseName, symmetric: draft.symmetric, sourceModules, targetModules, allowSelf: draft.allowSelf, properties, active: draft.active, contextModule },
     errors,
   };
 }

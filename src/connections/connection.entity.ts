@@ -67,6 +67,14 @@ export class ConnectionEntity {
   @Column({ type: 'varchar', length: 2000, nullable: true })
   notes: string | null;
 
+  /** The record the connection happened in (of the type's context module), e.g. the organization of "reports to". */
+  @Column({ type: 'uuid', name: 'context_record_id', nullable: true })
+  contextRecordId: string | null;
+
+  @ManyToOne(() => RecordEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'context_record_id', foreignKeyConstraintName: 'FK_connections_context_record' })
+  contextRecord?: RecordEntity | null;
+
   /** Integrity findings an admin accepted (repair IGNORE or END); the report leaves them out. */
   @Column({ type: 'varchar', length: 32, array: true, name: 'acknowledged_issues', default: () => "'{}'" })
   acknowledgedIssues: string[];
@@ -90,7 +98,7 @@ export class ConnectionEntity {
  * `c` must alias the connections table.
  */
 export const CONNECTION_COLUMNS = `c.id, c.type_id, c.source_id, c.target_id, c.symmetric, c.start_date::text AS start_date,
-  c.end_date::text AS end_date, c.properties, c.notes, c.acknowledged_issues, c.created_by, c.created_at, c.updated_at`;
+  c.end_date::text AS end_date, c.properties, c.notes, c.context_record_id, c.acknowledged_issues, c.created_by, c.created_at, c.updated_at`;
 
 /** Maps a row selected with {@link CONNECTION_COLUMNS} to the entity. */
 export function toConnectionEntity(row: Record<string, any>): ConnectionEntity {
@@ -104,6 +112,7 @@ export function toConnectionEntity(row: Record<string, any>): ConnectionEntity {
     endDate: row.end_date,
     properties: row.properties,
     notes: row.notes,
+    contextRecordId: row.context_record_id ?? null,
     acknowledgedIssues: row.acknowledged_issues,
     createdById: row.created_by,
     createdAt: row.created_at,

@@ -3,7 +3,8 @@ import type { DataSource } from 'typeorm';
 import { byIdLoader } from '../core/loader';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
 import {
-  countRecordConnections, loadRecordConnectionSlices, type RecordConnectionFilter, type RecordConnectionsSlice,
+  countRecordConnections, loadRecordConnectionGroups, loadRecordConnectionSlices, type RecordConnectionFilter,
+  type RecordConnectionGroupSlice, type RecordConnectionsSlice,
 } from './connection.query';
 
 /** One record's connections page: the same filter, size and cursor for every record batch together. */
@@ -27,6 +28,13 @@ export interface ConnectionLoaders {
   connectionTypes: DataLoader<string, ConnectionTypeEntity | null>;
   recordConnections: DataLoader<RecordConnectionsKey, RecordConnectionsSlice, string>;
   recordConnectionCounts: DataLoader<RecordConnectionCountKey, number, string>;
+  recordConnectionGroups: DataLoader<RecordConnectionGroupsKey, RecordConnectionGroupSlice[], string>;
+}
+
+export interface RecordConnectionGroupsKey {
+  recordId: string;
+  filter: RecordConnectionFilter;
+  first: number;
 }
 
 /** Groups keys by everything but the record, so a page of records costs one statement per distinct argument set. */
@@ -61,5 +69,13 @@ export function createConnectionLoaders(db: DataSource): ConnectionLoaders {
       }
       return keys.map((key) => counts.get(key)!);
     }, { cacheKeyFn: (k) => `${k.recordId}:${JSON.stringify(k.filter)}`, maxBatchSize: 1000 }),
+    recordConnectionGroups: new DataLoader<RecordConnectionGroupsKey, RecordConnectionGroupSlice[], string>(async (keys) => {
+      const result = new Map<RecordConnectionGroupsKey, RecordConnectionGroupSlice[]>();
+      for (const group of groupBy(keys, (k) => JSON.stringify([k.filter, k.first])).values()) {
+        const byRecord = await loadRecordConnectionGroups(db, group.map((k) => k.recordId), group[0].filter, group[0].first);
+        group.forEach((key) => result.set(key, byRecord.get(key.recordId.toLowerCase()) ?? []));
+      }
+      return keys.map((key) => result.get(key)!);
+    }, { cacheKeyFn: (k) => `${k.recordId}:${JSON.stringify([k.filter, k.first])}`, maxBatchSize: 1000 }),
   };
 }

@@ -10,6 +10,8 @@ import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from '.
 import { TODAY_SQL } from './connection-fit';
 import { ConnectionDirection, ConnectionStatus } from './connection.enums';
 import { RecordConnectionView } from './record-connection.view';
+import type { ConnectedCondition } from '../records/record-condition';
+import { asOfConnectionsSql } from './connection-history';
 
 /** A record-side filter, normalised so equal filters make equal loader keys. */
 export interface RecordConnectionFilter {
@@ -17,6 +19,10 @@ export interface RecordConnectionFilter {
   direction: ConnectionDirection | null;
   status: ConnectionStatus | null;
   otherModule: string | null;
+  /** Only connections in force that day (start ≤ day ≤ end, open ends infinite). */
+  activeOn: string | null;
+  /** The list as it stood at the end of that day (from the history); status is then computed for that day. */
+  asOf: string | null;
 }
 
 export interface RecordConnectionsSlice {
@@ -32,7 +38,8 @@ const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 export function normaliseRecordFilter(input: {
   typeIds?: string[] | null; direction?: ConnectionDirection | null; status?: ConnectionStatus | null; otherModule?: string | null;
-} | null | undefined): RecordConnectionFilter {
+  activeOn?: string | null;
+} | null | undefined, asOf: string | null = null): RecordConnectionFilter {
   let otherModule: string | null = null;
   if (input?.otherModule) {
     const module = findModule(input.otherModule);
@@ -45,6 +52,8 @@ export function normaliseRecordFilter(input: {
     direction: input?.direction ?? null,
     status: input?.status ?? null,
     otherModule,
+    activeOn: input?.activeOn ?? null,
+    asOf,
   };
 }
 
@@ -67,15 +76,21 @@ function recordFilterSql(filter: RecordConnectionFilter, params: unknown[]): str
   if (filter.direction === ConnectionDirection.OUTGOING) where.push('(c.symmetric OR c.source_id = v.viewer_id)');
   if (filter.direction === ConnectionDirection.INCOMING) where.push('(c.symmetric OR c.target_id = v.viewer_id)');
   if (filter.direction === ConnectionDirection.MUTUAL) where.push('c.symmetric');
-  if (filter.status) where.push(statusSql(filter.status));
+  if (filter.status) where.push(statusSql(filter.status, filter.asOf ? `${param(filter.asOf)}::date` : TODAY_SQL));
   if (filter.otherModule) where.push(`o.module = ${param(filter.otherModule)}`);
+  if (filter.activeOn) where.push(activeOnSql('c', param(filter.activeOn)));
   return where.length ? `AND ${where.join(' AND ')}` : '';
 }
 
-export function statusSql(status: ConnectionStatus): string {
+export function statusSql(status: ConnectionStatus, day: string = TODAY_SQL): string {
   return status === ConnectionStatus.ACTIVE
-    ? `(c.end_date IS NULL OR c.end_date >= ${TODAY_SQL})`
-    : `(c.end_date IS NOT NULL AND c.end_date < ${TODAY_SQL})`;
+    ? `(c.end_date IS NULL OR c.end_date >= ${day})`
+    : `(c.end_date IS NOT NULL AND c.end_date < ${day})`;
+}
+
+/** Connection alias `c` in force on the day `dayParam` (both ends inclusive, open ends infinite). */
+export function activeOnSql(c: string, dayParam: string): string {
+  return `(${c}.start_date IS NULL OR ${c}.start_date <= ${dayParam}::date) AND (${c}.end_date IS NULL OR ${c}.end_date >= ${dayParam}::date)`;
 }
 
 /**
@@ -84,11 +99,11 @@ export function statusSql(status: ConnectionStatus): string {
  * whatever the table's size; one `OR` over both columns made the planner fall back to scanning. Connections whose
  * other record is soft-deleted are hidden. `extra` (filters, cursor) may refer to `c`, `o` and `v.viewer_id`.
  */
-function viewerConnectionsSql(select: string, extra: string): string {
-  return `SELECT ${select} FROM connections c ${liveRecordJoinSql('o', 'c.target_id')}
+function viewerConnectionsSql(select: string, extra: string, table = 'connections'): string {
+  return `SELECT ${select} FROM ${table} c ${liveRecordJoinSql('o', 'c.target_id')}
            WHERE c.source_id = v.viewer_id ${extra}
           UNION ALL
-          SELECT ${select} FROM connections c ${liveRecordJoinSql('o', 'c.source_id')}
+          SELECT ${select} FROM ${table} c ${liveRecordJoinSql('o', 'c.source_id')}
            WHERE c.target_id = v.viewer_id AND c.source_id <> v.viewer_id ${extra}`;
 }
 
@@ -103,18 +118,19 @@ export async function loadRecordConnectionSlices(
   const position = decodeConnectionCursor(after);
   const cursor = position ? `AND (c.created_at, c.id) > ($${params.push(position[0])}::timestamptz, $${params.push(position[1])}::uuid)` : '';
   const extra = `${recordFilterSql(filter, params)} ${cursor}`;
+  const table = filter.asOf ? asOfConnectionsSql(`$${params.push(filter.asOf)}`) : 'connections';
   const rows: Array<Record<string, any>> = await db.query(
     `SELECT v.viewer_id, x.*
        FROM unnest($1::uuid[]) AS v(viewer_id)
        CROSS JOIN LATERAL (
-         SELECT * FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, ${recordJsonSql('o')} AS other`, extra)}) AS both_sides
+         SELECT * FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, ${recordJsonSql('o')} AS other`, extra, table)}) AS both_sides
           ORDER BY both_sides.created_at, both_sides.id
           LIMIT $2) AS x`,
     params,
   );
   for (const row of rows) {
     const slice = slices.get(row.viewer_id)!;
-    slice.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id)));
+    slice.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id), filter.asOf));
     slice.otherRecords.push(toRecordEntityFromJson(row.other));
   }
   return slices;
@@ -126,8 +142,10 @@ export async function countRecordConnections(db: Queryable, recordIds: readonly 
   const valid = recordIds.filter(isUuid);
   if (valid.length === 0 || filter.typeIds?.length === 0) return counts;
   const params: unknown[] = [valid];
+  const extra = recordFilterSql(filter, params);
+  const table = filter.asOf ? asOfConnectionsSql(`$${params.push(filter.asOf)}`) : 'connections';
   const rows: Array<{ viewer_id: string; n: number }> = await db.query(
-    `SELECT v.viewer_id, (SELECT count(*)::int FROM (${viewerConnectionsSql('1', recordFilterSql(filter, params))}) AS both_sides) AS n
+    `SELECT v.viewer_id, (SELECT count(*)::int FROM (${viewerConnectionsSql('1', extra, table)}) AS both_sides) AS n
        FROM unnest($1::uuid[]) AS v(viewer_id)`,
     params,
   );
@@ -157,4 +175,77 @@ export async function loadConnectionPage(
     rows: rows.map((row) => ({ connection: toConnectionEntity(row), cursor: encodeConnectionCursor(row.cursor_at, row.id) })),
     count: async () => (await db.query(`SELECT count(*)::int AS n ${from}`, countParams))[0].n,
   };
+}
+
+/**
+ * `records(where: { connected })`: SQL for "the record `recordIdSql` has a connection matching `condition` whose other
+ * record is live". With `to`, the matching records are found from that record's connections (IDX_connections_source /
+ * IDX_connections_target on the `to` side) and joined to the page by id; without it, each candidate record is probed
+ * through the same indexes on its own side, so the records list keeps its index order and stops after the page.
+ */
+export function connectedRecordSql(condition: ConnectedCondition, recordIdSql: string, param: (value: unknown) => string): string {
+  const extra: string[] = [];
+  if (condition.typeId) extra.push(`c.type_id = ${param(condition.typeId)}::uuid`);
+  if (condition.activeOn) extra.push(activeOnSql('c', param(condition.activeOn)));
+  const and = extra.map((e) => ` AND ${e}`).join('');
+  // The listed record as source (its other record the target), and as target; SIDE limits to one, symmetric types read either way.
+  const asSource = condition.side === 'TARGET' ? ' AND c.symmetric' : '';
+  const asTarget = condition.side === 'SOURCE' ? ' AND c.symmetric' : '';
+  if (condition.to) {
+    const to = param(condition.to);
+    return `${recordIdSql} IN (
+      SELECT c.source_id FROM connections c ${liveRecordJoinSql('o', 'c.target_id')} WHERE c.target_id = ${to}::uuid${and}${asSource}
+      UNION ALL
+      SELECT c.target_id FROM connections c ${liveRecordJoinSql('o', 'c.source_id')} WHERE c.source_id = ${to}::uuid${and}${asTarget})`;
+  }
+  return `(EXISTS (SELECT 1 FROM connections c ${liveRecordJoinSql('o', 'c.target_id')} WHERE c.source_id = ${recordIdSql}${and}${asSource})
+        OR EXISTS (SELECT 1 FROM connections c ${liveRecordJoinSql('o', 'c.source_id')} WHERE c.target_id = ${recordIdSql}${and}${asTarget}))`;
+}
+
+/** One group of a record's connections: one type read with one label (the record's side), its size and first page. */
+export interface RecordConnectionGroupSlice {
+  typeId: string;
+  direction: ConnectionDirection;
+  totalCount: number;
+  /** Up to `first + 1` views, oldest first. */
+  views: RecordConnectionView[];
+  otherRecords: RecordEntity[];
+}
+
+/**
+ * One statement for the connections of every record in `recordIds` grouped by what they read as from the record (type
+ * and side: OUTGOING, INCOMING or MUTUAL, hence one label), each group with its count and first `first` connections.
+ */
+export async function loadRecordConnectionGroups(
+  db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter, first: number,
+): Promise<Map<string, RecordConnectionGroupSlice[]>> {
+  const groups = new Map<string, RecordConnectionGroupSlice[]>(recordIds.map((id) => [id.toLowerCase(), []]));
+  const valid = recordIds.filter(isUuid);
+  if (valid.length === 0 || filter.typeIds?.length === 0) return groups;
+  const params: unknown[] = [valid, first + 1];
+  const extra = recordFilterSql(filter, params);
+  const table = filter.asOf ? asOfConnectionsSql(`$${params.push(filter.asOf)}`) : 'connections';
+  const side = `CASE WHEN c.symmetric THEN 'MUTUAL' WHEN c.source_id = v.viewer_id THEN 'OUTGOING' ELSE 'INCOMING' END AS side`;
+  const rows: Array<Record<string, any>> = await db.query(
+    `SELECT v.viewer_id, x.*
+       FROM unnest($1::uuid[]) AS v(viewer_id)
+       CROSS JOIN LATERAL (
+         SELECT g.*, count(*) OVER w AS group_count, row_number() OVER (w ORDER BY g.created_at, g.id) AS n
+           FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, ${recordJsonSql('o')} AS other, ${side}`, extra, table)}) AS g
+         WINDOW w AS (PARTITION BY g.type_id, g.side)) AS x
+      WHERE x.n <= $2
+      ORDER BY v.viewer_id, x.type_id, x.side, x.n`,
+    params,
+  );
+  for (const row of rows) {
+    const list = groups.get(row.viewer_id)!;
+    let group = list.find((g) => g.typeId === row.type_id && g.direction === row.side);
+    if (!group) {
+      group = { typeId: row.type_id, direction: row.side, totalCount: Number(row.group_count), views: [], otherRecords: [] };
+      list.push(group);
+    }
+    group.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id), filter.asOf));
+    group.otherRecords.push(toRecordEntityFromJson(row.other));
+  }
+  return groups;
 }

@@ -15,10 +15,11 @@ import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
 import type { IdempotencyService } from '../idempotency/idempotency.service';
 import { ConnectionStatus } from './connection.enums';
 import {
-  ConnectionFilterInput, ConnectionObjectType, ConnectionPage, ConnectionPayload, CreateConnectionInput, CreateConnectionsPayload,
+  ConnectionFilterInput, ConnectionHistoryEntryType, ConnectionHistoryPage, ConnectionObjectType, ConnectionPage, ConnectionPayload, CreateConnectionInput, CreateConnectionsPayload,
   UpdateConnectionInput,
 } from './connection.types';
 import { statusOf } from './record-connection.view';
+import type { ConnectionHistoryRow } from './connection-history';
 
 @Resolver(() => ConnectionObjectType)
 export class ConnectionResolver {
@@ -55,9 +56,25 @@ export class ConnectionResolver {
     return (await ctx.loaders.records.load(connection.targetId))!;
   }
 
+  @FieldResolver(() => RecordType, { nullable: true, description: 'Where the connection happened ("reports to X at Organization Y"), a record of the type\'s `contextModule`; null when none, or when it is in the trash.' })
+  async contextRecord(@Root() connection: ConnectionEntity, @Ctx() ctx: RequestContext): Promise<RecordEntity | null> {
+    if (!connection.contextRecordId) return null;
+    const record = await ctx.loaders.records.load(connection.contextRecordId);
+    return record && !record.deletedAt ? record : null;
+  }
+
   @FieldResolver(() => ConnectionStatus, { description: 'ACTIVE, or INACTIVE once the end date has passed; computed when read.' })
   status(@Root() connection: ConnectionEntity): ConnectionStatus {
     return statusOf(connection);
+  }
+
+  @FieldResolver(() => ConnectionHistoryPage, { description: 'Every create, change and end of this connection, oldest first.' })
+  async history(
+    @Root() connection: ConnectionEntity,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+  ): Promise<ConnectionHistoryPage> {
+    const page = await this.connectionService.history(connection.id, first, after);
+    return makePage(ConnectionHistoryPage, { rows: page.rows, first, cursorOf: (r) => r.cursor, count: page.count });
   }
 
   @FieldResolver(() => UserType)
@@ -93,13 +110,22 @@ export class ConnectionResolver {
   updateConnection(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateConnectionInput) input: UpdateConnectionInput,
+    @Ctx() ctx: RequestContext,
   ): Promise<ConnectionPayload> {
-    return toPayload('connection', () => this.connectionService.update(id, input));
+    return toPayload('connection', () => this.connectionService.update(ctx, id, input));
   }
 
   @Authorized(WRITER_ROLES)
   @Mutation(() => ConnectionPayload, { description: 'Deletes a connection for good; the answer shows what was deleted.' })
-  deleteConnection(@Arg('id', () => ID) id: string): Promise<ConnectionPayload> {
-    return toPayload('connection', () => this.connectionService.delete(id));
+  deleteConnection(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ConnectionPayload> {
+    return toPayload('connection', () => this.connectionService.delete(ctx, id));
+  }
+}
+
+@Resolver(() => ConnectionHistoryEntryType)
+export class ConnectionHistoryEntryResolver {
+  @FieldResolver(() => UserType, { nullable: true, description: 'Who made the change; null when no user was named (a record hard-deleted with its connections, a script).' })
+  async actor(@Root() entry: ConnectionHistoryRow, @Ctx() ctx: RequestContext): Promise<UserEntity | null> {
+    return entry.actorId ? ctx.loaders.users.load(entry.actorId) : null;
   }
 }

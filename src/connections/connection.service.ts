@@ -16,6 +16,9 @@ import {
   MAX_BATCH, type ConnectionFilterInput, type CreateConnectionInput, type CreateConnectionResult, type UpdateConnectionInput,
 } from './connection.types';
 import { loadConnectionPage } from './connection.query';
+import { loadHistoryPage, setHistoryActor } from './connection-history';
+import { contextRecordErrors } from './connection-context';
+import { insertConnection } from './connection-writes';
 
 const PG_EXCLUSION_VIOLATION = '23P01';
 const PG_FOREIGN_KEY_VIOLATION = '23503';
@@ -55,8 +58,9 @@ export class ConnectionService {
     let probe: DuplicateProbe | null = null;
     try {
       return await this.db.transaction(async (tx) => {
+        await setHistoryActor(tx, ctx.user.id);
         const type = await this.findType(tx, input.typeId);
-        const endpoints = new Map((await this.records.lockLiveForShare(tx, [input.sourceId, input.targetId])).map((r) => [r.id, r]));
+        const endpoints = new Map((await this.records.lockLiveForShare(tx, [input.sourceId, input.targetId, input.contextRecordId ?? ''])).map((r) => [r.id, r]));
         const source = endpoints.get(String(input.sourceId).toLowerCase()) ?? null;
         const target = endpoints.get(String(input.targetId).toLowerCase()) ?? null;
         const errors: UserError[] = [];
@@ -68,6 +72,7 @@ export class ConnectionService {
         const checked = checkProperties(type?.properties ?? [], input.properties ?? {});
         if (type) errors.push(...checked.errors);
         errors.push(...dateErrors(input.startDate ?? null, input.endDate ?? null));
+        if (type) errors.push(...contextRecordErrors(type, input.contextRecordId ?? null, endpoints));
         if (errors.length) throw new UserErrorException(errors);
 
         probe = {
@@ -75,14 +80,11 @@ export class ConnectionService {
         };
         await lockPair(tx, probe);
         await this.assertNoDuplicate(tx, probe, null);
-        const [row] = await tx.query(
-          `INSERT INTO connections AS c (type_id, source_id, target_id, "symmetric", start_date, end_date, properties, notes, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           RETURNING ${CONNECTION_COLUMNS}`,
-          [type!.id, probe.sourceId, probe.targetId, type!.symmetric, probe.startDate, probe.endDate,
-            JSON.stringify(checked.properties), input.notes?.trim() || null, ctx.user.id],
-        );
-        const connection = toConnectionEntity(row);
+        const connection = await insertConnection(tx, {
+          typeId: type!.id, sourceId: probe.sourceId, targetId: probe.targetId, symmetric: type!.symmetric, startDate: probe.startDate,
+          endDate: probe.endDate, properties: checked.properties, notes: input.notes?.trim() || null,
+          contextRecordId: input.contextRecordId ? input.contextRecordId.toLowerCase() : null, createdById: ctx.user.id,
+        });
         await this.events.publish(tx, connectionEvent('connection.created', connection));
         return connection;
       });
@@ -109,12 +111,13 @@ export class ConnectionService {
   }
 
   /** Locks the type (shared) before the connection, in the same order as a type change, so the two never deadlock. */
-  async update(id: string, input: UpdateConnectionInput): Promise<ConnectionEntity> {
+  async update(ctx: RequestContext, id: string, input: UpdateConnectionInput): Promise<ConnectionEntity> {
     let probe: DuplicateProbe | null = null;
     const found = await this.get(id);
     if (!found) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
     try {
       return await this.db.transaction(async (tx) => {
+        await setHistoryActor(tx, ctx.user.id);
         const type = (await this.findType(tx, found.typeId))!;
         const rows = await tx.query(`SELECT ${CONNECTION_COLUMNS} FROM connections c WHERE c.id = $1 FOR UPDATE`, [found.id]);
         if (!rows[0]) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
@@ -124,15 +127,20 @@ export class ConnectionService {
         const checked = input.properties == null
           ? { properties: current.properties, errors: [] }
           : checkProperties(type.properties, input.properties, current.properties);
-        const errors = [...checked.errors, ...dateErrors(startDate, endDate)];
+        const contextRecordId = input.contextRecordId === undefined ? current.contextRecordId : input.contextRecordId;
+        const context = contextRecordId && contextRecordId !== current.contextRecordId
+          ? new Map((await this.records.lockLiveForShare(tx, [contextRecordId])).map((r) => [r.id, r]))
+          : null;
+        const errors = [...checked.errors, ...dateErrors(startDate, endDate), ...(context ? contextRecordErrors(type, contextRecordId, context) : [])];
         if (errors.length) throw new UserErrorException(errors);
         probe = { type, sourceId: current.sourceId, targetId: current.targetId, startDate, endDate };
         await lockPair(tx, probe);
         await this.assertNoDuplicate(tx, probe, current.id);
         const [row] = await queryRows(tx,
-          `UPDATE connections c SET start_date = $2, end_date = $3, properties = $4, notes = $5, updated_at = now()
+          `UPDATE connections c SET start_date = $2, end_date = $3, properties = $4, notes = $5, context_record_id = $6, updated_at = now()
             WHERE c.id = $1 RETURNING ${CONNECTION_COLUMNS}`,
-          [current.id, startDate, endDate, JSON.stringify(checked.properties), input.notes === undefined ? current.notes : input.notes?.trim() || null],
+          [current.id, startDate, endDate, JSON.stringify(checked.properties), input.notes === undefined ? current.notes : input.notes?.trim() || null,
+            contextRecordId ? contextRecordId.toLowerCase() : null],
         );
         const connection = toConnectionEntity(row);
         // an end date given (or moved) ends the connection on that day
@@ -144,11 +152,20 @@ export class ConnectionService {
     }
   }
 
-  async delete(id: string): Promise<ConnectionEntity> {
+  /** Deletes for good; the history keeps the deletion (and what was deleted), so `asOf` lists still show it before that day. */
+  async delete(ctx: RequestContext, id: string): Promise<ConnectionEntity> {
     const current = await this.get(id);
     if (!current) throw UserErrorException.of(ErrorCode.NOT_FOUND, 'No connection has this id.', ['id']);
-    await this.events.withEvents(this.db, (tx) => tx.query('DELETE FROM connections WHERE id = $1', [current.id]), () => connectionEvent('connection.deleted', current));
+    await this.events.withEvents(this.db, async (tx) => {
+      await setHistoryActor(tx, ctx.user.id);
+      await tx.query('DELETE FROM connections WHERE id = $1', [current.id]);
+    }, () => connectionEvent('connection.deleted', current));
     return current;
+  }
+
+  /** A page of a connection's history, oldest first (see connection-history.ts for how it is written). */
+  history(connectionId: string, first: number, after: string | null | undefined): ReturnType<typeof loadHistoryPage> {
+    return loadHistoryPage(this.db, connectionId, first, after);
   }
 
   /** The type, share-locked for the rest of the transaction. */
@@ -181,7 +198,7 @@ export class ConnectionService {
 }
 
 /** What a new or changed connection would occupy: one type, two records, a date range. */
-interface DuplicateProbe {
+export interface DuplicateProbe {
   type: ConnectionTypeEntity;
   sourceId: string;
   targetId: string;
@@ -194,21 +211,21 @@ interface DuplicateProbe {
  * check. Without it, concurrent inserts wait on each other inside the exclusion constraint and Postgres breaks the
  * resulting deadlocks by aborting some of them; the constraint stays as the storage-level guarantee.
  */
-async function lockPair(tx: Queryable, probe: DuplicateProbe): Promise<void> {
+export async function lockPair(tx: Queryable, probe: DuplicateProbe): Promise<void> {
   const [low, high] = [probe.sourceId, probe.targetId].sort();
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`connection:${probe.type.id}:${low}:${high}`]);
 }
 
 /** The oldest connection of the probe's type between the same records (either order when symmetric) with overlapping dates. */
-async function findOverlapping(db: Queryable, probe: DuplicateProbe, exceptId: string | null): Promise<ConnectionEntity | null> {
+export async function findOverlapping(db: Queryable, probe: DuplicateProbe, exceptId: string | null, alsoExcept: string[] = []): Promise<ConnectionEntity | null> {
   const rows = await db.query(
     `SELECT ${CONNECTION_COLUMNS} FROM connections c
-      WHERE c.type_id = $1 AND ($5::uuid IS NULL OR c.id <> $5)
+      WHERE c.type_id = $1 AND ($5::uuid IS NULL OR c.id <> $5) AND NOT (c.id = ANY($8::uuid[]))
         AND ((c.source_id = $2 AND c.target_id = $3) OR ($4 AND c.source_id = $3 AND c.target_id = $2))
         AND daterange(COALESCE(c.start_date, '-infinity'::date), COALESCE(c.end_date, 'infinity'::date), '[]')
             && daterange(COALESCE($6::date, '-infinity'::date), COALESCE($7::date, 'infinity'::date), '[]')
       ORDER BY c.created_at LIMIT 1`,
-    [probe.type.id, probe.sourceId, probe.targetId, probe.type.symmetric, exceptId, probe.startDate, probe.endDate],
+    [probe.type.id, probe.sourceId, probe.targetId, probe.type.symmetric, exceptId, probe.startDate, probe.endDate, alsoExcept],
   );
   return rows[0] ? toConnectionEntity(rows[0]) : null;
 }
@@ -220,7 +237,7 @@ function duplicateError(type: ConnectionTypeEntity, existing: ConnectionEntity):
 }
 
 /** Endpoints must be of the type's modules (either way round for symmetric types) and differ unless the type allows self-links. */
-function endpointErrors(type: ConnectionTypeEntity, source: Endpoint, target: Endpoint): UserError[] {
+export function endpointErrors(type: ConnectionTypeEntity, source: Endpoint, target: Endpoint): UserError[] {
   const errors: UserError[] = [];
   const fits = (a: Endpoint, b: Endpoint) => type.sourceModules.includes(a.module) && type.targetModules.includes(b.module);
   if (!fits(source, target) && !(type.symmetric && fits(target, source))) {
@@ -239,7 +256,7 @@ function endpointErrors(type: ConnectionTypeEntity, source: Endpoint, target: En
   return errors;
 }
 
-function dateErrors(startDate: string | null, endDate: string | null): UserError[] {
+export function dateErrors(startDate: string | null, endDate: string | null): UserError[] {
   return startDate && endDate && startDate > endDate
     ? [new UserError(ErrorCode.INVALID, `The end date (${endDate}) is before the start date (${startDate}).`, ['endDate'])]
     : [];

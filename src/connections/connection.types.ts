@@ -6,6 +6,8 @@ import { PageOf } from '../core/pagination';
 import type { ConnectionEntity } from './connection.entity';
 import { ConnectionDirection, ConnectionStatus } from './connection.enums';
 import type { RecordConnectionView } from './record-connection.view';
+import { ConnectionHistoryAction } from './connection-history.entity';
+import type { ConnectionHistoryRow } from './connection-history';
 
 export const MAX_BATCH = 100;
 
@@ -47,6 +49,8 @@ export class RecordConnectionFilterInput {
   @Field(() => ConnectionStatus, { nullable: true }) status?: ConnectionStatus | null;
   @Field(() => String, { nullable: true, description: 'Only connections whose other record is of this module.' }) @IsOptional() @MaxLength(32)
   otherModule?: string | null;
+  @Field(() => GraphQLLocalDate, { nullable: true, description: 'Only connections in force that day (start ≤ day ≤ end; open ends are infinite).' })
+  activeOn?: string | null;
 }
 
 @InputType()
@@ -65,6 +69,7 @@ export class CreateConnectionInput {
   @Field(() => GraphQLLocalDate, { nullable: true }) endDate?: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true }) properties?: Record<string, unknown> | null;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) notes?: string | null;
+  @Field(() => ID, { nullable: true, description: 'A live record of the type\'s `contextModule` (e.g. the organization of "reports to").' }) contextRecordId?: string | null;
 }
 
 @InputType({ description: 'The changes; omitted fields stay, null clears. Type and records are fixed: delete and create instead.' })
@@ -74,6 +79,7 @@ export class UpdateConnectionInput {
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Merged into the saved properties; a null value removes a key.' })
   properties?: Record<string, unknown> | null;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) notes?: string | null;
+  @Field(() => ID, { nullable: true, description: 'null removes it.' }) contextRecordId?: string | null;
 }
 
 @ObjectType()
@@ -95,4 +101,27 @@ export class CreateConnectionsPayload {
   @Field(() => Int) failedCount: number;
   @Field(() => [CreateConnectionResult]) results: CreateConnectionResult[];
   @Field(() => [UserError], { description: 'Errors about the batch as a whole (e.g. too many items).' }) userErrors: UserError[];
+}
+
+@ObjectType('ConnectionHistoryEntry', { simpleResolvers: true, description: 'One create, change or deletion of a connection, written in the same transaction as the change.' })
+export class ConnectionHistoryEntryType {
+  @Field(() => ID) id: string;
+  @Field(() => ID) connectionId: string;
+  @Field(() => ConnectionHistoryAction) action: ConnectionHistoryAction;
+  @Field(() => Date) at: Date;
+  @Field(() => [String], { description: 'Recorded values that changed (UPDATED, ENDED): typeId, sourceId, targetId, startDate, endDate, properties, notes.' })
+  changedFields: string[];
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'The connection before the change (null for CREATED).' }) oldValues: Record<string, unknown> | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'The connection after the change (null for DELETED).' }) newValues: Record<string, unknown> | null;
+}
+
+@ObjectType()
+export class ConnectionHistoryPage extends PageOf<ConnectionHistoryRow>(ConnectionHistoryEntryType, 'ConnectionHistoryEntry') {}
+
+@ObjectType('RecordConnectionGroup', { description: 'A record\'s connections of one type read with one label (one side), with their number and first page.' })
+export class RecordConnectionGroupType {
+  @Field(() => ConnectionDirection, { description: 'The side: OUTGOING (label = name), INCOMING (inverseName) or MUTUAL (symmetric).' }) direction: ConnectionDirection;
+  @Field(() => Int) totalCount: number;
+  @Field(() => RecordConnectionPage, { description: 'The first connections of the group, oldest first. Next pages: `Record.connections(filter: { typeIds: [type.id], direction }, after: endCursor)` with the same other filters.' })
+  connections: RecordConnectionPage;
 }

@@ -7,12 +7,21 @@ import { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeResolver } from './connection-type.resolver';
 import { ConnectionTypeService } from './connection-type.service';
 import { ConnectionEntity } from './connection.entity';
+import { ConnectionHistoryEntity } from './connection-history.entity';
 import { createConnectionLoaders } from './connection.loaders';
-import { ConnectionResolver } from './connection.resolver';
+import { connectedRecordSql } from './connection.query';
+import { ConnectionHistoryEntryResolver, ConnectionResolver } from './connection.resolver';
 import { ConnectionService } from './connection.service';
+import { ConnectionRecordLinks } from './connection-record-links';
 import { IntegrityResolver } from './integrity.resolver';
+import { ConnectionPathService } from './connection-paths';
+import {
+  ConflictCheckResultResolver, ConnectionPathResolver, ConnectionPathsResolver, ConnectionPathStepResolver,
+} from './connection-paths.resolver';
 import { IntegrityService } from './integrity.service';
-import { RecordConnectionResolver, RecordConnectionsResolver } from './record-connection.resolver';
+import {
+  RecordConnectionGroupResolver, RecordConnectionGroupsResolver, RecordConnectionResolver, RecordConnectionsResolver,
+} from './record-connection.resolver';
 import { RecordConnectionsSubscriptionResolver } from './record-connections-subscription.resolver';
 
 export interface ConnectionsNeeds {
@@ -28,19 +37,25 @@ export interface ConnectionsNeeds {
 /** Typed connections between records, their types and the integrity report. */
 export const connectionsFeature = defineFeature({
   name: 'connections',
-  entities: [ConnectionTypeEntity, ConnectionEntity],
-  resolvers: [ConnectionTypeResolver, ConnectionResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver, RecordConnectionsSubscriptionResolver],
+  entities: [ConnectionTypeEntity, ConnectionEntity, ConnectionHistoryEntity],
+  resolvers: [ConnectionTypeResolver, ConnectionResolver, ConnectionHistoryEntryResolver, RecordConnectionsResolver, RecordConnectionResolver, IntegrityResolver,
+    ConnectionPathsResolver, ConnectionPathResolver, ConnectionPathStepResolver, ConflictCheckResultResolver,
+    RecordConnectionGroupsResolver, RecordConnectionGroupResolver, RecordConnectionsSubscriptionResolver],
   loaders: (db) => createConnectionLoaders(db),
   build({ db, records, events, idempotency }: ConnectionsNeeds) {
     const connectionTypes = new ConnectionTypeService(db);
     const connections = new ConnectionService(db, records, events);
+    records.registerConditionProvider({ connectedSql: connectedRecordSql });
     const connectionIntegrity = new IntegrityService(db);
+    const connectionPaths = new ConnectionPathService(db);
+    records.registerLinks(new ConnectionRecordLinks(records, events));
     return {
-      services: { connectionTypes, connections, connectionIntegrity },
+      services: { connectionTypes, connections, connectionIntegrity, connectionPaths },
       resolvers: [
-        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections, idempotency),
+        new ConnectionTypeResolver(connectionTypes), new ConnectionResolver(connections, idempotency), new ConnectionHistoryEntryResolver(),
         new RecordConnectionsResolver(), new RecordConnectionResolver(), new IntegrityResolver(connectionIntegrity),
-        new RecordConnectionsSubscriptionResolver(),
+        new ConnectionPathsResolver(connectionPaths), new ConnectionPathResolver(), new ConnectionPathStepResolver(), new ConflictCheckResultResolver(),
+        new RecordConnectionGroupsResolver(), new RecordConnectionGroupResolver(), new RecordConnectionsSubscriptionResolver(),
       ],
     };
   },

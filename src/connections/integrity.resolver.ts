@@ -48,8 +48,9 @@ export class IntegrityResolver {
   async repairConnections(
     @Arg('actions', () => [RepairActionInput]) actions: RepairActionInput[],
     @Arg('dryRun', () => Boolean, { defaultValue: false }) dryRun: boolean,
+    @Ctx() ctx: RequestContext,
   ): Promise<RepairConnectionsPayload> {
-    const payload = await toPayload('results', () => this.integrityService.repair(actions, dryRun));
+    const payload = await toPayload('results', () => this.integrityService.repair(actions, dryRun, ctx.user.id));
     const results = payload.results ?? [];
     return { dryRun, appliedCount: results.filter((r) => r.applied).length, results, userErrors: payload.userErrors };
   }

@@ -1,3 +1,4 @@
+import { setHistoryActor } from './connection-history';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
@@ -66,11 +67,12 @@ export class IntegrityService {
   }
 
   /** Applies (or, in a dry run, only describes) one action per finding, in order, in one transaction. */
-  async repair(actions: RepairActionInput[], dryRun: boolean): Promise<RepairResultType[]> {
+  async repair(actions: RepairActionInput[], dryRun: boolean, actorId: string | null = null): Promise<RepairResultType[]> {
     if (actions.length > MAX_REPAIR_ACTIONS) {
       throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `A repair takes at most ${MAX_REPAIR_ACTIONS} actions.`, ['actions']);
     }
     return this.db.transaction(async (tx) => {
+      await setHistoryActor(tx, actorId);
       const ids = [...new Set(actions.map((a) => a.connectionId).filter(isUuid).map((id) => id.toLowerCase()))];
       await tx.query('SELECT id FROM connections WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
       const open = new Map((await findingsOf(tx, ids)).map((f) => [`${f.connectionId}:${f.kind}`, f]));

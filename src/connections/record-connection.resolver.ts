@@ -1,4 +1,6 @@
-import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { BadUserInput } from '../core/errors';
+import { ConnectionDirection } from './connection.enums';
 import type { RequestContext } from '../core/context';
 import { makePage, PageArgs } from '../core/pagination';
 import type { RecordEntity } from '../records/record.entity';
@@ -7,8 +9,12 @@ import type { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeType } from './connection-type.types';
 import type { ConnectionEntity } from './connection.entity';
 import { normaliseRecordFilter } from './connection.query';
-import { ConnectionObjectType, RecordConnectionFilterInput, RecordConnectionPage, RecordConnectionType } from './connection.types';
-import type { RecordConnectionView } from './record-connection.view';
+import {
+  ConnectionObjectType, RecordConnectionFilterInput, RecordConnectionGroupType, RecordConnectionPage, RecordConnectionType,
+} from './connection.types';
+import { todayUtc, type RecordConnectionView } from './record-connection.view';
+import { checkAsOf } from './connection-history';
+import { GraphQLLocalDate } from 'graphql-scalars';
 
 /** `Record.connections`: lives here so that records never import connections. */
 @Resolver(() => RecordType)
@@ -19,8 +25,12 @@ export class RecordConnectionsResolver {
     @Args(() => PageArgs) { first, after }: PageArgs,
     @Ctx() ctx: RequestContext,
     @Arg('filter', () => RecordConnectionFilterInput, { nullable: true }) filterInput?: RecordConnectionFilterInput | null,
+    @Arg('asOf', () => GraphQLLocalDate, {
+      nullable: true,
+      description: 'The list as it stood at the end of that day (UTC), from the connection history: connections deleted since are back, later ones absent, each with its values of then; `status` and the `status` filter are computed for that day. Today at most.',
+    }) asOf?: string | null,
   ): Promise<RecordConnectionPage> {
-    const filter = normaliseRecordFilter(filterInput);
+    const filter = normaliseRecordFilter(filterInput, checkAsOf(asOf, todayUtc()));
     const slice = await ctx.loaders.recordConnections.load({ recordId: record.id, filter, first, after: after ?? null });
     slice.otherRecords.forEach((other) => ctx.loaders.records.prime(other.id, other));
     return makePage(RecordConnectionPage, {
@@ -29,6 +39,51 @@ export class RecordConnectionsResolver {
       cursorOf: (view) => view.cursor,
       count: () => ctx.loaders.recordConnectionCounts.load({ recordId: record.id, filter }),
     });
+  }
+}
+
+/** A group as answered: its slice, with the page of its first connections already made. */
+export class RecordConnectionGroupView {
+  constructor(readonly typeId: string, readonly direction: ConnectionDirection, readonly totalCount: number, readonly connections: RecordConnectionPage) {}
+}
+
+@Resolver(() => RecordType)
+export class RecordConnectionGroupsResolver {
+  @FieldResolver(() => [RecordConnectionGroupType], {
+    description: 'This record\'s connections grouped by label (type and side), groups in label order, each with its count and first `first` connections. Takes the same filter and asOf as `connections`.',
+  })
+  async connectionGroups(
+    @Root() record: RecordEntity,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: 5, description: 'Connections per group (≤ 100).' }) first: number,
+    @Arg('filter', () => RecordConnectionFilterInput, { nullable: true }) filterInput?: RecordConnectionFilterInput | null,
+    @Arg('asOf', () => GraphQLLocalDate, { nullable: true }) asOf?: string | null,
+  ): Promise<RecordConnectionGroupView[]> {
+    if (!Number.isInteger(first) || first < 1 || first > 100) throw new BadUserInput(`first must be between 1 and 100; got ${first}.`, 'first');
+    const filter = normaliseRecordFilter(filterInput, checkAsOf(asOf, todayUtc()));
+    const groups = await ctx.loaders.recordConnectionGroups.load({ recordId: record.id, filter, first });
+    const views = await Promise.all(groups.map(async (group) => {
+      group.otherRecords.forEach((other) => ctx.loaders.records.prime(other.id, other));
+      const type = (await ctx.loaders.connectionTypes.load(group.typeId))!;
+      const label = group.direction === ConnectionDirection.INCOMING ? type.inverseName : type.name;
+      const page = makePage(RecordConnectionPage, { rows: group.views, first, cursorOf: (view) => view.cursor, count: async () => group.totalCount });
+      return { label, view: new RecordConnectionGroupView(group.typeId, group.direction, group.totalCount, page) };
+    }));
+    return views.sort((a, b) => a.label.localeCompare(b.label) || a.view.typeId.localeCompare(b.view.typeId)).map((v) => v.view);
+  }
+}
+
+@Resolver(() => RecordConnectionGroupType)
+export class RecordConnectionGroupResolver {
+  @FieldResolver(() => String, { description: 'What every connection of the group reads as from this record.' })
+  async label(@Root() group: RecordConnectionGroupView, @Ctx() ctx: RequestContext): Promise<string> {
+    const type = (await ctx.loaders.connectionTypes.load(group.typeId))!;
+    return group.direction === ConnectionDirection.INCOMING ? type.inverseName : type.name;
+  }
+
+  @FieldResolver(() => ConnectionTypeType)
+  async type(@Root() group: RecordConnectionGroupView, @Ctx() ctx: RequestContext): Promise<ConnectionTypeEntity> {
+    return (await ctx.loaders.connectionTypes.load(group.typeId))!;
   }
 }
 

@@ -7,14 +7,15 @@ export function todayUtc(): string {
 }
 
 /** ACTIVE until the end date has passed; computed on every read, so it is never stale. */
-export function statusOf(connection: Pick<ConnectionEntity, 'endDate'>): ConnectionStatus {
-  return connection.endDate !== null && connection.endDate < todayUtc() ? ConnectionStatus.INACTIVE : ConnectionStatus.ACTIVE;
+export function statusOf(connection: Pick<ConnectionEntity, 'endDate'>, day: string = todayUtc()): ConnectionStatus {
+  return connection.endDate !== null && connection.endDate < day ? ConnectionStatus.INACTIVE : ConnectionStatus.ACTIVE;
 }
 
 /** A connection seen from one of its records (`viewerId`): which side it is on and which record is the other. */
 export class RecordConnectionView {
   /** `cursor` places the view in its record's list of connections. */
-  constructor(readonly connection: ConnectionEntity, readonly viewerId: string, readonly cursor: string) {}
+  /** `asOf`: the view is of the list as it stood that day (from the history), and status is computed for that day. */
+  constructor(readonly connection: ConnectionEntity, readonly viewerId: string, readonly cursor: string, readonly asOf: string | null = null) {}
 
   get connectionId(): string { return this.connection.id; }
   get direction(): ConnectionDirection {
@@ -24,7 +25,7 @@ export class RecordConnectionView {
   get otherRecordId(): string {
     return this.connection.sourceId === this.viewerId ? this.connection.targetId : this.connection.sourceId;
   }
-  get status(): ConnectionStatus { return statusOf(this.connection); }
+  get status(): ConnectionStatus { return statusOf(this.connection, this.asOf ?? undefined); }
   get startDate(): string | null { return this.connection.startDate; }
   get endDate(): string | null { return this.connection.endDate; }
   get properties(): Record<string, unknown> { return this.connection.properties; }

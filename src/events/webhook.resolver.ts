@@ -44,14 +44,8 @@ export class WebhookEndpointResolver {
 
   @Authorized(ADMIN_ROLES)
   @Mutation(() => WebhookEndpointPayload, { description: 'Adds an endpoint; the answer carries its signing secret, shown this once.' })
-  async createWebhookEndpoint(@Arg('input', () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput, @Ctx() ctx: RequestContext): Promise<WebhookEndpointPayload> {
-    try {
-      const { endpoint, secret } = await this.webhooks.create(ctx, input);
-      return { webhookEndpoint: endpoint, secret, userErrors: [] };
-    } catch (error) {
-      if (error instanceof UserErrorException) return { webhookEndpoint: null, secret: null, userErrors: error.userErrors };
-      throw error;
-    }
+  createWebhookEndpoint(@Arg('input', () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput, @Ctx() ctx: RequestContext): Promise<WebhookEndpointPayload> {
+    return withSecret(() => this.webhooks.create(ctx, input));
   }
 
   @Authorized(ADMIN_ROLES)
@@ -62,14 +56,8 @@ export class WebhookEndpointResolver {
 
   @Authorized(ADMIN_ROLES)
   @Mutation(() => WebhookEndpointPayload, { description: 'A new signing secret, shown this once; the old one stops at once.' })
-  async rotateWebhookEndpointSecret(@Arg('id', () => ID) id: string): Promise<WebhookEndpointPayload> {
-    try {
-      const { endpoint, secret } = await this.webhooks.rotateSecret(id);
-      return { webhookEndpoint: endpoint, secret, userErrors: [] };
-    } catch (error) {
-      if (error instanceof UserErrorException) return { webhookEndpoint: null, secret: null, userErrors: error.userErrors };
-      throw error;
-    }
+  rotateWebhookEndpointSecret(@Arg('id', () => ID) id: string): Promise<WebhookEndpointPayload> {
+    return withSecret(() => this.webhooks.rotateSecret(id));
   }
 
   @Authorized(ADMIN_ROLES)
@@ -90,5 +78,16 @@ export class WebhookDeliveryResolver {
   @FieldResolver(() => [WebhookDeliveryAttemptType], { description: 'Every HTTP attempt: status, response code, duration.' })
   attemptLog(@Root() delivery: WebhookDeliveryEntity, @Ctx() ctx: RequestContext): Promise<WebhookDeliveryAttemptEntity[]> {
     return ctx.loaders.webhookAttempts.load(delivery.id);
+  }
+}
+
+/** The payload of a change that reveals the endpoint's signing secret (this once), or its userErrors. */
+async function withSecret(change: () => Promise<{ endpoint: WebhookEndpointEntity; secret: string }>): Promise<WebhookEndpointPayload> {
+  try {
+    const { endpoint, secret } = await change();
+    return { webhookEndpoint: endpoint, secret, userErrors: [] };
+  } catch (error) {
+    if (error instanceof UserErrorException) return { webhookEndpoint: null, secret: null, userErrors: error.userErrors };
+    throw error;
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Notifications } from '../db/notifications';
+import { NotifiedCache } from '../db/notified-cache';
 import type { Queryable } from '../db/sql';
 import type { FraudGeoPermissionEntity, FraudSafeListEntryEntity, GeoAction } from './fraud.entity';
 import type { FraudRepository } from './fraud.repository';
@@ -63,20 +64,16 @@ export class FraudSettings {
  * Geo permissions and the safe list in memory, so a send reads no table for them. Every change is announced in the
  * changing transaction; each instance hears it (LISTEN/NOTIFY) and reloads.
  */
-export class FraudSettingsCache {
+export class FraudSettingsCache extends NotifiedCache {
   private settings: FraudSettings;
-  private loading: Promise<void> | null = null;
-  private generation = 0;
 
-  constructor(private readonly repository: FraudRepository, private readonly defaults: GeoDefaults, notifications: Notifications, private readonly log: Logger) {
+  constructor(private readonly repository: FraudRepository, private readonly defaults: GeoDefaults, notifications: Notifications, log: Logger) {
+    super(notifications, FRAUD_SETTINGS_CHANNEL, log, 'fraud guard settings');
     this.settings = FraudSettings.from(defaults, [], []);
-    const reload = () => { void this.reload().catch((error) => this.log.error({ err: error }, 'reloading fraud guard settings failed')); };
-    notifications.on(FRAUD_SETTINGS_CHANNEL, reload);
-    notifications.onReconnect(reload);
   }
 
   async current(): Promise<FraudSettings> {
-    if (this.loading) await this.loading;
+    await this.ready();
     return this.settings;
   }
 
@@ -85,16 +82,9 @@ export class FraudSettingsCache {
     return Notifications.notify(tx, FRAUD_SETTINGS_CHANNEL);
   }
 
-  reload(): Promise<void> {
-    const loading = this.fetch(++this.generation);
-    this.loading = loading;
-    loading.finally(() => { if (this.loading === loading) this.loading = null; }).catch(() => undefined);
-    return loading;
-  }
-
-  private async fetch(generation: number): Promise<void> {
+  protected async load(isCurrent: () => boolean): Promise<void> {
     const [geo, safe] = await Promise.all([this.repository.geoPermissions(), this.repository.safeList()]);
-    if (generation !== this.generation) return; // a newer reload is under way and will win
+    if (!isCurrent()) return; // a newer reload is under way and will win
     this.settings = FraudSettings.from(this.defaults, geo, safe);
   }
 }

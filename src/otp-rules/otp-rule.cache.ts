@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Queryable } from '../db/sql';
 import { Notifications } from '../db/notifications';
+import { NotifiedCache } from '../db/notified-cache';
 import { compileConditions, type CompiledConditions } from './conditions';
 import { OtpRuleEntity } from './otp-rule.entity';
 
@@ -16,19 +17,15 @@ export const OTP_RULES_CHANNEL = 'countersign_otp_rules_changed';
  * Active rules per module, held in memory and compiled, so checking a save costs the same with 1,000 rules as with
  * none. Every change is announced in the changing transaction; each instance hears it and reloads.
  */
-export class OtpRuleCache {
+export class OtpRuleCache extends NotifiedCache {
   private byModule = new Map<string, CachedRule[]>();
-  private loading: Promise<void> | null = null;
-  private generation = 0;
 
-  constructor(private readonly db: DataSource, notifications: Notifications, private readonly log: Logger) {
-    const reload = () => { void this.reload().catch((error) => this.log.error({ err: error }, 'reloading OTP rules failed')); };
-    notifications.on(OTP_RULES_CHANNEL, reload);
-    notifications.onReconnect(reload);
+  constructor(private readonly db: DataSource, notifications: Notifications, log: Logger) {
+    super(notifications, OTP_RULES_CHANNEL, log, 'OTP rules');
   }
 
   async activeRules(module: string): Promise<CachedRule[]> {
-    if (this.loading) await this.loading;
+    await this.ready();
     return this.byModule.get(module) ?? [];
   }
 
@@ -37,16 +34,9 @@ export class OtpRuleCache {
     return Notifications.notify(tx, OTP_RULES_CHANNEL);
   }
 
-  reload(): Promise<void> {
-    const loading = this.fetch(++this.generation);
-    this.loading = loading;
-    loading.finally(() => { if (this.loading === loading) this.loading = null; }).catch(() => undefined);
-    return loading;
-  }
-
-  private async fetch(generation: number): Promise<void> {
+  protected async load(isCurrent: () => boolean): Promise<void> {
     const rules = await this.db.getRepository(OtpRuleEntity).find({ where: { active: true }, order: { id: 'ASC' } });
-    if (generation !== this.generation) return; // a newer reload is under way and will win
+    if (!isCurrent()) return; // a newer reload is under way and will win
     const byModule = new Map<string, CachedRule[]>();
     for (const rule of rules) {
       const list = byModule.get(rule.module) ?? [];

@@ -39,6 +39,14 @@ export class RecordEntity {
 
   @DeleteDateColumn({ type: 'timestamptz', name: 'deleted_at' })
   deletedAt: Date | null;
+
+  /** Set when the record was merged into another (it is soft-deleted then); reading it answers that record. */
+  @Column({ type: 'uuid', name: 'merged_into', nullable: true })
+  mergedIntoId: string | null;
+
+  @ManyToOne(() => RecordEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'merged_into', foreignKeyConstraintName: 'FK_records_merged_into' })
+  mergedInto?: RecordEntity | null;
 }
 
 /** Maps a `records` row as Postgres returns it to the entity. */
@@ -53,6 +61,7 @@ export function toRecordEntity(row: Record<string, any>): RecordEntity {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
+    mergedIntoId: row.merged_into ?? null,
   });
 }
 

@@ -4,6 +4,8 @@ import { forbiddenCharacter } from '../core/text';
 import { parseTimestamp } from '../core/timestamps';
 import type { FieldType, ModuleDefinition } from './modules';
 import { liveRecordSql } from './record.sql';
+import type { ConnectedCondition, RecordConditionProvider } from './record-condition';
+import { isUuid } from '../core/ids';
 import { isIsoDate } from './record.validation';
 
 /** Most conditions one `records(where:)` may hold; each also adds {@link FILTER_COST} to the operation's cost. */
@@ -15,9 +17,11 @@ export type FilterOperator =
   | 'EQUALS' | 'NOT_EQUALS' | 'CONTAINS' | 'STARTS_WITH' | 'GREATER_THAN' | 'LESS_THAN' | 'IS_EMPTY' | 'IS_NOT_EMPTY';
 
 export interface RecordFilter {
-  field: string;
-  operator: FilterOperator;
+  field?: string | null;
+  operator?: FilterOperator | null;
   value?: unknown;
+  /** A condition on the record's connections, answered by the registered provider (the connections feature). */
+  connected?: { typeId?: string | null; side?: ConnectedCondition['side'] | null; to?: string | null; activeOn?: string | null } | null;
 }
 
 export interface RecordOrder {
@@ -71,7 +75,10 @@ export class RecordQuery {
   private readonly conditions: string[] = [];
   private readonly order: Column;
 
-  constructor(private readonly module: ModuleDefinition, filters: RecordFilter[], private readonly orderBy: RecordOrder, includeDeleted: boolean) {
+  constructor(
+    private readonly module: ModuleDefinition, filters: RecordFilter[], private readonly orderBy: RecordOrder, includeDeleted: boolean,
+    private readonly conditions_: RecordConditionProvider | null = null,
+  ) {
     this.conditions.push(`r.module = ${this.param(module.name)}`);
     if (!includeDeleted) this.conditions.push(liveRecordSql('r'));
     if (filters.length > MAX_FILTERS) {
@@ -138,6 +145,11 @@ export class RecordQuery {
   }
 
   private filterSql(filter: RecordFilter, index: number): string {
+    if (filter.connected != null) {
+      if (filter.field != null || filter.operator != null) throw badInput(`where[${index}] has both connected and field/operator; give one per condition.`, 'where');
+      return this.connectedSql(filter.connected, index);
+    }
+    if (filter.field == null || filter.operator == null) throw badInput(`where[${index}] needs field and operator (or connected).`, 'where');
     const column = columnFor(this.module, filter.field, 'where');
     const sql = column.valueSql;
     if (typeof filter.value === 'string' && filter.value.length > MAX_FILTER_VALUE_LENGTH) {
@@ -161,6 +173,19 @@ export class RecordQuery {
         return `${sql} ${op} ${this.param(value)}${column.kind === 'timestamp' ? '::timestamptz' : column.kind === 'numeric' ? '::numeric' : column.kind === 'boolean' ? '::boolean' : '::text'}`;
       }
     }
+  }
+
+  private connectedSql(connected: NonNullable<RecordFilter['connected']>, index: number): string {
+    const problems: string[] = [];
+    if (connected.typeId != null && !isUuid(connected.typeId)) problems.push(`where[${index}].connected.typeId is not a connection type id.`);
+    if (connected.to != null && !isUuid(connected.to)) problems.push(`where[${index}].connected.to is not a record id.`);
+    if (connected.activeOn != null && !isIsoDate(connected.activeOn)) problems.push(`where[${index}].connected.activeOn needs a date as YYYY-MM-DD.`);
+    if (!this.conditions_) problems.push(`where[${index}].connected: connections are not available.`);
+    if (problems.length) throw badInput(problems.join(' '), 'where');
+    const condition: ConnectedCondition = {
+      typeId: connected.typeId?.toLowerCase() ?? null, side: connected.side ?? null, to: connected.to?.toLowerCase() ?? null, activeOn: connected.activeOn ?? null,
+    };
+    return this.conditions_!.connectedSql(condition, 'r.id', (value) => this.param(value));
   }
 
   private comparable(column: Column, filter: RecordFilter): unknown {

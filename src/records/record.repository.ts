@@ -34,6 +34,29 @@ export class RecordRepository {
     return rows.map(toRecordEntity);
   }
 
+  /**
+   * The live records among `ids`, locked against other writers (and against share-locking linkers such as a new
+   * connection) until `tx` ends. Locks are taken in id order, so two merges of overlapping records never deadlock.
+   */
+  async lockLiveForUpdate(tx: Queryable, ids: readonly string[]): Promise<RecordEntity[]> {
+    const valid = uuids(ids);
+    if (valid.length === 0) return [];
+    const rows: Array<Record<string, any>> = await tx.query(
+      `SELECT * FROM records WHERE id = ANY($1::uuid[]) AND ${liveRecordSql('records')} ORDER BY id FOR NO KEY UPDATE`, [valid]);
+    return rows.map(toRecordEntity);
+  }
+
+  /**
+   * Soft-deletes `ids` as merged into `survivorId`, and points records merged into them earlier at the survivor too, so
+   * a merged id is always one step from the record that answers for it.
+   */
+  async markMerged(tx: Queryable, ids: readonly string[], survivorId: string): Promise<void> {
+    await tx.query(
+      'UPDATE records SET deleted_at = now(), merged_into = $2, version = version + 1, updated_at = now() WHERE id = ANY($1::uuid[])',
+      [ids, survivorId]);
+    await tx.query('UPDATE records SET merged_into = $2 WHERE merged_into = ANY($1::uuid[])', [ids, survivorId]);
+  }
+
   /** The live record with this id, locked against other writers until `tx` ends, or null. */
   async lockForUpdate(tx: Queryable, id: string): Promise<RecordEntity | null> {
     return this.lock(tx, id, `AND ${liveRecordSql('records')}`);
@@ -99,10 +122,10 @@ export class RecordRepository {
     await tx.query('DELETE FROM records WHERE id = $1', [id]);
   }
 
-  /** Brings a soft-deleted record back; null when no soft-deleted record has this id. */
+  /** Brings a soft-deleted record back; null when no soft-deleted record has this id (merged records stay merged). */
   async restore(id: string): Promise<RecordEntity | null> {
     if (!isUuid(id)) return null;
-    const [row] = await queryRows(this.db, `UPDATE records SET deleted_at = NULL WHERE id = $1 AND NOT ${liveRecordSql('records')} RETURNING *`, [id]);
+    const [row] = await queryRows(this.db, `UPDATE records SET deleted_at = NULL WHERE id = $1 AND NOT ${liveRecordSql('records')} AND merged_into IS NULL RETURNING *`, [id]);
     return row ? toRecordEntity(row) : null;
   }
 }

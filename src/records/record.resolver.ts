@@ -13,8 +13,10 @@ import type { RecordService } from './record.service';
 import { IDEMPOTENCY_KEY_ARGUMENT } from '../idempotency/idempotency.argument';
 import type { IdempotencyService } from '../idempotency/idempotency.service';
 import {
-  ImportRecordsPayload, ModuleType, OtpInput, RecordFilterInput, RecordOrderInput, RecordPage, RecordPayload, RecordType,
+  FieldChoiceInput, ImportRecordsPayload, MAX_RECORD_CONNECTIONS, MergedConnectionType, MergeRecordsPayload, ModuleType,
+  NewRecordConnectionInput, OtpInput, RecordFilterInput, RecordOrderInput, RecordPage, RecordPayload, RecordType,
 } from './record.types';
+import { ErrorCode, UserErrorException } from '../core/errors';
 
 const MODULE_VIEWS = MODULES.map((m) => ({ ...m, fields: m.fields.map((f) => ({ ...f, mandatory: !!f.mandatory })) }));
 
@@ -54,16 +56,48 @@ export class RecordResolver {
     return (await ctx.loaders.users.load(record.ownerId))!;
   }
 
+  @FieldResolver(() => RecordType, { nullable: true, description: 'The record this one was merged into (it is soft-deleted then); reading this id answers that record.' })
+  async mergedInto(@Root() record: RecordEntity, @Ctx() ctx: RequestContext): Promise<RecordEntity | null> {
+    return record.mergedIntoId ? ctx.loaders.records.load(record.mergedIntoId) : null;
+  }
+
   @Authorized(WRITER_ROLES)
-  @Mutation(() => RecordPayload)
+  @Mutation(() => RecordPayload, { description: `Creates a record, and the connections given (at most ${MAX_RECORD_CONNECTIONS}) with it: all or nothing.` })
   createRecord(
     @Arg('module', () => String) module: string,
     @Arg('fields', () => GraphQLJSONObject, { validate: false }) fields: Record<string, unknown>,
     @Ctx() ctx: RequestContext,
     @Arg('idempotencyKey', () => String, IDEMPOTENCY_KEY_ARGUMENT) idempotencyKey?: string | null,
+    @Arg('connections', () => [NewRecordConnectionInput], { nullable: true }) connections?: NewRecordConnectionInput[] | null,
   ): Promise<RecordPayload> {
-    return this.idempotency.payload(ctx, { operation: 'createRecord', key: idempotencyKey, input: { module, fields } }, 'record',
-      () => this.recordService.create(ctx, module, fields), (id) => this.recordService.findLive(id));
+    // without connections the key's payload hash stays what it was before they existed
+    const input = connections?.length ? { module, fields, connections } : { module, fields };
+    return this.idempotency.payload(ctx, { operation: 'createRecord', key: idempotencyKey, input }, 'record', async () => {
+      if ((connections?.length ?? 0) > MAX_RECORD_CONNECTIONS) {
+        throw UserErrorException.of(ErrorCode.LIMIT_REACHED, `A record is created with at most ${MAX_RECORD_CONNECTIONS} connections.`, ['connections']);
+      }
+      return this.recordService.create(ctx, module, fields, connections ?? []);
+    }, (id) => this.recordService.findLive(id));
+  }
+
+  @Authorized(WRITER_ROLES)
+  @Mutation(() => MergeRecordsPayload, {
+    description: 'Merges up to 10 records of one module into the survivor: fields as chosen (the rest stay the survivor\'s), the merged records soft-deleted pointing at it, their connections moved to it. Guarded by OTP rules like an update of the survivor.',
+  })
+  async mergeRecords(
+    @Arg('survivorId', () => ID) survivorId: string,
+    @Arg('mergedIds', () => [ID]) mergedIds: string[],
+    @Ctx() ctx: RequestContext,
+    @Arg('fieldChoices', () => [FieldChoiceInput], { nullable: true }) fieldChoices?: FieldChoiceInput[] | null,
+    @Arg('otp', () => [OtpInput], { nullable: true }) otp?: OtpInput[] | null,
+  ): Promise<MergeRecordsPayload> {
+    const payload = await toPayload('merge', () => this.recordService.merge(ctx, survivorId, mergedIds, fieldChoices ?? [], otp ?? []));
+    return {
+      record: payload.merge?.record ?? null,
+      mergedIds: payload.merge?.mergedIds ?? [],
+      connections: (payload.merge?.connections ?? []) as MergedConnectionType[],
+      userErrors: payload.userErrors,
+    };
   }
 
   @Authorized(WRITER_ROLES)

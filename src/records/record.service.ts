@@ -9,6 +9,16 @@ import { RecordQuery, type RecordFilter, type RecordOrder } from './record.query
 import { RecordRepository } from './record.repository';
 import { checkFields, type FieldCheck } from './record.validation';
 import type { OtpCredential, RecordSaveGuard } from './save-guard';
+import type { RecordConditionProvider } from './record-condition';
+import type { MergedConnection, NewRecordLink, RecordLinks } from './record-links';
+import { applyFieldChoices, mergeArgumentErrors, mergedRecordErrors, type FieldChoice } from './record-merge';
+
+/** What a merge answers: the saved survivor, the ids merged into it, and what happened to each of their connections. */
+export interface RecordMergeResult {
+  record: RecordEntity;
+  mergedIds: string[];
+  connections: MergedConnection[];
+}
 
 export const MAX_IMPORT_ROWS = 1000;
 
@@ -20,15 +30,27 @@ export interface ImportRowResult {
 
 export class RecordService {
   private readonly guards: RecordSaveGuard[] = [];
+  private conditionProvider: RecordConditionProvider | null = null;
+  private links: RecordLinks | null = null;
   private readonly repository: RecordRepository;
 
   constructor(private readonly db: DataSource) {
     this.repository = new RecordRepository(db);
   }
 
+  /** The feature that answers `connected` record filters (connections) registers here at start. */
+  registerConditionProvider(provider: RecordConditionProvider): void {
+    this.conditionProvider = provider;
+  }
+
   /** Features that must approve saves (OTP rules) register here at start. */
   registerGuard(guard: RecordSaveGuard): void {
     this.guards.push(guard);
+  }
+
+  /** The feature whose links follow records (connections) registers here at start. */
+  registerLinks(links: RecordLinks): void {
+    this.links = links;
   }
 
   module(name: string, field: string[] = ['module']): ModuleDefinition {
@@ -38,7 +60,7 @@ export class RecordService {
   }
 
   async page(module: ModuleDefinition, filters: RecordFilter[], orderBy: RecordOrder, first: number, after: string | null | undefined, includeDeleted: boolean): Promise<PageSource<RecordEntity>> {
-    const { rows, count } = await this.repository.page(new RecordQuery(module, filters, orderBy, includeDeleted), first, after);
+    const { rows, count } = await this.repository.page(new RecordQuery(module, filters, orderBy, includeDeleted, this.conditionProvider), first, after);
     const cursors = new Map(rows.map(({ record, cursor }) => [record, cursor]));
     return { rows: rows.map(({ record }) => record), first, cursorOf: (record) => cursors.get(record)!, count };
   }
@@ -59,14 +81,47 @@ export class RecordService {
     return this.repository.lockLiveForShare(tx, ids);
   }
 
-  async create(ctx: RequestContext, moduleName: string, rawFields: unknown): Promise<RecordEntity> {
+  /** Creates the record and the `links` asked for with it, all or nothing. */
+  async create(ctx: RequestContext, moduleName: string, rawFields: unknown, links: NewRecordLink[] = []): Promise<RecordEntity> {
     const module = this.module(moduleName);
     const { fields: change, reserved } = this.splitReserved(rawFields);
     const check = checkFields(module, change);
+    if (links.length > 0 && !this.links) throw UserErrorException.of(ErrorCode.INVALID, 'Connections cannot be created here.', ['connections']);
     return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
       await this.assertValid(tx, check);
       await this.runGuards(tx, { ctx, module, operation: 'create', before: null, after: check.fields, otp: [], reservedFields: reserved, afterTransaction });
-      return this.repository.insert(tx, module.name, ctx.user.id, { label: labelOf(module, check.fields), fields: check.fields });
+      const record = await this.repository.insert(tx, module.name, ctx.user.id, { label: labelOf(module, check.fields), fields: check.fields });
+      if (links.length > 0) await this.links!.createForNewRecord(ctx, record, links, tx);
+      return record;
+    }));
+  }
+
+  /**
+   * Merges `mergedIds` into the survivor: its fields as chosen, the merged records soft-deleted pointing at it, their
+   * connections moved to it, in one transaction. Guarded like an update of the survivor (OTP rules). Every record is
+   * locked in id order first, so concurrent merges and connection writers on these records queue instead of deadlocking.
+   */
+  async merge(ctx: RequestContext, survivorId: string, mergedIds: string[], fieldChoices: FieldChoice[], otp: OtpCredential[]): Promise<RecordMergeResult> {
+    const argumentErrors = mergeArgumentErrors(survivorId, mergedIds, fieldChoices);
+    if (argumentErrors.length) throw new UserErrorException(argumentErrors);
+    return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
+      const locked = new Map((await this.repository.lockLiveForUpdate(tx, [survivorId, ...mergedIds])).map((r) => [r.id, r]));
+      const survivor = locked.get(survivorId.toLowerCase()) ?? null;
+      locked.delete(survivorId.toLowerCase());
+      const errors = mergedRecordErrors(survivor, mergedIds, locked);
+      if (!survivor) throw new UserErrorException(errors);
+      const module = this.module(survivor.module);
+      const choices = applyFieldChoices(module, survivor, locked, fieldChoices);
+      const check = checkFields(module, choices.change, survivor.fields);
+      const missing = await this.missingReferences(tx, check.references);
+      errors.push(...choices.errors, ...check.errors, ...this.referenceErrors(check, missing));
+      if (errors.length) throw new UserErrorException(errors);
+      await this.runGuards(tx, { ctx, module, operation: 'update', before: survivor, after: check.fields, otp, reservedFields: {}, afterTransaction });
+      const saved = await this.repository.update(tx, survivor.id, { label: labelOf(module, check.fields), fields: check.fields });
+      const merged = mergedIds.map((id) => locked.get(id.toLowerCase())!);
+      await this.repository.markMerged(tx, merged.map((r) => r.id), saved.id);
+      const connections = this.links ? await this.links.moveOnMerge(ctx, saved, merged, tx) : [];
+      return { record: saved, mergedIds: merged.map((r) => r.id), connections };
     }));
   }
 

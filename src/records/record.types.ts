@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
-import { MaxLength } from 'class-validator';
+import { GraphQLJSON, GraphQLJSONObject, GraphQLLocalDate } from 'graphql-scalars';
+import { IsOptional, MaxLength } from 'class-validator';
 import { UserError } from '../core/errors';
 import { PageOf } from '../core/pagination';
 import type { RecordEntity } from './record.entity';
@@ -60,11 +60,32 @@ export class RecordType {
 @ObjectType()
 export class RecordPage extends PageOf<RecordEntity>(RecordType, 'Record') {}
 
-@InputType({ description: 'One condition on a record field; all conditions must hold.' })
+export enum ConnectedSide { SOURCE = 'SOURCE', TARGET = 'TARGET' }
+registerEnumType(ConnectedSide, {
+  name: 'ConnectedSide',
+  description: 'The side the listed record is on in a connection.',
+  valuesConfig: {
+    SOURCE: { description: 'The record reads the type\'s `name` ("is working at"); symmetric types match either side.' },
+    TARGET: { description: 'The record reads the type\'s `inverseName` ("employs"); symmetric types match either side.' },
+  },
+});
+
+@InputType({ description: 'Records linked by a connection whose other record is live; every given part must hold.' })
+export class RecordConnectedFilterInput {
+  @Field(() => ID, { nullable: true, description: 'Only connections of this type.' }) typeId?: string | null;
+  @Field(() => ConnectedSide, { nullable: true, description: 'The side the listed record is on.' }) side?: ConnectedSide | null;
+  @Field(() => ID, { nullable: true, description: 'The other record: records connected to this one.' }) to?: string | null;
+  @Field(() => GraphQLLocalDate, { nullable: true, description: 'Only connections in force that day (start ≤ day ≤ end; open ends are infinite).' })
+  activeOn?: string | null;
+}
+
+@InputType({ description: 'One condition: on a record field (`field`, `operator`, `value`) or on its connections (`connected`); all conditions must hold.' })
 export class RecordFilterInput {
-  @Field(() => String, { description: 'A module field, or label, createdAt, updatedAt.' }) field: string;
-  @Field(() => FilterOperatorEnum) operator: FilterOperatorEnum;
+  @Field(() => String, { nullable: true, description: 'A module field, or label, createdAt, updatedAt.' }) field?: string | null;
+  @Field(() => FilterOperatorEnum, { nullable: true }) operator?: FilterOperatorEnum | null;
   @Field(() => GraphQLJSON, { nullable: true }) value?: unknown;
+  @Field(() => RecordConnectedFilterInput, { nullable: true, description: 'Records with a connection matching this (instead of field and operator).' })
+  connected?: RecordConnectedFilterInput | null;
 }
 
 @InputType()
@@ -102,5 +123,54 @@ export class ImportRecordsPayload {
   @Field(() => Int) importedCount: number;
   @Field(() => Int) failedCount: number;
   @Field(() => [ImportRowResultType]) rows: ImportRowResultType[];
+  @Field(() => [UserError]) userErrors: UserError[];
+}
+
+export enum RecordLinkSideEnum { SOURCE = 'SOURCE', TARGET = 'TARGET' }
+registerEnumType(RecordLinkSideEnum, { name: 'RecordConnectionSide', description: 'The side of the connection the new record takes.' });
+
+export enum MergedConnectionOutcomeEnum { MOVED = 'MOVED', FOLDED = 'FOLDED', ENDED = 'ENDED' }
+registerEnumType(MergedConnectionOutcomeEnum, {
+  name: 'MergedConnectionOutcome',
+  valuesConfig: {
+    MOVED: { description: 'Now links the survivor instead of the merged record.' },
+    FOLDED: { description: 'Duplicated a connection of the survivor for overlapping dates: folded into it (dates widened) and removed.' },
+    ENDED: { description: 'Became a self-link on a type that forbids them: moved and ended.' },
+  },
+});
+
+/** At most this many connections are created with one record. */
+export const MAX_RECORD_CONNECTIONS = 100;
+
+@InputType({ description: 'A connection created together with a new record (createRecord); all are saved with it or none.' })
+export class NewRecordConnectionInput {
+  @Field(() => ID) typeId: string;
+  @Field(() => ID, { description: 'The record at the other end.' }) otherId: string;
+  @Field(() => RecordLinkSideEnum, { description: 'SOURCE: the new record is the source ("is working at" the other); TARGET: the target.' }) side: RecordLinkSideEnum;
+  @Field(() => GraphQLLocalDate, { nullable: true }) startDate?: string | null;
+  @Field(() => GraphQLLocalDate, { nullable: true }) endDate?: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true }) properties?: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) notes?: string | null;
+  @Field(() => ID, { nullable: true, description: "A record of the type's context module." }) contextRecordId?: string | null;
+}
+
+@InputType({ description: 'Which record a field of the survivor comes from.' })
+export class FieldChoiceInput {
+  @Field(() => String) @MaxLength(100) field: string;
+  @Field(() => ID, { description: 'The survivor or one of the merged records.' }) fromId: string;
+}
+
+@ObjectType({ description: 'What a merge did with one connection of a merged record.' })
+export class MergedConnectionType {
+  @Field(() => ID) connectionId: string;
+  @Field(() => MergedConnectionOutcomeEnum) outcome: MergedConnectionOutcomeEnum;
+  @Field(() => ID, { nullable: true, description: "FOLDED: the survivor's connection it was folded into." }) intoConnectionId: string | null;
+}
+
+@ObjectType()
+export class MergeRecordsPayload {
+  @Field(() => RecordType, { nullable: true, description: 'The survivor as saved.' }) record: RecordEntity | null;
+  @Field(() => [ID]) mergedIds: string[];
+  @Field(() => [MergedConnectionType]) connections: MergedConnectionType[];
   @Field(() => [UserError]) userErrors: UserError[];
 }

@@ -192,6 +192,19 @@ const CHECKS: Record<string, (data: any) => Promise<void> | void> = {
     expect(data.setGeoPermission).toMatchObject({ ...noUserErrors, geoPermission: { country: 'IT', action: 'BLOCK', origin: 'ADMIN' } });
     expect(data.addSafeListEntry).toMatchObject({ ...noUserErrors, safeListEntry: { value: '+447911123456' } });
   },
+  CreateWithConnections(data) {
+    expect(data.createRecord).toMatchObject({ ...noUserErrors, record: { label: 'Asha Rao' } });
+    scene.set('<duplicate id>', data.createRecord.record.id);
+  },
+  MergeRecords(data) {
+    // the duplicate's "is working at Acme" overlaps the survivor's (Connect above): it folds into it
+    expect(data.mergeRecords).toMatchObject({
+      ...noUserErrors,
+      record: { id: scene.get('<contact id>'), fields: { email: 'asha@acme.example', contactStatus: 'Inactive' } },
+      mergedIds: [scene.get('<duplicate id>')],
+      connections: [expect.objectContaining({ outcome: 'FOLDED', intoConnectionId: scene.get('<connection id>') })],
+    });
+  },
 };
 
 test('every example operation has a check, and every check an example', () => {

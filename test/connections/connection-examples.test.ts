@@ -4,7 +4,7 @@ import { parse, validate } from 'graphql';
 import { buildAppSchema } from '../../src/app/schema';
 import { EXAMPLE_OPERATIONS } from '../../src/app/explorer-examples';
 import { startTestServer } from '../support/test-server';
-import { SYSTEM } from './helpers';
+import { SYSTEM, createRecord } from './helpers';
 
 const schema = buildAppSchema();
 
@@ -61,6 +61,43 @@ describe('connections examples: the docs walk-through runs as written', () => {
       expect((await run(6)).connectionIntegrityReport.totalCount).toBe(0);
       const repair = (await run(7, { connectionId: connected.connection.id, dryRun: true })).repairConnections;
       expect(repair.results[0].userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
+
+      // Connections v2: filter by connection, groups, paths and conflict checks, history
+      expect((await run(8, { acme: organizationId })).records.nodes).toEqual([{ id: contactId, label: 'Asha Rao' }]);
+      const groups = (await run(9, { id: organizationId })).record.connectionGroups;
+      expect(groups.map((g: any) => [g.label, g.direction, g.totalCount])).toEqual([['employs', 'INCOMING', 1], ['has board member', 'INCOMING', 1]]);
+      const intro = await run(10, { me: contactId, prospect: organizationId, against: [organizationId] });
+      expect(intro.connectionPaths.map((p: any) => p.steps.map((s: any) => s.label))).toEqual(expect.arrayContaining([['is working at'], ['board member of']]));
+      expect(intro.conflictCheck).toEqual([expect.objectContaining({ recordId: organizationId, linked: true, path: expect.objectContaining({ hops: 1 }) })]);
+      const past = await run(11, { id: contactId, connectionId: connected.connection.id });
+      expect(past.record.then.totalCount).toBe(0); // created today: not there on 2024-01-31
+      expect(past.connection.history.nodes).toEqual([expect.objectContaining({ action: 'CREATED', actor: { email: 'admin@countersign.local' } })]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('merge duplicates, create a contact with its connection, connect with a context record', async () => {
+    const t = await startTestServer('conn_examples_v2');
+    try {
+      const run = async (name: string, variables: Record<string, unknown> = {}) => {
+        const res = await t.gql(blocks.find((b) => b.includes(name))!, variables);
+        expect(res.body.errors).toBeUndefined();
+        return res.body.data;
+      };
+      const acme = await createRecord(t, 'Organizations', { name: 'Acme' });
+      const created = (await run('mutation NewContactAtAcme', { organizationId: acme.id })).createRecord;
+      expect(created).toMatchObject({ userErrors: [], record: { label: 'Ravi Iyer' } });
+      const duplicate = (await run('mutation NewContactAtAcme', { organizationId: acme.id })).createRecord.record;
+      const merged = (await run('mutation MergeDuplicates', { survivorId: created.record.id, mergedIds: [duplicate.id] })).mergeRecords;
+      expect(merged).toMatchObject({ userErrors: [], mergedIds: [duplicate.id], connections: [expect.objectContaining({ outcome: 'FOLDED' })] });
+
+      const type = await t.gql('mutation { createConnectionType(input: { name: "reports to (at)", inverseName: "manages (at)", sourceModules: ["Contacts"], targetModules: ["Contacts"], contextModule: "Organizations" }) { connectionType { id } } }');
+      const asha = await createRecord(t, 'Contacts', { firstName: 'Asha', lastName: 'Rao' });
+      const connected = (await run('mutation ReportsToAtOrganization', { input: {
+        typeId: type.body.data.createConnectionType.connectionType.id, sourceId: asha.id, targetId: created.record.id, contextRecordId: acme.id,
+      } })).createConnection;
+      expect(connected).toMatchObject({ userErrors: [], connection: { type: { contextModule: 'Organizations' }, contextRecord: { id: acme.id, label: 'Acme' } } });
     } finally {
       await t.close();
     }

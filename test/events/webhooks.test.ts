@@ -136,6 +136,9 @@ describe('an endpoint that fails for 24 hours', () => {
       const id = created.body.data.createWebhookEndpoint.webhookEndpoint.id;
       await t.gql(SEND, { input: { mobileNo: freshMobile(), channels: ['SMS'], source: 'events_test', type: 'simple_otp' } });
       await until('the first failure', () => failing.received.length >= 1, 20_000);
+      // recorded, not only received: the dispatcher reads the clock after the answer, so advancing it before the
+      // record would start the 24 hours then (seen under a loaded full run)
+      await until('the first failure recorded', async () => (await webhookEndpoint(t, id)).failingSince !== null, 20_000);
       t.app.services.clock.advance(24 * 3600_000 + 1000);
       const disabled = await until('the endpoint to be disabled', async () => {
         const endpoint = await webhookEndpoint(t, id);
