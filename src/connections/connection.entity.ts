@@ -21,6 +21,7 @@ const NO_OVERLAP = `USING gist ("type_id" WITH =, `
 @Entity({ name: 'connections' })
 @Index('IDX_connections_source', ['sourceId', 'createdAt', 'id'])
 @Index('IDX_connections_target', ['targetId', 'createdAt', 'id'])
+@Index('IDX_connections_context_record', ['contextRecordId'], { where: '"context_record_id" IS NOT NULL' })
 @Check('CHK_connections_dates', '"start_date" IS NULL OR "end_date" IS NULL OR "start_date" <= "end_date"')
 @Exclusion(NO_OVERLAP_CONSTRAINT, NO_OVERLAP)
 export class ConnectionEntity {

@@ -8,6 +8,7 @@ export type RecordFields = Record<string, unknown>;
 
 @Entity({ name: 'records' })
 @Index('IDX_records_module_created', ['module', 'createdAt', 'id'])
+@Index('IDX_records_merged_into', ['mergedIntoId'], { where: '"merged_into" IS NOT NULL' })
 export class RecordEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
