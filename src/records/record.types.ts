@@ -63,17 +63,17 @@ export class RecordPage extends PageOf<RecordEntity>(RecordType, 'Record') {}
 export enum ConnectedSide { SOURCE = 'SOURCE', TARGET = 'TARGET' }
 registerEnumType(ConnectedSide, {
   name: 'ConnectedSide',
-  description: 'The side the listed record is on in a connection.',
+  description: 'The side a record is on in a connection.',
   valuesConfig: {
-    SOURCE: { description: 'The record reads the type\'s `name` ("is working at"); symmetric types match either side.' },
-    TARGET: { description: 'The record reads the type\'s `inverseName` ("employs"); symmetric types match either side.' },
+    SOURCE: { description: 'The record is the source: it reads the type\'s `name` ("is working at").' },
+    TARGET: { description: 'The record is the target: it reads the type\'s `inverseName` ("employs").' },
   },
 });
 
 @InputType({ description: 'Records linked by a connection whose other record is live; every given part must hold.' })
 export class RecordConnectedFilterInput {
   @Field(() => ID, { nullable: true, description: 'Only connections of this type.' }) typeId?: string | null;
-  @Field(() => ConnectedSide, { nullable: true, description: 'The side the listed record is on.' }) side?: ConnectedSide | null;
+  @Field(() => ConnectedSide, { nullable: true, description: 'The side the listed record is on; symmetric types match either side.' }) side?: ConnectedSide | null;
   @Field(() => ID, { nullable: true, description: 'The other record: records connected to this one.' }) to?: string | null;
   @Field(() => GraphQLLocalDate, { nullable: true, description: 'Only connections in force that day (start ≤ day ≤ end; open ends are infinite).' })
   activeOn?: string | null;
@@ -126,9 +126,6 @@ export class ImportRecordsPayload {
   @Field(() => [UserError]) userErrors: UserError[];
 }
 
-export enum RecordLinkSideEnum { SOURCE = 'SOURCE', TARGET = 'TARGET' }
-registerEnumType(RecordLinkSideEnum, { name: 'RecordConnectionSide', description: 'The side of the connection the new record takes.' });
-
 export enum MergedConnectionOutcomeEnum { MOVED = 'MOVED', FOLDED = 'FOLDED', ENDED = 'ENDED' }
 registerEnumType(MergedConnectionOutcomeEnum, {
   name: 'MergedConnectionOutcome',
@@ -146,7 +143,7 @@ export const MAX_RECORD_CONNECTIONS = 100;
 export class NewRecordConnectionInput {
   @Field(() => ID) typeId: string;
   @Field(() => ID, { description: 'The record at the other end.' }) otherId: string;
-  @Field(() => RecordLinkSideEnum, { description: 'SOURCE: the new record is the source ("is working at" the other); TARGET: the target.' }) side: RecordLinkSideEnum;
+  @Field(() => ConnectedSide, { description: 'The side of the connection the new record takes. SOURCE: the new record is the source ("is working at" the other); TARGET: the target.' }) side: ConnectedSide;
   @Field(() => GraphQLLocalDate, { nullable: true }) startDate?: string | null;
   @Field(() => GraphQLLocalDate, { nullable: true }) endDate?: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true }) properties?: Record<string, unknown> | null;
