@@ -1,27 +1,18 @@
-import { Client } from 'pg';
+import { StatementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SYSTEM } from './helpers';
 
-/**
- * Counts every SQL statement the server sends while answering one request, by wrapping `pg.Client#query` — the
- * one door through which TypeORM (and so every service, loader and the API-key lookup) reaches Postgres.
- * The test's own `t.sql` client is excluded; it is never used while a request is being counted anyway.
- */
+/** Counts every SQL statement the server sends while answering one request (test/support/statements.ts). */
 let t: TestServer;
-let counted: string[] | null = null;
-const originalQuery = Client.prototype.query;
+const counter = new StatementCounter(() => t);
 
 beforeAll(async () => {
   t = await startTestServer('conn_statements', { OTP_WORKER: 'false', WEBHOOKS_WORKER: 'false' }); // no delivery worker or webhook dispatcher polling the pool while statements are counted
-  (Client.prototype as any).query = function countingQuery(this: Client, ...args: unknown[]) {
-    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
-    if (counted && text) counted.push(text);
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  };
+  counter.install();
   await seed();
 });
 afterAll(async () => {
-  Client.prototype.query = originalQuery;
+  counter.uninstall();
   await t.close();
 });
 
@@ -63,23 +54,9 @@ const PAGE = `query($first: Int!) {
 }`;
 
 async function statementsFor(first: number) {
-  await t.gql('{ me { id } }'); // the key's last-used stamp is written (once a minute) on first use: get it out of the way
-  await waitForLastUsedStamp();
-  counted = [];
-  const res = await t.gql(PAGE, { first });
-  const statements = counted;
-  counted = null;
+  const { statements, result: res } = await counter.count(() => t.gql(PAGE, { first }));
   if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
   return { statements, nodes: res.body.data.records.nodes };
-}
-
-async function waitForLastUsedStamp() {
-  for (let i = 0; i < 10_000; i += 1) {
-    const [row] = await t.sql(`SELECT count(*)::int AS n FROM api_keys WHERE last_used_at > now() - interval '30 seconds'`);
-    if (row.n > 0) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error('the API key was never stamped as used');
 }
 
 describe('connections: statements per page', () => {

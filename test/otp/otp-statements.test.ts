@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { StatementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { freshMobile, restPost } from './otp-helpers';
 
@@ -15,44 +15,22 @@ import { freshMobile, restPost } from './otp-helpers';
  * guard's count of the send and, last, the rate limits. The counts fail the test if they ever go back up.
  */
 let t: TestServer;
-let counted: string[] | null = null;
-const originalQuery = Client.prototype.query;
+const counter = new StatementCounter(() => t);
 
 beforeAll(async () => {
   // no delivery worker polling the pool while round trips are counted; a fixed code for the verify cases
   t = await startTestServer('otp_statements', { OTP_WORKER: 'false', WEBHOOKS_WORKER: 'false', OTP_TEST_RECIPIENTS: '+919000000001:123456' }); // no delivery worker or webhook dispatcher polling the pool while statements are counted
-  (Client.prototype as any).query = function countingQuery(this: Client, ...args: unknown[]) {
-    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
-    if (counted && text) counted.push(text);
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  };
+  counter.install();
 });
 afterAll(async () => {
-  Client.prototype.query = originalQuery;
+  counter.uninstall();
   await t.close();
 });
 
 const SEND = `mutation($input: SendOtpInput!) { sendOtp(input: $input) { otpRequest { id status } userErrors { code } } }`;
 const VERIFY = `mutation($input: VerifyOtpInput!) { verifyOtp(input: $input) { verified userErrors { code } } }`;
 
-async function roundTrips<T>(request: () => Promise<T>): Promise<{ statements: string[]; result: T }> {
-  await t.gql('{ me { id } }'); // the key's last-used stamp is written (once a minute) on first use: get it out of the way
-  await waitForLastUsedStamp();
-  counted = [];
-  const result = await request();
-  const statements = counted;
-  counted = null;
-  return { statements, result };
-}
-
-async function waitForLastUsedStamp() {
-  for (let i = 0; i < 10_000; i += 1) {
-    const [row] = await t.sql(`SELECT count(*)::int AS n FROM api_keys WHERE last_used_at > now() - interval '30 seconds'`);
-    if (row.n > 0) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error('the API key was never stamped as used');
-}
+const roundTrips = <T>(request: () => Promise<T>) => counter.count(request);
 
 const gqlSend = (mobile: string, extra: Record<string, unknown> = {}) => t.gql(SEND, { input: { mobileNo: mobile, channels: ['SMS'], source: 'counted', type: 'simple_otp', ...extra } });
 
