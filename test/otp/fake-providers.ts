@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { closeServer, listenOnLoopback } from '../support/local-server';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -41,14 +42,12 @@ export class FakeHttpProvider {
     });
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  start(): Promise<string> {
+    return listenOnLoopback(this.server);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 }
 
@@ -121,6 +120,6 @@ export class SlowCountingTwilio {
     });
   });
   get total() { return [...this.received.values()].reduce((a, b) => a + b, 0); }
-  async start() { await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r)); return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`; }
-  async stop() { this.server.closeAllConnections(); await new Promise<void>((r) => this.server.close(() => r())); }
+  start() { return listenOnLoopback(this.server); }
+  stop() { return closeServer(this.server); }
 }

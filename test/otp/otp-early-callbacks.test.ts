@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { closeServer, listenOnLoopback } from '../support/local-server';
 import http from 'node:http';
 import { Client } from 'pg';
-import type { AddressInfo } from 'node:net';
 import { twilioSignature } from '../../src/otp/delivery/webhooks';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { GET, SEND, freshMobile, waitForRows } from './otp-helpers';
@@ -38,14 +38,12 @@ class CallbackFirstProvider {
     });
   }
 
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  start(): Promise<string> {
+    return listenOnLoopback(this.server);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 }
 

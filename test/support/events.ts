@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './local-server';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { TestServer } from './test-server';
@@ -37,13 +37,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       res.end(status < 300 ? 'ok' : 'not now');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const base = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/hooks`,
+    url: `${base}/hooks`,
     received,
     answer: (next) => { status = next; },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => closeServer(server),
   };
 }
 
