@@ -26,6 +26,7 @@ const LIVE_RULE = `status = 'PENDING' AND issued_by = 'RULE'`;
 @Index('UQ_otp_requests_live_mobile', ['mobile', 'source', 'userId'], { unique: true, where: LIVE_API_MOBILE })
 @Index('UQ_otp_requests_live_email', ['email', 'source', 'userId'], { unique: true, where: LIVE_API_EMAIL })
 @Index('UQ_otp_requests_live_rule', ['ruleId', 'recordId'], { unique: true, where: LIVE_RULE })
+@Index('IDX_otp_requests_expiry_unannounced', ['id'], { where: 'expiry_unannounced' })
 export class OtpRequestEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -89,6 +90,13 @@ export class OtpRequestEntity {
 
   @Column({ type: 'timestamptz', name: 'expires_at' })
   expiresAt: Date;
+
+  /**
+   * Set when a verify or a new send settled the request EXPIRED before the expiry sweep did: the sweep still owes its
+   * `otp.expired`, publishes it and clears this (docs/events.md).
+   */
+  @Column({ type: 'boolean', name: 'expiry_unannounced', default: false })
+  expiryUnannounced: boolean;
 
   @Column({ type: 'integer', default: 0 })
   attempts: number;
@@ -176,7 +184,7 @@ export function toOtpRequestEntity(row: Record<string, any>): OtpRequestEntity {
     source: row.source, type: row.type, codeLength: row.code_length, codeType: row.code_type, codeHash: row.code_hash,
     codeSealed: row.code_sealed, codeCallerSupplied: row.code_caller_supplied, testRecipient: row.test_recipient, status,
     cancelReason: row.cancel_reason ?? null,
-    expiresAt, attempts: row.attempts, maxAttempts: row.max_attempts, sendCount: row.send_count, maxResends: row.max_resends,
+    expiresAt, expiryUnannounced: row.expiry_unannounced ?? false, attempts: row.attempts, maxAttempts: row.max_attempts, sendCount: row.send_count, maxResends: row.max_resends,
     resendCooldownSeconds: row.resend_cooldown_seconds, resendMode: row.resend_mode, validitySeconds: row.validity_seconds,
     lastSentAt: row.last_sent_at, ruleId: row.rule_id, recordId: row.record_id, issuedBy: row.issued_by,
     intendedFields: row.intended_fields, smsTemplateId: row.sms_template_id, whatsappTemplateId: row.whatsapp_template_id,

@@ -162,7 +162,7 @@ export class OtpRequestRepository {
 
   /** The purpose's pending requests, newest first, locked; one past its expiry (it still holds the unique index) is settled first. */
   async livePending(purpose: OtpPurpose): Promise<OtpRequestEntity[]> {
-    await this.db.query(`UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now()
+    await this.db.query(`UPDATE otp_requests SET ${SETTLE_EXPIRED_SET}
                           WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at <= now()`, purpose.params);
     const rows: Array<Record<string, any>> = await this.db.query(
       `SELECT * FROM otp_requests WHERE ${purpose.sql} AND status = 'PENDING' ORDER BY created_at DESC FOR UPDATE`, purpose.params);
@@ -201,7 +201,7 @@ export class OtpRequestRepository {
   static replaceLiveStatements(purpose: OtpPurpose, events: EventPublisher): Statement[] {
     return [
       ...purpose.lockKeys.map((key) => ({ sql: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', params: [key] })),
-      { sql: `UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now()
+      { sql: `UPDATE otp_requests SET ${SETTLE_EXPIRED_SET}
                WHERE ${purpose.sql} AND status = 'PENDING' AND expires_at <= now()`, params: purpose.params },
       // the superseded ids are the database's: their otp.canceled events are written by the same statement
       events.statement({
@@ -289,9 +289,12 @@ export class OtpRequestRepository {
     return row ? { attempts: row.attempts, maxAttempts: row.max_attempts } : null;
   }
 
-  /** Stores EXPIRED on a request still PENDING past its expiry (it already reads as EXPIRED) and erases its sealed code. */
+  /**
+   * Stores EXPIRED on a request still PENDING past its expiry (it already reads as EXPIRED) and erases its sealed code;
+   * the expiry sweep publishes its `otp.expired` ({@link SETTLE_EXPIRED_SET}).
+   */
   async settleExpired(id: string): Promise<void> {
-    await this.db.query(`UPDATE otp_requests SET status = 'EXPIRED', code_sealed = NULL, updated_at = now() WHERE id = $1 AND status = 'PENDING' AND expires_at <= now()`, [id]);
+    await this.db.query(`UPDATE otp_requests SET ${SETTLE_EXPIRED_SET} WHERE id = $1 AND status = 'PENDING' AND expires_at <= now()`, [id]);
   }
 
   /** The live (pending, unexpired) OTP a rule may use for the record, newest first. */
@@ -342,6 +345,13 @@ export class OtpRequestRepository {
     );
   }
 }
+
+/**
+ * How a verify or a send settles a pending request it met past its expiry, before the expiry sweep did: EXPIRED, the
+ * sealed code erased, and marked for the sweep to publish its `otp.expired` (`sweepExpiredOtps`), whose payload is
+ * built in JS (masked recipients) by the one `otpExpired` builder. Adds no statement to a send or a verify.
+ */
+const SETTLE_EXPIRED_SET = `status = 'EXPIRED', code_sealed = NULL, expiry_unannounced = true, updated_at = now()`;
 
 function visibility(sentBy: SentBy, index: number): { sql: string; params: unknown[] } {
   if (sentBy === null) return { sql: 'true', params: [] };

@@ -21,6 +21,10 @@ export class EarlyProviderStatusEntity {
   @Column({ type: 'text', nullable: true })
   error: string | null;
 
+  /** The provider's own word (Twilio `undelivered`, WhatsApp `read`), for the `otp.delivery.updated` written when it is applied. */
+  @Column({ type: 'varchar', length: 32, name: 'provider_status', nullable: true })
+  providerStatus: string | null;
+
   @Column({ type: 'timestamptz', name: 'received_at', default: () => 'now()' })
   receivedAt: Date;
 
