@@ -11,6 +11,9 @@ import {
 } from './connection-type.types';
 import { checkConnectionType, type CheckedConnectionType, type ConnectionTypeDraft } from './connection-type.validation';
 import { END_CONNECTION_SET_SQL, MISFITS_OF_TYPE_SQL } from './connection-fit';
+import type { EventPublisher } from '../events/event-publisher';
+import { CONNECTION_COLUMNS, toConnectionEntity } from './connection.entity';
+import { connectionEvent } from './connection.events';
 
 const TYPE_NAMES_LOCK = 7_310_305; // pg_advisory_xact_lock key: name-uniqueness checks of types run one at a time
 const LISTED_IN_MESSAGE = 10;
@@ -29,7 +32,7 @@ export interface TypeChangeResult {
 
 /** Admin-defined connection types: their rules, and what a change does to the connections already made. */
 export class ConnectionTypeService {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource, private readonly events: EventPublisher) {}
 
   /**
    * Types usable with records of `module` (on either side), or all: system types first, then by name. `active`:
@@ -147,7 +150,8 @@ export class ConnectionTypeService {
         throw new ConnectionsInTheWay([new UserError(ErrorCode.IN_USE,
           `${ids.length} connection(s) use "${type.name}" (${listed(ids)}); delete them first, pass policy DELETE, or deactivate the type.`, ['id'])], ids);
       }
-      await tx.query('DELETE FROM connections WHERE type_id = $1', [id]);
+      const deleted = await queryRows(tx, `DELETE FROM connections c WHERE c.type_id = $1 RETURNING ${CONNECTION_COLUMNS}`, [id]);
+      await this.events.publish(tx, inOrder(deleted, ids).map((row) => connectionEvent('connection.deleted', toConnectionEntity(row))));
       await tx.query('DELETE FROM connection_types WHERE id = $1', [id]);
       return { connectionType: type, affectedConnectionIds: ids };
     });
@@ -164,19 +168,26 @@ export class ConnectionTypeService {
           ['policy'])], ids);
       case ConnectionPolicy.IGNORE:
         return ids;
-      case ConnectionPolicy.DELETE:
-        await tx.query('DELETE FROM connections WHERE id = ANY($1::uuid[])', [ids]);
+      case ConnectionPolicy.DELETE: {
+        const deleted = await queryRows(tx, `DELETE FROM connections c WHERE c.id = ANY($1::uuid[]) RETURNING ${CONNECTION_COLUMNS}`, [ids]);
+        await this.events.publish(tx, inOrder(deleted, ids).map((row) => connectionEvent('connection.deleted', toConnectionEntity(row))));
         return ids;
-      case ConnectionPolicy.END:
-        // Ended connections are history: their misfit is accepted, so the integrity report leaves them out.
-        await tx.query(
+      }
+      case ConnectionPolicy.END: {
+        // Ended connections are history: their misfit is accepted, so the integrity report leaves them out. As an
+        // update does, an end date set or moved publishes connection.ended (one already ended in the past keeps its date).
+        const ended = await queryRows(tx,
           `UPDATE connections c SET ${END_CONNECTION_SET_SQL},
                   acknowledged_issues = ARRAY(SELECT DISTINCT unnest(c.acknowledged_issues || m.kinds::varchar[])), updated_at = now()
-             FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, kinds text[])
-            WHERE c.id = m.id`,
+             FROM (SELECT m.id AS misfit_id, m.kinds, o.end_date AS old_end_date
+                     FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, kinds text[]) JOIN connections o ON o.id = m.id) AS m
+            WHERE c.id = m.misfit_id
+        RETURNING ${CONNECTION_COLUMNS}, m.old_end_date IS DISTINCT FROM c.end_date AS end_moved`,
           [JSON.stringify(misfits)],
         );
+        await this.events.publish(tx, inOrder(ended.filter((row) => row.end_moved), ids).map((row) => connectionEvent('connection.ended', toConnectionEntity(row))));
         return ids;
+      }
     }
   }
 
@@ -218,6 +229,12 @@ function newMisfits(before: Misfit[], after: Misfit[]): Misfit[] {
   return after
     .map((m) => ({ id: m.id, kinds: m.kinds.filter((kind) => !old.get(m.id)?.has(kind)) }))
     .filter((m) => m.kinds.length > 0);
+}
+
+/** `rows` (with an `id`) in the order of `ids`, so a change's events follow the order the payload lists the connections in. */
+function inOrder<T extends Record<string, any>>(rows: T[], ids: string[]): T[] {
+  const position = new Map(ids.map((id, i) => [id, i]));
+  return [...rows].sort((a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0));
 }
 
 function listed(ids: string[]): string {

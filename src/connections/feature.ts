@@ -43,7 +43,7 @@ export const connectionsFeature = defineFeature({
     RecordConnectionGroupsResolver, RecordConnectionGroupResolver, RecordConnectionsSubscriptionResolver],
   loaders: (db) => createConnectionLoaders(db),
   build({ db, records, events, idempotency }: ConnectionsNeeds) {
-    const connectionTypes = new ConnectionTypeService(db);
+    const connectionTypes = new ConnectionTypeService(db, events);
     const connections = new ConnectionService(db, records, events);
     records.registerConditionProvider({ connectedSql: connectedRecordSql });
     const connectionIntegrity = new IntegrityService(db);

@@ -2,6 +2,8 @@ import { Client } from 'pg';
 import { until } from '../support/poll';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SEND, VERIFY, freshMobile, waitForRows } from '../otp/otp-helpers';
+import { connect, contact, createType, organization, UPDATE_TYPE, USER_ERRORS } from '../connections/helpers';
+import { subscribe, subscriptionClient } from '../support/events';
 
 /**
  * The changes that used to happen without their domain event (docs/events.md): each now writes it, exactly once, with
@@ -104,5 +106,72 @@ describe('attacker: an expired code used before the sweep leaves no otp.expired 
     expect(rows.map((r) => r.n)).toEqual(ids.map(() => 1));
     await second.close();
     second = null;
+  });
+});
+
+describe('attacker: a connection type policy ends or deletes connections behind the CRM\'s back', () => {
+  const DELETE_TYPE = `mutation($id: ID!, $policy: ConnectionPolicy) { deleteConnectionType(id: $id, policy: $policy) { affectedConnectionIds ${USER_ERRORS} } }`;
+  const REQUIRED_ROLE = { properties: [{ key: 'role', label: 'Role', type: 'TEXT', required: true }] };
+
+  /** A custom type with `n` connections from one contact, none carrying the (optional) role. */
+  async function typeWithConnections(name: string, n: number) {
+    const { connectionType } = await createType(t, { name, inverseName: `${name} of`, sourceModules: ['Contacts'], targetModules: ['Organizations'],
+      properties: [{ key: 'role', label: 'Role', type: 'TEXT' }] });
+    const person = await contact(t, `${name} person`);
+    const connections: Array<{ id: string }> = [];
+    for (let i = 0; i < n; i += 1) {
+      const org = await organization(t, `${name} org ${i}`);
+      connections.push((await connect(t, { typeId: connectionType.id, sourceId: person.id, targetId: org.id })).connection);
+    }
+    return { typeId: connectionType.id as string, person, ids: connections.map((c) => c.id) };
+  }
+
+  const connectionEvents = async (ids: string[]) => t.sql<OutboxRow>(
+    `SELECT id, type, subject, data FROM event_outbox WHERE subject = ANY($1::text[]) AND type <> 'connection.created' ORDER BY id`,
+    [ids.map((id) => `connection:${id}`)]);
+
+  test('policy END on 3 misfits: 3 connection.ended with the new end date, and the record\'s subscriber hears it', async () => {
+    const { typeId, person, ids } = await typeWithConnections('gap ending', 3);
+    const client = subscriptionClient(t.url, t.adminKey);
+    const sub = subscribe<any>(client, 'subscription($id: ID!) { recordConnectionsChanged(recordId: $id) { id connections { totalCount } } }', { id: person.id });
+    try {
+      await until('the first answer', () => sub.results.length > 0, 20_000);
+      const res = await t.gql(UPDATE_TYPE, { id: typeId, input: REQUIRED_ROLE, policy: 'END' });
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data.updateConnectionType).toMatchObject({ affectedConnectionIds: ids, userErrors: [] });
+      const events = await connectionEvents(ids);
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      expect(events.map((e) => [e.type, e.data.connectionId, e.data.endDate])).toEqual(ids.map((id) => ['connection.ended', id, yesterday]));
+      expect(events[0].data).toMatchObject({ typeId, sourceId: person.id, startDate: null });
+      await until('the record\'s subscriber hears the ended connections', () => sub.results.length >= 2, 20_000);
+      expect(sub.results.every((r) => !r.errors)).toBe(true);
+    } finally {
+      sub.stop();
+      await client.dispose();
+    }
+  });
+
+  test('policy DELETE on an update, and deleteConnectionType with DELETE: one connection.deleted per connection', async () => {
+    const updated = await typeWithConnections('gap deleting', 2);
+    const res = await t.gql(UPDATE_TYPE, { id: updated.typeId, input: REQUIRED_ROLE, policy: 'DELETE' });
+    expect(res.body.data.updateConnectionType).toMatchObject({ affectedConnectionIds: updated.ids, userErrors: [] });
+    expect((await connectionEvents(updated.ids)).map((e) => [e.type, e.data.connectionId])).toEqual(updated.ids.map((id) => ['connection.deleted', id]));
+
+    const deleted = await typeWithConnections('gap deleted type', 3);
+    const gone = await t.gql(DELETE_TYPE, { id: deleted.typeId, policy: 'DELETE' });
+    expect(gone.body.data.deleteConnectionType).toEqual({ affectedConnectionIds: deleted.ids, userErrors: [] });
+    const events = await connectionEvents(deleted.ids);
+    expect(events.map((e) => [e.type, e.data.connectionId])).toEqual(deleted.ids.map((id) => ['connection.deleted', id]));
+    expect(events[0].data).toMatchObject({ typeId: deleted.typeId, sourceId: deleted.person.id, endDate: null });
+  });
+
+  test('RESTRICT refused, on an update and on a delete: nothing changes and no event is written', async () => {
+    const { typeId, ids } = await typeWithConnections('gap restricted', 2);
+    const refused = await t.gql(UPDATE_TYPE, { id: typeId, input: REQUIRED_ROLE, policy: 'RESTRICT' });
+    expect(refused.body.data.updateConnectionType.userErrors).toEqual([expect.objectContaining({ code: 'IN_USE', field: ['policy'] })]);
+    const kept = await t.gql(DELETE_TYPE, { id: typeId, policy: 'RESTRICT' });
+    expect(kept.body.data.deleteConnectionType.userErrors).toEqual([expect.objectContaining({ code: 'IN_USE', field: ['id'] })]);
+    expect(await connectionEvents(ids)).toEqual([]);
+    expect(await t.sql('SELECT count(*)::int AS n FROM connections WHERE id = ANY($1::uuid[]) AND end_date IS NULL', [ids])).toEqual([{ n: 2 }]);
   });
 });
