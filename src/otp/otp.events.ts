@@ -124,11 +124,14 @@ export function otpFailedAttemptRowsSql(from: string): string {
             FROM ${from} AS f`;
 }
 
-/** {@link otpDeliveryUpdated} (no provider word) for each otp_deliveries row of `from` whose status is final (SENT, FAILED). */
-export function otpDeliveryUpdatedRowsSql(from: string): string {
+/**
+ * {@link otpDeliveryUpdated} for each otp_deliveries row of `from` whose status moved on (SENT, FAILED, DELIVERED: a
+ * retry left QUEUED is not an update); `providerStatus` is the SQL of the provider's own word (a column of `d`), if any.
+ */
+export function otpDeliveryUpdatedRowsSql(from: string, providerStatus = 'NULL'): string {
   return `SELECT 'otp.delivery.updated'::text AS type, ${subjectSql('d.otp_request_id')} AS subject,
                  jsonb_build_object('otpRequestId', d.otp_request_id, 'deliveryId', d.id, 'channel', d.channel, 'status', d.status, 'provider', d.provider,
-                   'providerMessageId', d.provider_message_id, 'providerStatus', NULL, 'errorCategory', d.error_category, 'attempts', d.attempts) AS data,
+                   'providerMessageId', d.provider_message_id, 'providerStatus', ${providerStatus}, 'errorCategory', d.error_category, 'attempts', d.attempts) AS data,
                  d.id::text AS ord
-            FROM ${from} AS d WHERE d.status IN ('SENT', 'FAILED')`;
+            FROM ${from} AS d WHERE d.status IN ('SENT', 'FAILED', 'DELIVERED')`;
 }

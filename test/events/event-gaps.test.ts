@@ -14,7 +14,7 @@ let t: TestServer;
 let second: TestServer | null = null;
 
 beforeAll(async () => {
-  t = await startTestServer('event_gaps', { OTP_EXPIRY_SWEEP_MS: '100', OTP_SEND_LIMIT_PER_KEY_MINUTE: '500' });
+  t = await startTestServer('event_gaps', { OTP_EXPIRY_SWEEP_MS: '100', OTP_SEND_LIMIT_PER_KEY_MINUTE: '500', OTP_PROVIDER_TIMEOUT_MS: '1000' });
 });
 afterAll(async () => {
   await second?.close();
@@ -173,5 +173,20 @@ describe('attacker: a connection type policy ends or deletes connections behind 
     expect(kept.body.data.deleteConnectionType.userErrors).toEqual([expect.objectContaining({ code: 'IN_USE', field: ['id'] })]);
     expect(await connectionEvents(ids)).toEqual([]);
     expect(await t.sql('SELECT count(*)::int AS n FROM connections WHERE id = ANY($1::uuid[]) AND end_date IS NULL', [ids])).toEqual([{ n: 2 }]);
+  });
+});
+
+describe('attacker: a delivery settled by the crash sweep is never reported to the CRM', () => {
+  test('a SENDING delivery older than the grace becomes FAILED/INTERRUPTED with one otp.delivery.updated saying so', async () => {
+    const id = await send(freshMobile());
+    const [delivery] = await waitForRows(t, 'SELECT id, status FROM otp_deliveries WHERE otp_request_id = $1', [id], (rows) => rows[0]?.status === 'SENT');
+    // the scene: a process claimed the delivery and died during the provider call, an hour ago
+    await t.sql("UPDATE otp_deliveries SET status = 'SENDING', provider_message_id = NULL, updated_at = now() - interval '1 hour' WHERE id = $1", [delivery.id]);
+    await waitForRows(t, 'SELECT status FROM otp_deliveries WHERE id = $1', [delivery.id], (rows) => rows[0]?.status === 'FAILED');
+    const updates = (await eventsOf(`otp_request:${id}`)).filter((e) => e.type === 'otp.delivery.updated' && e.data.status === 'FAILED');
+    expect(updates.map((e) => e.data)).toEqual([{
+      otpRequestId: id, deliveryId: delivery.id, channel: 'SMS', status: 'FAILED', provider: expect.any(String), providerMessageId: null,
+      providerStatus: null, errorCategory: 'INTERRUPTED', attempts: 2,
+    }]);
   });
 });

@@ -120,6 +120,23 @@ describe('a provider that calls back before it answers the send', () => {
     expect(await t.sql('SELECT 1 FROM otp_early_provider_statuses')).toEqual([]);
   });
 
+  test('attacker: a "delivered" that beat the worker never reaches the CRM — it does, as one otp.delivery.updated DELIVERED with Twilio\'s word', async () => {
+    const hold = held();
+    twilio.gate = hold.gate;
+    twilio.callback = (sid) => twilioCallback(sid, 'delivered');
+    const id = await send(['SMS']);
+    await waitForRows(t, 'SELECT provider_status FROM otp_early_provider_statuses', [], (rows) => rows.length === 1 && rows[0].provider_status === 'delivered');
+    hold.open(); // the worker records the message id and applies the kept status
+    const [delivery] = await waitForRows(t, 'SELECT id, provider_message_id FROM otp_deliveries WHERE otp_request_id = $1', [id], (rows) => rows[0]?.provider_message_id);
+    const updates = await waitForRows(t, `SELECT data FROM event_outbox WHERE subject = $1 AND type = 'otp.delivery.updated' ORDER BY id`, [`otp_request:${id}`],
+      (rows) => rows.some((r: any) => r.data.status === 'DELIVERED'));
+    expect(updates.map((r: any) => r.data.status)).toEqual(['QUEUED', 'SENT', 'DELIVERED']);
+    expect(updates[2].data).toEqual({
+      otpRequestId: id, deliveryId: delivery.id, channel: 'SMS', status: 'DELIVERED', provider: 'twilio', providerMessageId: delivery.provider_message_id,
+      providerStatus: 'delivered', errorCategory: null, attempts: 1,
+    });
+  });
+
   test('WhatsApp "failed" arriving first makes the delivery FAILED with the provider\'s reason', async () => {
     whatsapp.callback = (id) => whatsappCallback(id, 'failed');
     const id = await send(['WHATSAPP']);

@@ -118,7 +118,7 @@ export class DeliveryWorker {
     // a status callback that beat us here was kept; apply it now that the ids are known (one statement for the batch)
     const sent = settled.filter((o) => o.status === 'SENT' && o.providerMessageId && o.provider)
       .map((o) => ({ provider: o.provider!, messageId: o.providerMessageId! }));
-    await applyEarlyStatuses(this.db, sent)
+    await applyEarlyStatuses(this.db, this.events, sent)
       .catch((error) => this.log.warn({ err: error, deliveryIds: settled.filter((o) => o.status === 'SENT').map((o) => o.id) }, 'could not apply early provider statuses'));
     return { retry };
   }
@@ -129,11 +129,17 @@ export class DeliveryWorker {
    * message is unknown, and it is not sent again (a duplicate code is worse than a resend the user asks for).
    */
   async settleInterrupted(graceMs: number): Promise<number> {
-    const rows = await queryRows(this.db,
-      `UPDATE otp_deliveries
-          SET status = 'FAILED', attempts = attempts + 1, code_sealed = NULL, error = $2, error_category = 'INTERRUPTED', failed_at = now(), updated_at = now()
-        WHERE status = 'SENDING' AND updated_at < now() - make_interval(secs => $1::double precision / 1000) RETURNING id`,
-      [graceMs, INTERRUPTED]);
+    // the same statement writes each one's otp.delivery.updated (FAILED, errorCategory INTERRUPTED)
+    const { sql, params } = this.events.statement({
+      with: `interrupted AS (
+        UPDATE otp_deliveries
+           SET status = 'FAILED', attempts = attempts + 1, code_sealed = NULL, error = $2, error_category = 'INTERRUPTED', failed_at = now(), updated_at = now()
+         WHERE status = 'SENDING' AND updated_at < now() - make_interval(secs => $1::double precision / 1000) RETURNING *)`,
+      rows: otpDeliveryUpdatedRowsSql('interrupted'),
+      select: 'SELECT id FROM interrupted',
+      params: [graceMs, INTERRUPTED],
+    });
+    const rows = await queryRows(this.db, sql, params);
     if (rows.length) this.log.warn({ deliveryIds: rows.map((r) => r.id as string) }, 'OTP deliveries interrupted during the provider call were marked FAILED');
     return rows.length;
   }

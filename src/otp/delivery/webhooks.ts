@@ -69,7 +69,7 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
 async function recordAndPublish(db: DataSource, events: EventPublisher, bounds: EarlyStatusBounds, provider: string, messageId: string,
   status: ProviderStatus, error: string | null, providerStatus: string): Promise<void> {
   await db.transaction(async (tx) => {
-    if (await recordProviderStatus(tx, bounds, provider, messageId, status, error) !== 'applied') return;
+    if (await recordProviderStatus(tx, bounds, provider, messageId, status, error, providerStatus) !== 'applied') return;
     const moved = await queryRows(tx, 'SELECT * FROM otp_deliveries WHERE provider = $1 AND provider_message_id = $2 AND updated_at = now()', [provider, messageId]);
     await events.publish(tx, moved.map((row) => otpDeliveryUpdated(row, providerStatus)));
   });
