@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { createOtpRule, createRecord } from '../support/api';
 import { until } from '../support/poll';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SEND, VERIFY, freshMobile, waitForRows } from '../otp/otp-helpers';
@@ -84,6 +85,28 @@ describe('attacker: an expired code used before the sweep leaves no otp.expired 
     const types = (await eventsOf(`otp_request:${old}`)).map((e) => e.type).filter((type) => type !== 'otp.delivery.updated');
     expect(types).toEqual(['otp.sent', 'otp.expired']);
     expect((await eventsOf(`otp_request:${next}`)).filter((e) => e.type === 'otp.expired')).toEqual([]);
+  });
+
+  test('a new rule OTP (the interactive send) that replaces an expired one: exactly one otp.expired for the old one', async () => {
+    const rule = await createOtpRule(t, {
+      name: 'Gaps rule', module: 'Contacts', channels: ['SMS'], recipientField: 'mobile',
+      conditions: [{ match: 'ALL', conditions: [{ field: 'contactStatus', operator: 'HAS_CHANGED_TO', value: 'Inactive' }] }],
+    });
+    const record = await createRecord(t, 'Contacts', { lastName: 'Gaps', mobile: `+9198${String(Date.now()).slice(-8)}`, contactStatus: 'Active' });
+    const SEND_RULE = 'mutation($r: Int!, $id: ID!) { sendRuleOtp(ruleId: $r, recordId: $id) { otpRequest { id } userErrors { code } } }';
+    const first = await t.gql(SEND_RULE, { r: rule.id, id: record.id });
+    const old = first.body.data.sendRuleOtp.otpRequest.id;
+    const scene = await expiredOutOfSweepsReach([old]);
+    try {
+      const next = await t.gql(SEND_RULE, { r: rule.id, id: record.id });
+      expect(next.body.data.sendRuleOtp.userErrors).toEqual([]);
+      expect(await t.sql('SELECT status, expiry_unannounced FROM otp_requests WHERE id = $1', [old])).toEqual([{ status: 'EXPIRED', expiry_unannounced: true }]);
+    } finally {
+      await scene.release();
+    }
+    await waitForRows(t, 'SELECT expiry_unannounced FROM otp_requests WHERE id = $1', [old], (rows) => rows[0]?.expiry_unannounced === false);
+    const expired = (await eventsOf(`otp_request:${old}`)).filter((e) => e.type === 'otp.expired');
+    expect(expired.map((e) => e.data)).toEqual([expect.objectContaining({ otpRequestId: old, status: 'EXPIRED', ruleId: rule.id, recordId: record.id })]);
   });
 
   test('two instances sweeping at once: still one otp.expired per settled OTP', async () => {
