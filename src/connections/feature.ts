@@ -46,7 +46,7 @@ export const connectionsFeature = defineFeature({
     const connectionTypes = new ConnectionTypeService(db, events);
     const connections = new ConnectionService(db, records, events);
     records.registerConditionProvider({ connectedSql: connectedRecordSql });
-    const connectionIntegrity = new IntegrityService(db);
+    const connectionIntegrity = new IntegrityService(db, events);
     const connectionPaths = new ConnectionPathService(db);
     records.registerLinks(new ConnectionRecordLinks(records, events));
     return {

@@ -3,9 +3,11 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isUuid } from '../core/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
-import type { Queryable } from '../db/sql';
+import { queryRows, type Queryable } from '../db/sql';
 import { optionalRecordJoinSql } from '../records/record.sql';
 import { CONNECTION_COLUMNS, toConnectionEntity } from './connection.entity';
+import type { EventPublisher } from '../events/event-publisher';
+import { connectionEvent } from './connection.events';
 import { END_CONNECTION_SET_SQL, MODULE_MISFIT_SQL, PROPERTY_MISFIT_SQL, SELF_LINK_SQL, TODAY_SQL } from './connection-fit';
 import {
   IntegrityIssueKind, MAX_REPAIR_ACTIONS, RepairAction, type IntegrityFinding, type RepairActionInput, type RepairResultType,
@@ -47,7 +49,7 @@ const FINDINGS_SQL = `
 
 /** Finds connections that no longer fit their type (modules, trashed endpoints, properties, dates) and repairs them. */
 export class IntegrityService {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource, private readonly events: EventPublisher) {}
 
   async report(kinds: IntegrityIssueKind[] | null | undefined, first: number, after: string | null | undefined): Promise<PageSource<IntegrityFinding>> {
     const params: unknown[] = [null, kinds?.length ? kinds : null];
@@ -90,7 +92,7 @@ export class IntegrityService {
           refuse(ErrorCode.INVALID, `${input.kind} on connection ${id} can be repaired with ${finding.repairs.join(', ')}, not ${input.action}.`);
           continue;
         }
-        if (!dryRun) await apply(tx, id, input);
+        if (!dryRun) await apply(tx, id, input, this.events);
         if (input.action === RepairAction.DELETE) deleted.add(id);
         results.push({ ...base, applied: !dryRun, message: describe(input.action, finding, dryRun), userErrors: [] });
       }
@@ -104,14 +106,21 @@ async function findingsOf(db: Queryable, ids: string[]): Promise<IntegrityFindin
   return (await db.query(FINDINGS_SQL, [ids, null])).map(toFinding);
 }
 
-async function apply(tx: EntityManager, id: string, input: RepairActionInput): Promise<void> {
+/** One repair, with its `connection.deleted` / `connection.ended` in the repair's transaction (END is offered only while not ended). */
+async function apply(tx: EntityManager, id: string, input: RepairActionInput, events: EventPublisher): Promise<void> {
   switch (input.action) {
-    case RepairAction.DELETE:
-      await tx.query('DELETE FROM connections WHERE id = $1', [id]);
+    case RepairAction.DELETE: {
+      const [row] = await queryRows(tx, `DELETE FROM connections c WHERE c.id = $1 RETURNING ${CONNECTION_COLUMNS}`, [id]);
+      await events.publish(tx, connectionEvent('connection.deleted', toConnectionEntity(row)));
       return;
-    case RepairAction.END:
-      await tx.query(`UPDATE connections SET ${END_CONNECTION_SET_SQL}, acknowledged_issues = array_append(acknowledged_issues, $2), updated_at = now() WHERE id = $1`, [id, input.kind]);
+    }
+    case RepairAction.END: {
+      const [row] = await queryRows(tx,
+        `UPDATE connections c SET ${END_CONNECTION_SET_SQL}, acknowledged_issues = array_append(c.acknowledged_issues, $2), updated_at = now() WHERE c.id = $1
+         RETURNING ${CONNECTION_COLUMNS}`, [id, input.kind]);
+      await events.publish(tx, connectionEvent('connection.ended', toConnectionEntity(row)));
       return;
+    }
     case RepairAction.IGNORE:
       await tx.query('UPDATE connections SET acknowledged_issues = array_append(acknowledged_issues, $2), updated_at = now() WHERE id = $1', [id, input.kind]);
       return;

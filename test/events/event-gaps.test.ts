@@ -188,6 +188,25 @@ describe('attacker: a connection type policy ends or deletes connections behind 
     expect(events[0].data).toMatchObject({ typeId: deleted.typeId, sourceId: deleted.person.id, endDate: null });
   });
 
+  test('an integrity repair: END and DELETE publish connection.ended / connection.deleted; a dry run and IGNORE publish nothing', async () => {
+    const REPAIR = `mutation($actions: [RepairActionInput!]!, $dryRun: Boolean) { repairConnections(actions: $actions, dryRun: $dryRun) { appliedCount userErrors { code } } }`;
+    const { typeId, ids } = await typeWithConnections('gap repaired', 3);
+    await t.gql(UPDATE_TYPE, { id: typeId, input: REQUIRED_ROLE, policy: 'IGNORE' });
+    const actions = [
+      { connectionId: ids[0], kind: 'INVALID_PROPERTIES', action: 'END' },
+      { connectionId: ids[1], kind: 'INVALID_PROPERTIES', action: 'DELETE' },
+      { connectionId: ids[2], kind: 'INVALID_PROPERTIES', action: 'IGNORE' },
+    ];
+    const dry = await t.gql(REPAIR, { actions, dryRun: true });
+    expect(dry.body.data.repairConnections).toEqual({ appliedCount: 0, userErrors: [] });
+    expect(await connectionEvents(ids)).toEqual([]);
+    const done = await t.gql(REPAIR, { actions });
+    expect(done.body.data.repairConnections).toEqual({ appliedCount: 3, userErrors: [] });
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    expect((await connectionEvents(ids)).map((e) => [e.type, e.data.connectionId, e.data.endDate]))
+      .toEqual([['connection.ended', ids[0], yesterday], ['connection.deleted', ids[1], null]]);
+  });
+
   test('RESTRICT refused, on an update and on a delete: nothing changes and no event is written', async () => {
     const { typeId, ids } = await typeWithConnections('gap restricted', 2);
     const refused = await t.gql(UPDATE_TYPE, { id: typeId, input: REQUIRED_ROLE, policy: 'RESTRICT' });
