@@ -37,4 +37,6 @@ export interface RecordLinks {
   createForNewRecord(ctx: RequestContext, record: RecordEntity, links: NewRecordLink[], tx: EntityManager): Promise<void>;
   /** Moves every link of `merged` to `survivor` (all locked by the caller, in id order). */
   moveOnMerge(ctx: RequestContext, survivor: RecordEntity, merged: RecordEntity[], tx: EntityManager): Promise<MergedConnection[]>;
+  /** Removes every link of a record about to be hard-deleted in `tx` (locked by the caller), with their events. */
+  deleteForHardDelete(recordId: string, tx: EntityManager): Promise<void>;
 }

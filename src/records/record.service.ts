@@ -155,6 +155,7 @@ export class RecordService {
     return this.db.transaction(async (tx) => {
       const record = found(await this.repository.lockForDelete(tx, id));
       if (hard) {
+        await this.links?.deleteForHardDelete(record.id, tx); // the connections would go by cascade, but with their events
         await this.repository.hardDelete(tx, id);
         return record;
       }

@@ -207,6 +207,18 @@ describe('attacker: a connection type policy ends or deletes connections behind 
       .toEqual([['connection.ended', ids[0], yesterday], ['connection.deleted', ids[1], null]]);
   });
 
+  test('an admin hard-deletes a record: one connection.deleted per connection it had; a soft delete publishes none', async () => {
+    const { person, ids } = await typeWithConnections('gap hard delete', 2);
+    const soft = await t.gql(`mutation($id: ID!) { deleteRecord(id: $id) { ${USER_ERRORS} } }`, { id: person.id });
+    expect(soft.body.data.deleteRecord.userErrors).toEqual([]);
+    expect(await connectionEvents(ids)).toEqual([]);
+    const hard = await t.gql(`mutation($id: ID!) { deleteRecord(id: $id, hard: true) { ${USER_ERRORS} } }`, { id: person.id });
+    expect(hard.body.data.deleteRecord.userErrors).toEqual([]);
+    const events = await connectionEvents(ids);
+    expect(events.map((e) => [e.type, e.data.connectionId, e.data.sourceId])).toEqual(ids.map((id) => ['connection.deleted', id, person.id]));
+    expect(await t.sql('SELECT id FROM connections WHERE id = ANY($1::uuid[])', [ids])).toEqual([]);
+  });
+
   test('RESTRICT refused, on an update and on a delete: nothing changes and no event is written', async () => {
     const { typeId, ids } = await typeWithConnections('gap restricted', 2);
     const refused = await t.gql(UPDATE_TYPE, { id: typeId, input: REQUIRED_ROLE, policy: 'RESTRICT' });
