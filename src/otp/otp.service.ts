@@ -82,7 +82,7 @@ export class OtpService {
   /** Validates a send from either door, then sends; every failing field is reported at once and nothing is written. */
   async send(ctx: RequestContext, request: SendOtpRequest, options: SendOptions = {}): Promise<OtpRequestEntity> {
     assertMaySendOtp(ctx);
-    const { value, errors } = validateSendOtp(request, this.deps.config.DEFAULT_COUNTRY_CODE);
+    const { value, errors } = validateSendOtp(request, this.deps.config.DEFAULT_COUNTRY_CODE, this.deps.config.OTP_VALIDITY_SECONDS);
     const all = [...errors, ...(await this.references.errors(request))];
     if (all.length || !value) throw new OtpValidationException(all);
     return this.sender.send(ctx, value, options);
