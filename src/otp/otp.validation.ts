@@ -378,7 +378,8 @@ function workflowSteps(c: Checker, value: unknown, validitySeconds: number): Wor
         c.failAt(at('waitSeconds'), `The workflow.${i}.wait seconds field makes this step due ${dueAt} seconds after the send, when the OTP (valid ${validitySeconds} seconds) has expired.`);
       }
     }
-    if (channel && waitSeconds !== null && !steps.some((s) => s.channel === channel)) steps.push({ channel, waitSeconds });
+    // kept even when its wait is wrong, so the recipients its channel needs are checked too (no command is built then)
+    if (channel && !steps.some((s) => s.channel === channel)) steps.push({ channel, waitSeconds: waitSeconds ?? 0 });
   });
   return steps;
 }
