@@ -282,7 +282,7 @@ export function validateSendOtp(request: SendOtpRequest, defaultCountryCode: str
   } else if (c.has('workflow')) {
     workflow = workflowSteps(c, request.workflow, validitySeconds);
     channels = workflow.map((step) => step.channel);
-  } else if (c.required('channels', 'workflow is not present')) {
+  } else if (c.required('channels')) { // the partner's wording, unchanged by the workflow alternative
     channels = parseChannels(request.channels) ?? [];
     if (channels.length === 0) c.fail('channels', 'The selected channel is invalid.');
   }

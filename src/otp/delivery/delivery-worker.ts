@@ -35,6 +35,8 @@ function templateIdOf(row: Record<string, any>): string {
 /** Why a workflow step was not sent (operators' words; clients see REQUEST_CLOSED). */
 const STEP_NOT_DUE = 'The OTP was no longer pending (verified, canceled, superseded, expired or locked) when this workflow step was due.';
 
+const REQUEST_CLOSED = 'The OTP request was no longer pending when its turn came.';
+
 export const INTERRUPTED = 'The server stopped during the provider call; the provider may or may not have sent the message, so it was not sent again.';
 
 /** Delivers queued messages in batches: renders them, calls the channels' providers, and records the outcomes on the deliveries. */
@@ -75,7 +77,7 @@ export class DeliveryWorker {
         // a closed request never reopens, so this read is enough to decide; a workflow step is then never sent
         settled.push(row.status === 'SCHEDULED'
           ? { id: row.id, status: 'SKIPPED', error: STEP_NOT_DUE, errorCategory: 'REQUEST_CLOSED' }
-          : { id: row.id, status: 'FAILED', error: 'The OTP request was no longer pending when its turn came.', errorCategory: 'REQUEST_CLOSED' });
+          : { id: row.id, status: 'FAILED', error: REQUEST_CLOSED, errorCategory: 'REQUEST_CLOSED' });
       } else {
         ready.push({ row, job: jobOf.get(row.id)! });
       }
@@ -146,8 +148,9 @@ export class DeliveryWorker {
    * expired: the statement locks those requests FOR SHARE, so a verify, cancel, supersede or resend of one of them
    * either committed before (the delivery is not claimed: a workflow step becomes SKIPPED here) or waits until the claim
    * committed — never both a verify and a step sent after it. A workflow step that goes out (SCHEDULED → SENDING)
-   * writes `otp.fallback` in the same statement, a skipped one its `otp.delivery.updated`. Answers the claimed ids with
-   * the sealed code each holds now.
+   * writes `otp.fallback` in the same statement; a delivery whose OTP closed after it was read ends here too (a step
+   * SKIPPED, a plain delivery FAILED, as when the read already saw it closed), with its `otp.delivery.updated`.
+   * Answers the claimed ids with the sealed code each holds now.
    */
   private async claim(deliveries: OtpDeliveryEntity[]): Promise<Map<string, string>> {
     if (!deliveries.length) return new Map();
@@ -158,12 +161,16 @@ export class DeliveryWorker {
          UPDATE otp_deliveries d SET status = 'SENDING', updated_at = now()
           WHERE d.id = ANY($1::uuid[]) AND d.status IN ('QUEUED', 'SCHEDULED') AND d.otp_request_id IN (SELECT id FROM live) RETURNING d.*),
        stepped AS (SELECT c.* FROM claimed c JOIN before b ON b.id = c.id WHERE b.status = 'SCHEDULED'),
-       skipped AS (
-         UPDATE otp_deliveries d SET status = 'SKIPPED', code_sealed = NULL, error = $3, error_category = 'REQUEST_CLOSED', updated_at = now()
-          WHERE d.id = ANY($1::uuid[]) AND d.status = 'SCHEDULED' AND d.otp_request_id NOT IN (SELECT id FROM live) RETURNING d.*)`,
-      rows: `${otpFallbackRowsSql('stepped')} UNION ALL ${otpDeliveryUpdatedRowsSql('skipped')}`,
+       closed AS (
+         UPDATE otp_deliveries d
+            SET status = CASE WHEN d.status = 'SCHEDULED' THEN 'SKIPPED' ELSE 'FAILED' END, code_sealed = NULL,
+                error = CASE WHEN d.status = 'SCHEDULED' THEN $3 ELSE $4 END, error_category = 'REQUEST_CLOSED',
+                attempts = d.attempts + CASE WHEN d.status = 'SCHEDULED' THEN 0 ELSE 1 END,
+                failed_at = CASE WHEN d.status = 'SCHEDULED' THEN d.failed_at ELSE now() END, updated_at = now()
+          WHERE d.id = ANY($1::uuid[]) AND d.status IN ('QUEUED', 'SCHEDULED') AND d.otp_request_id NOT IN (SELECT id FROM live) RETURNING d.*)`,
+      rows: `${otpFallbackRowsSql('stepped')} UNION ALL ${otpDeliveryUpdatedRowsSql('closed')}`,
       select: 'SELECT id, code_sealed FROM claimed',
-      params: [deliveries.map((d) => d.id), [...new Set(deliveries.map((d) => d.otpRequestId))], STEP_NOT_DUE],
+      params: [deliveries.map((d) => d.id), [...new Set(deliveries.map((d) => d.otpRequestId))], STEP_NOT_DUE, REQUEST_CLOSED],
     });
     const rows = await queryRows(this.db, sql, params);
     return new Map(rows.map((r) => [r.id as string, r.code_sealed as string]));
