@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { CANCEL, RESEND, SEND, VERIFY, freshMobile, restGet, restPost, waitForRo
 const twilio = new FakeHttpProvider((n) => ({ sid: `SM${String(n).padStart(32, '0')}`, status: 'queued' }));
 const whatsapp = new FakeHttpProvider((n) => ({ messaging_product: 'whatsapp', messages: [{ id: `wamid.FALLBACK${n}` }] }));
 let providers: Record<string, string>;
+const WA_SECRET = 'whatsapp-app-secret-for-fallback-tests';
 let t: TestServer;
 let receiver: WebhookReceiver;
 let webhookSecret: string;
@@ -29,7 +31,7 @@ beforeAll(async () => {
     WHATSAPP_PROVIDER: 'meta', WHATSAPP_TOKEN: 'meta-token', WHATSAPP_PHONE_NUMBER_ID: '1234567890', WHATSAPP_BASE_URL: `${whatsappUrl}/v21.0`,
   };
   t = await startTestServer('otp_fallback', {
-    ...providers, OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_SEND_LIMIT_PER_KEY_MINUTE: '1000',
+    ...providers, OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_SEND_LIMIT_PER_KEY_MINUTE: '1000', OTP_DELIVERY_RETRY_LIMIT: '0', WHATSAPP_APP_SECRET: WA_SECRET,
     WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '50',
   });
   receiver = await startWebhookReceiver();
@@ -131,6 +133,54 @@ describe('channel fallback: successful cases', () => {
     ]);
     const codes = codesTo(mobileNo);
     expect(codes.sms).toEqual(codes.whatsapp);
+  });
+});
+
+describe('a WhatsApp step that failed for good: the recipient need not wait for the SMS step', () => {
+  afterEach(() => { whatsapp.mode = 'ok'; });
+
+  async function dueNow(id: string) {
+    const [step] = await t.sql(`SELECT status, scheduled_at <= now() + interval '5 seconds' AS soon FROM otp_deliveries WHERE otp_request_id = $1 AND workflow_step = 1`, [id]);
+    return step;
+  }
+
+  test('Meta refuses the message: the SMS step (due in 5 minutes) goes out at once, with the same code', async () => {
+    whatsapp.mode = 'reject';
+    const mobileNo = freshMobile();
+    const request = await sendWorkflow(mobileNo, WHATSAPP_THEN_SMS(300));
+    expect(await settled(request.id, 'WHATSAPP')).toMatchObject({ status: 'FAILED', error_category: 'PROVIDER_REJECTED' });
+    expect(await settled(request.id, 'SMS')).toMatchObject({ status: 'SENT' });
+    const codes = codesTo(mobileNo);
+    expect(codes.sms).toEqual(codes.whatsapp);
+    const events = await t.sql(`SELECT type FROM event_outbox WHERE subject = $1 AND type = 'otp.fallback'`, [`otp_request:${request.id}`]);
+    expect(events).toHaveLength(1);
+  });
+
+  test('WhatsApp reports the message undeliverable (signed callback): the SMS step goes out at once', async () => {
+    const mobileNo = freshMobile();
+    const request = await sendWorkflow(mobileNo, WHATSAPP_THEN_SMS(300));
+    const sent = await settled(request.id, 'WHATSAPP');
+    expect(sent.status).toBe('SENT');
+    expect(await dueNow(request.id)).toEqual({ status: 'SCHEDULED', soon: false });
+    const payload = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ changes: [{ value: { statuses: [{ id: sent.provider_message_id, status: 'failed', errors: [{ code: 131026, title: 'Message undeliverable' }] }] } }] }] });
+    const answer = await fetch(`${t.url}/webhooks/whatsapp`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', WA_SECRET).update(payload).digest('hex')}` }, body: payload,
+    });
+    expect(answer.status).toBe(200);
+    expect(await settled(request.id, 'SMS')).toMatchObject({ status: 'SENT' });
+    expect(codesTo(mobileNo).sms).toEqual(codesTo(mobileNo).whatsapp);
+  });
+
+  test('a first step that failed only because the OTP was verified first brings nothing forward, and nothing is sent', async () => {
+    const mobileNo = freshMobile();
+    const request = await sendWorkflow(mobileNo, WHATSAPP_THEN_SMS(300), { otpCode: '8642' });
+    await t.gql(VERIFY, { input: { otpRequestId: request.id, code: '8642' } }); // before the worker's turn came
+    const first = await settled(request.id, 'WHATSAPP');
+    if (first.status === 'FAILED') {
+      expect(first.error_category).toBe('REQUEST_CLOSED');
+      expect(await dueNow(request.id)).toEqual({ status: 'SCHEDULED', soon: false }); // it will be SKIPPED in its time
+    }
+    expect(codesTo(mobileNo).sms).toEqual([]);
   });
 });
 

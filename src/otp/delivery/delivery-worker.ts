@@ -14,6 +14,8 @@ import type { BatchOutcome, DeliveryJob } from './delivery-queue';
 import type { OutgoingMessage, ProviderSet } from './providers';
 import { categorize, describeFailure, TemplateRenderError, type DeliveryErrorCategory } from './delivery-errors';
 import { applyEarlyStatuses } from './early-statuses';
+import type { DeliveryQueue } from './delivery-queue';
+import { bringNextStepsForward } from './workflow-steps';
 
 /** The outcome of one delivery attempt, settled with the rest of its batch. */
 interface Settlement {
@@ -48,6 +50,8 @@ export class DeliveryWorker {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly events: EventPublisher,
+    /** Where a failed workflow step's next step is queued at once. */
+    private readonly queue: DeliveryQueue,
   ) {}
 
   /**
@@ -135,6 +139,13 @@ export class DeliveryWorker {
       }
     }));
     await this.settle(settled);
+    // a workflow step failed for good: its next step need not wait (best effort: if this fails, the step keeps its time)
+    const stepOf = new Map(rows.map((row) => [row.id as string, row.workflow_step as number | null]));
+    const failedSteps = settled.filter((o) => o.status === 'FAILED' && stepOf.get(o.id) != null).map((o) => o.id);
+    if (failedSteps.length) {
+      await this.db.transaction((tx) => bringNextStepsForward(tx, this.queue, failedSteps))
+        .catch((error) => this.log.warn({ err: error, deliveryIds: failedSteps }, 'could not bring the next workflow steps forward'));
+    }
     // a status callback that beat us here was kept; apply it now that the ids are known (one statement for the batch)
     const sent = settled.filter((o) => o.status === 'SENT' && o.providerMessageId && o.provider)
       .map((o) => ({ provider: o.provider!, messageId: o.providerMessageId! }));
