@@ -148,10 +148,20 @@ export class OtpLimits {
 
   /** Which limit refused (the first spent one, in step order) and when it frees up; read after the refused statement. */
   async refusal(caller: SendCaller | null, recipients: string[]): Promise<RateLimitedException> {
+    const { sql, params } = this.refusalStatement(caller, recipients);
+    return this.refusalFrom((await this.pool.query(sql, params)).rows, caller, recipients);
+  }
+
+  /** The read {@link refusal} makes, for a caller that runs it itself (after a failed pipelined message, on its connection). */
+  refusalStatement(caller: SendCaller | null, recipients: string[]): Statement {
+    return { sql: `SELECT key, points, expire FROM ${TABLE} WHERE key = ANY($1::text[])`, params: [this.sendSteps(caller, recipients).map((s) => s.key)] };
+  }
+
+  /** {@link refusal} from the rows of {@link refusalStatement}. */
+  refusalFrom(rows: Array<Record<string, unknown>>, caller: SendCaller | null, recipients: string[]): RateLimitedException {
     const steps = this.sendSteps(caller, recipients);
-    const { rows } = await this.pool.query(`SELECT key, points, expire FROM ${TABLE} WHERE key = ANY($1::text[])`, [steps.map((s) => s.key)]);
     const now = Date.now();
-    const byKey = new Map(rows.map((r: { key: string; points: number; expire: string | null }) => [r.key, r]));
+    const byKey = new Map((rows as Array<{ key: string; points: number; expire: string | null }>).map((r) => [r.key, r]));
     for (const step of steps) {
       const row = byKey.get(step.key);
       if (row && Number(row.expire) > now && row.points + 1 > step.limit.points) return new RateLimitedException(seconds(Number(row.expire) - now), step.limit.message);

@@ -12,7 +12,7 @@ import type { DeliveryQueue, QueuedDelivery } from './delivery/delivery-queue';
 import { RateLimitedException, type OtpLimits, type SendCaller } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
 import { OtpRequestRepository, purposeOf, type NewOtpRequest } from './otp-request.repository';
-import { pipelined, type Statement } from './pipelined-sql';
+import { PipelineError, runPipelined, type Statement } from './pipelined-sql';
 import { toOtpRequestEntity } from './otp-request.entity';
 import type { SendOtpCommand, WorkflowStep } from './otp.validation';
 import { maskedRecipients, otpCanceled, otpDeliveryUpdated, otpSentEvents, otpSentRowsSql } from './otp.events';
@@ -256,13 +256,16 @@ export class OtpSender {
     }));
     const screenWrite = screened ? await this.screen.sentStatement(ctx, screened, row.id) : null;
     if (screenWrite) statements.push(screenWrite.statement);
-    statements.push(this.deps.limits.consumeSendStatement(caller, recipients));
     let results: QueryResult[];
     try {
-      results = await this.pool.query(pipelined(statements)) as unknown as QueryResult[];
-    } catch (error) {
-      if (this.deps.limits.isRefusal(error)) throw await this.deps.limits.refusal(caller, recipients);
-      throw error;
+      results = await runPipelined(this.pool, {
+        first: [this.deps.limits.consumeSendStatement(caller, recipients)], then: statements, onError: this.deps.limits.refusalStatement(caller, recipients),
+      });
+    } catch (failure) {
+      if (!(failure instanceof PipelineError)) throw failure;
+      if (this.deps.limits.isRefusal(failure.cause)) throw this.deps.limits.refusalFrom(failure.onErrorRows, caller, recipients);
+      if (failure.firstCommitted) await this.deps.limits.refundSend(caller, recipients); // nothing was sent
+      throw failure.cause;
     }
     const superseded = results[replaceLive.length - 1].rows.map((r: { id: string }) => r.id); // the otp.canceled events' statement answers their ids
     const request = toOtpRequestEntity(results[replaceLive.length].rows[0]);

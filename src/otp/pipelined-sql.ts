@@ -1,4 +1,5 @@
-import { escapeLiteral } from 'pg';
+import { createHash, randomUUID } from 'node:crypto';
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
 
 /** One parameterised statement, to be sent with others in one message (see {@link pipelined}). */
 export interface Statement {
@@ -43,4 +44,115 @@ function arrayElement(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new Error('only arrays of scalars can be inlined');
   return `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Statements a connection keeps prepared for pipelined messages, by SQL text (named `cs_` + a hash of the text). */
+const preparedOn = new WeakMap<PoolClient, Set<string>>();
+/** Distinct statements one connection prepares at most; past it, the rest are sent as text and planned each time. */
+const MAX_PREPARED_PER_CONNECTION = 100;
+const PREPARED_PREFIX = 'cs_';
+
+/** What {@link runPipelined} sends: `first` (optional) is committed on its own before `then` runs. */
+export interface Pipeline {
+  /**
+   * Statements committed in their own transaction, asynchronously (`synchronous_commit` off: the commit does not wait
+   * for the disk; `then`'s commit flushes it): for hot rows (shared rate-limit counters), locked only until this
+   * commit instead of until `then`'s. When one fails, nothing of the message stays.
+   */
+  first?: Statement[];
+  then: Statement[];
+  /** Run after a failure, on the same connection and in the same message as its clean-up (e.g. to say which limit refused). */
+  onError?: Statement;
+}
+
+/** Why a pipelined message failed, whether `first` had already committed (the caller gives it back then), and `onError`'s rows. */
+export class PipelineError extends Error {
+  constructor(override readonly cause: unknown, readonly firstCommitted: boolean, readonly onErrorRows: Array<Record<string, unknown>>) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** Set (for the session) by `first`'s transaction, so after a failure the connection tells whether `first` committed. */
+const FIRST_COMMITTED = 'countersign.pipeline_first';
+
+/**
+ * Runs a {@link Pipeline} as one message (one round trip) and answers the results of `then`, one per statement.
+ * Each statement is prepared once per connection (a `PREPARE` in front of its first use, in the same message) and
+ * run with `EXECUTE` and its parameters as literals, so Postgres plans it from its plan cache instead of planning
+ * every statement of every message again (planning was more than half of a send's database time).
+ * After a failure, one more message on the same connection ends a failed `first` block, asks whether `first`
+ * committed and which statements the connection holds prepared (PREPARE is not transactional) and runs `onError`:
+ * node-postgres reports the error before the server's ReadyForQuery, so the transaction state cannot be read off it.
+ */
+export async function runPipelined(pool: Pool, pipeline: Pipeline): Promise<QueryResult[]> {
+  const client = await pool.connect();
+  let prepared = preparedOn.get(client);
+  if (!prepared) preparedOn.set(client, (prepared = new Set()));
+  const parts: string[] = [];
+  let preparing = 0;
+  const wanted: number[] = []; // the positions of `then`'s results among the message's (PREPAREs and first's block answer too)
+  const add = (statements: Statement[], answered: boolean) => {
+    for (const s of statements) {
+      const name = statementName(s.sql);
+      if (!prepared.has(name) && prepared.size < MAX_PREPARED_PER_CONNECTION) {
+        parts.push(`PREPARE ${name} AS ${s.sql}`);
+        prepared.add(name);
+        preparing += 1;
+      }
+      if (answered) wanted.push(parts.length);
+      parts.push(prepared.has(name) ? execute(name, s.params) : inline(s.sql, s.params));
+    }
+  };
+  const token = pipeline.first?.length ? randomUUID() : null;
+  if (token) {
+    parts.push('BEGIN', 'SET LOCAL synchronous_commit TO off');
+    add(pipeline.first!, false);
+    parts.push(`SELECT set_config('${FIRST_COMMITTED}', '${token}', false)`, 'COMMIT');
+  }
+  add(pipeline.then, true);
+  try {
+    const results = await client.query(parts.join(';\n')) as unknown as QueryResult | QueryResult[];
+    client.release();
+    const all = Array.isArray(results) ? results : [results];
+    return wanted.map((i) => all[i]);
+  } catch (error) {
+    if (!token && !preparing && !pipeline.onError) {
+      client.release(); // an implicit transaction, rolled back whole; nothing prepared by it
+      throw new PipelineError(error, false, []);
+    }
+    try {
+      const answers = await client.query([
+        'ROLLBACK', // only a failed `first` block is still open; otherwise a warning, nothing else
+        `SELECT coalesce(current_setting('${FIRST_COMMITTED}', true) = '${token ?? ''}', false) AS first_committed,
+                ARRAY(SELECT name FROM pg_prepared_statements WHERE starts_with(name, '${PREPARED_PREFIX}')) AS prepared`,
+        ...(pipeline.onError ? [inline(pipeline.onError.sql, pipeline.onError.params)] : []),
+      ].join(';\n')) as unknown as QueryResult[];
+      const [state] = answers[1].rows as Array<{ first_committed: boolean; prepared: string[] }>;
+      preparedOn.set(client, new Set(state.prepared));
+      client.release();
+      throw new PipelineError(error, token !== null && state.first_committed, pipeline.onError ? answers[2].rows : []);
+    } catch (failure) {
+      if (failure instanceof PipelineError) throw failure;
+      client.release(failure instanceof Error ? failure : true); // a connection in an unknown state is closed, not reused
+      throw new PipelineError(error, false, []);
+    }
+  }
+}
+
+/** Every statement name this process made, with its SQL (names are hashes of the text, the same on every connection). */
+const statementTexts = new Map<string, string>();
+
+function statementName(sql: string): string {
+  const name = `${PREPARED_PREFIX}${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+  if (!statementTexts.has(name)) statementTexts.set(name, sql);
+  return name;
+}
+
+/** A pipelined message as it would read unprepared: each `EXECUTE cs_…(…)` shown with its statement's SQL (for tests and logs). */
+export function withStatementTexts(message: string): string {
+  return message.replace(/EXECUTE (cs_[0-9a-f]+)/g, (whole, name: string) => `${whole} /* ${statementTexts.get(name) ?? '?'} */`);
+}
+
+function execute(name: string, params: unknown[]): string {
+  return params.length ? `EXECUTE ${name}(${params.map(literal).join(', ')})` : `EXECUTE ${name}`;
 }

@@ -63,3 +63,30 @@ describe('attacker: refused sends to drain the API key\'s budget', () => {
     expect((await restPost(t, '/api/send-otp', body(mobile), other)).status).toBe(429);
   });
 });
+
+describe('attacker: a send that fails after its limits were committed (the limits go first, in their own transaction)', () => {
+  test('the send\'s write fails: 500 with nothing written, and every limit point it took is given back', async () => {
+    const { key } = await t.keyFor('USER');
+    const mobile = freshMobile();
+    // a database fault inside the send's own transaction, after the limits' transaction committed: a trigger that
+    // refuses this one source's requests (the test's, dropped at the end)
+    await t.sql(`CREATE FUNCTION refuse_faulty_send() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$`);
+    await t.sql(`CREATE TRIGGER refuse_faulty_send BEFORE INSERT ON otp_requests FOR EACH ROW WHEN (NEW.source = 'faulty') EXECUTE FUNCTION refuse_faulty_send()`);
+    try {
+      for (let i = 0; i < 8; i += 1) { // more than the key's 7 and the recipient's 5: none of them may count
+        const failed = await restPost(t, '/api/send-otp', body(mobile, { source: 'faulty' }), key);
+        expect(failed.status).toBe(500);
+        expect(JSON.stringify(failed.body)).not.toMatch(/injected fault|trigger|otp_requests/); // no internals to the client
+      }
+    } finally {
+      await t.sql('DROP TRIGGER refuse_faulty_send ON otp_requests');
+      await t.sql('DROP FUNCTION refuse_faulty_send()');
+    }
+    expect(await t.sql('SELECT count(*)::int AS n FROM otp_requests WHERE mobile = $1', [`+91${mobile}`])).toEqual([{ n: 0 }]);
+    const points = await t.sql(`SELECT key, points FROM otp_rate_limits WHERE key LIKE $1 OR key LIKE $2 ORDER BY key`, [`%:+91${mobile}`, `otp_send_key:key:%`]);
+    for (const row of points.filter((r: { key: string }) => r.key.endsWith(mobile))) expect(row.points).toBe(0);
+    // the full budgets are still there: 5 sends to the recipient with this key, then the daily limit refuses
+    for (let i = 0; i < 5; i += 1) expect((await restPost(t, '/api/send-otp', body(mobile), key)).status).toBe(200);
+    expect((await restPost(t, '/api/send-otp', body(mobile), key)).status).toBe(429);
+  });
+});

@@ -1,3 +1,4 @@
+import { withStatementTexts } from '../../src/otp/pipelined-sql';
 import { StatementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { freshMobile, restPost } from './otp-helpers';
@@ -11,8 +12,11 @@ import { freshMobile, restPost } from './otp-helpers';
  * Issue 15 asked for a send in at most 2 (all rate limits in one statement; the request, its deliveries and their
  * queue jobs in one pipelined transaction). A send to a mobile takes 2: the fraud guard's screen reads the number's
  * prefix (its block, its sends and verifications in the window) before any limit is taken, because its answer decides
- * whether anything is written; then one pipelined message holds the request, its deliveries, their queue jobs, the
- * guard's count of the send and, last, the rate limits. The counts fail the test if they ever go back up.
+ * whether anything is written; then one pipelined message holds the rate limits (in their own transaction, committed
+ * without waiting for the disk, so the shared counter rows are locked for microseconds, not until the send's commit is
+ * on disk; given back if the rest then fails), the request, its deliveries, their queue jobs and the guard's count of the
+ * send. Statements are prepared once per connection and EXECUTEd after (see runPipelined); `withStatementTexts` shows
+ * an EXECUTE with its SQL. The counts fail the test if they ever go back up.
  */
 let t: TestServer;
 const counter = new StatementCounter(() => t);
@@ -34,15 +38,15 @@ const roundTrips = <T>(request: () => Promise<T>) => counter.count(request);
 
 const gqlSend = (mobile: string, extra: Record<string, unknown> = {}) => t.gql(SEND, { input: { mobileNo: mobile, channels: ['SMS'], source: 'counted', type: 'simple_otp', ...extra } });
 
-describe('send: the fraud screen\'s read, then one pipelined transaction (its rate limits and the guard\'s count included)', () => {
+describe('send: the fraud screen\'s read, then one pipelined message (its rate limits, then the send with the guard\'s count)', () => {
   test('GraphQL sendOtp to a new recipient', async () => {
     const mobile = freshMobile();
     const { statements, result } = await roundTrips(() => gqlSend(mobile));
     expect(result.body.data.sendOtp.userErrors).toEqual([]);
     expect(statements).toHaveLength(2);
     expect(statements[0]).toMatch(/FROM fraud_events/); // the screen, before anything is written or taken
-    // the request, its delivery, its queue job, its events, the guard's count and the rate limits, in one message
-    expect(statements[1]).toMatch(/pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox[\s\S]*INSERT INTO fraud_events[\s\S]*otp_rate_limits/);
+    // the rate limits committed on their own, then the request, its delivery, its queue job, its events and the guard's count, in one message
+    expect(withStatementTexts(statements[1])).toMatch(/^BEGIN;\s*SET LOCAL synchronous_commit TO off;[\s\S]*otp_rate_limits[\s\S]*COMMIT;[\s\S]*pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox[\s\S]*INSERT INTO fraud_events/);
     const id = result.body.data.sendOtp.otpRequest.id;
     expect(await t.sql('SELECT type, data->>\'status\' AS status FROM event_outbox WHERE subject = $1 ORDER BY id', [`otp_request:${id}`]))
       .toEqual([{ type: 'otp.sent', status: 'PENDING' }, { type: 'otp.delivery.updated', status: 'QUEUED' }]);
@@ -89,7 +93,7 @@ describe('send: the fraud screen\'s read, then one pipelined transaction (its ra
     expect(statements).toHaveLength(2);
   });
 
-  test('a send refused by a limit: the screen, the refused message, then one read to say which limit; nothing written, not counted', async () => {
+  test('a send refused by a limit: the screen, the refused message, then one message to end it and say which limit; nothing written, not counted', async () => {
     const mobile = freshMobile();
     await t.sql(`INSERT INTO otp_rate_limits (key, points, expire) VALUES ($1, 1000000, $2)`, [`otp_send_day:+91${mobile}`, Date.now() + 3_600_000]);
     const [{ n: eventsBefore }] = await t.sql('SELECT count(*)::int AS n FROM event_outbox');
