@@ -1,3 +1,4 @@
+import { poolOf, preparedQueries } from '../db/pipelined-sql';
 import { Pool as PgPool, type Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
@@ -6,7 +7,7 @@ import type { FeatureParts } from '../core/feature';
 import type { Metrics } from '../core/metrics';
 import { Clock } from '../core/clock';
 import { Notifications } from '../db/notifications';
-import { rowsOf, type Queryable } from '../db/sql';
+import type { Queryable } from '../db/sql';
 import { FEATURES, type FeatureServices, type WiredInOrder } from '../features';
 
 export interface ServiceDeps {
@@ -42,14 +43,14 @@ export type Services = FeatureServices & {
 
 export function createServices(db: DataSource, deps: ServiceDeps): Services {
   const { log } = deps;
-  const pool = (db.driver as unknown as { master: Pool }).master;
+  const pool = poolOf(db);
   // Counters written outside a caller's transaction (wrong OTP codes) use a pool of their own: a burst of guarded
   // saves, each holding a main-pool connection in its transaction, can then never starve them.
   const counters = new PgPool({ connectionString: databaseUrl(db), max: 5, application_name: 'countersign-counters', connectionTimeoutMillis: 5000 });
   counters.on('error', (error) => log.warn({ err: error }, 'counter pool connection lost'));
   const clock = new Clock();
   const notifications = new Notifications(databaseUrl(db), log);
-  const infra: SharedInfra = { ...deps, db, pool, counters: rowsOf(counters), notifications, clock };
+  const infra: SharedInfra = { ...deps, db, pool, counters: preparedQueries(counters), notifications, clock };
 
   // Each feature gets the infrastructure and every service of the features before it (checked at compile time above).
   let provided: object = infra;

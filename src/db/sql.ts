@@ -30,11 +30,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** A node-postgres pool seen as a Queryable: `query` resolves to the rows, as TypeORM's does. */
-export function rowsOf(pool: { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }> }): Queryable {
-  return { query: (sql, params) => pool.query(sql, params).then((result) => result.rows) };
-}
-
 /** The SQLSTATE of a Postgres error however it is wrapped (TypeORM, GraphQL), or null. */
 export function sqlState(error: unknown): string | null {
   for (let current = error as any, depth = 0; current && depth < 5; current = current.driverError ?? current.thrownValue ?? current.cause ?? current.originalError, depth += 1) {

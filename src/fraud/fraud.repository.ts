@@ -44,7 +44,8 @@ export interface SummaryRow {
 
 /** Every statement against the fraud guard's four tables; nothing else queries them. */
 export class FraudRepository {
-  constructor(private readonly db: DataSource, private readonly q: Queryable = db) {}
+  /** `hot` (default: `q`) runs the statements of every screened send and verify: prepared once per connection when the feature passes `preparedQueries`. */
+  constructor(private readonly db: DataSource, private readonly q: Queryable = db, private readonly hot: Queryable = q) {}
 
   /** The same repository on a transaction (or another pool). */
   with(q: Queryable): FraudRepository {
@@ -53,7 +54,7 @@ export class FraudRepository {
 
   async insertEvent(event: NewFraudEvent): Promise<void> {
     const { sql, params } = FraudRepository.insertEventStatement(event);
-    await this.q.query(sql, params);
+    await this.hot.query(sql, params);
   }
 
   /** The INSERT of {@link insertEvent}, for a caller that sends it with others (the otp send's pipelined message). */
@@ -78,7 +79,7 @@ export class FraudRepository {
    * screened send runs it.
    */
   async prefixState(prefix: string, windowSeconds: number): Promise<{ block: FraudPrefixBlockEntity | null; window: PrefixWindow }> {
-    const [row] = await queryRows(this.q,
+    const [row] = await queryRows(this.hot,
       `WITH active AS (SELECT * FROM fraud_prefix_blocks WHERE prefix = $1 AND lifted_at IS NULL AND expires_at > now() ORDER BY expires_at DESC LIMIT 1)
        SELECT (SELECT to_jsonb(active) FROM active) AS block,
               count(*) FILTER (WHERE kind = 'SENT')::int AS sends, count(*) FILTER (WHERE kind = 'VERIFIED')::int AS verified

@@ -3,7 +3,7 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../core/config';
 import { ErrorCode, RetryLaterException } from '../core/errors';
 import { sqlState } from '../db/sql';
-import type { Statement } from './pipelined-sql';
+import type { Statement } from '../db/pipelined-sql';
 
 type OtpLimitConfig = Pick<AppConfig, 'OTP_MAX_ATTEMPTS' | 'OTP_SEND_LIMIT_PER_KEY_MINUTE' | 'OTP_SEND_LIMIT_PER_RECIPIENT_15MIN' | 'OTP_SEND_LIMIT_PER_RECIPIENT_DAY' | 'OTP_VALIDITY_SECONDS' | 'OTP_VERIFY_FAILURE_LIMIT_PER_RECIPIENT_DAY'
   | 'OTP_SEND_LIMIT_PER_USER_MINUTE' | 'OTP_SEND_LIMIT_PER_KEY_DAY' | 'OTP_SEND_LIMIT_PER_IP_MINUTE' | 'OTP_SEND_LIMIT_GLOBAL_MINUTE'>;

@@ -2,7 +2,7 @@ import { isUuid } from '../core/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { queryRows, type Queryable } from '../db/sql';
 import type { EventPublisher } from '../events/event-publisher';
-import type { Statement } from './pipelined-sql';
+import type { Statement } from '../db/pipelined-sql';
 import { maskedRecipients, otpCanceledRowsSql, otpFailedAttemptRowsSql, otpVerifiedRowsSql } from './otp.events';
 import type { VerifyBudget } from './otp-limits';
 import { toOtpRequestEntity, type OtpCancelReason, type OtpIssuer, type OtpRequestEntity, type OtpStatus } from './otp-request.entity';
@@ -76,7 +76,11 @@ export function purposeOf(
  * on the queryable the repository was made with; `with(tx)` gives the same repository inside a caller's transaction.
  */
 export class OtpRequestRepository {
-  constructor(private readonly db: Queryable) {}
+  /**
+   * `hot` (default: `db`) runs the statements of every verify (find, consume, count a wrong code) outside a caller's
+   * transaction: the service passes a pool whose statements are prepared once per connection (`preparedQueries`).
+   */
+  constructor(private readonly db: Queryable, private readonly hot: Queryable = db) {}
 
   with(q: Queryable): OtpRequestRepository {
     return q === this.db ? this : new OtpRequestRepository(q);
@@ -92,7 +96,7 @@ export class OtpRequestRepository {
   async findVisible(id: string, sentBy: SentBy): Promise<OtpRequestEntity | null> {
     if (!isUuid(id)) return null;
     const visible = visibility(sentBy, 2);
-    const [row] = await this.db.query(`SELECT * FROM otp_requests WHERE id = $1 AND ${visible.sql}`, [id, ...visible.params]);
+    const [row] = await this.hot.query(`SELECT * FROM otp_requests WHERE id = $1 AND ${visible.sql}`, [id, ...visible.params]);
     return row ? toOtpRequestEntity(row) : null;
   }
 
@@ -102,7 +106,7 @@ export class OtpRequestRepository {
    */
   async findNewestSentTo(mobile: string | null, email: string | null, source: string, sentBy: SentBy): Promise<OtpRequestEntity | null> {
     const visible = visibility(sentBy, 4);
-    const [row] = await this.db.query(
+    const [row] = await this.hot.query(
       `SELECT * FROM otp_requests
         WHERE (mobile = $1 OR email = $2) AND source = $3 AND issued_by = 'API' AND ${visible.sql} AND created_at > now() - interval '1 day'
         ORDER BY created_at DESC, id DESC LIMIT 1`,
@@ -261,7 +265,7 @@ export class OtpRequestRepository {
       select: 'SELECT * FROM verified',
       params: [request.id, request.codeHash, budget.keys, budget.nowMs, budget.points, ...maskedRecipients(request)],
     });
-    const [row] = await queryRows(this.db, sql, params);
+    const [row] = await queryRows(this.hot, sql, params);
     return row ? toOtpRequestEntity(row) : null;
   }
 
@@ -281,7 +285,7 @@ export class OtpRequestRepository {
       select: 'SELECT attempts, max_attempts FROM counted',
       params: [id],
     });
-    const [row] = await queryRows(this.db, sql, params);
+    const [row] = await queryRows(this.hot, sql, params);
     return row ? { attempts: row.attempts, maxAttempts: row.max_attempts } : null;
   }
 

@@ -12,7 +12,7 @@ import type { DeliveryQueue, QueuedDelivery } from './delivery/delivery-queue';
 import { RateLimitedException, type OtpLimits, type SendCaller } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
 import { OtpRequestRepository, purposeOf, type NewOtpRequest } from './otp-request.repository';
-import { PipelineError, runPipelined, type Statement } from './pipelined-sql';
+import { PipelineError, poolOf, runPipelined, type Statement } from '../db/pipelined-sql';
 import { toOtpRequestEntity } from './otp-request.entity';
 import type { SendOtpCommand, WorkflowStep } from './otp.validation';
 import { maskedRecipients, otpCanceled, otpDeliveryUpdated, otpSentEvents, otpSentRowsSql } from './otp.events';
@@ -89,7 +89,7 @@ export class OtpSender {
   private readonly pool: Pool;
 
   constructor(private readonly db: DataSource, private readonly requests: OtpRequestRepository, private readonly deps: OtpSenderDeps) {
-    this.pool = (db.driver as unknown as { master: Pool }).master;
+    this.pool = poolOf(db);
   }
 
   private get defaultPolicy(): OtpPolicy {

@@ -1,9 +1,9 @@
 import type { RequestContext } from '../core/context';
 import type { Queryable } from '../db/sql';
 import type { OtpChannel, OtpRequestEntity } from './otp-request.entity';
-import type { Statement } from './pipelined-sql';
+import type { Statement } from '../db/pipelined-sql';
 
-export type { Statement } from './pipelined-sql';
+export type { Statement } from '../db/pipelined-sql';
 
 /** A send (or resend) about to happen, as a screen sees it. */
 export interface ScreenedSend {

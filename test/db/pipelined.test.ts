@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { PipelineError, runPipelined } from '../../src/otp/pipelined-sql';
+import { PipelineError, runPipelined } from '../../src/db/pipelined-sql';
 import { createTestDatabase } from '../support/test-database';
 
 /**

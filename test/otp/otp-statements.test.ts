@@ -1,4 +1,4 @@
-import { withStatementTexts } from '../../src/otp/pipelined-sql';
+import { withStatementTexts } from '../../src/db/pipelined-sql';
 import { StatementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { freshMobile, restPost } from './otp-helpers';
@@ -44,7 +44,7 @@ describe('send: the fraud screen\'s read, then one pipelined message (its rate l
     const { statements, result } = await roundTrips(() => gqlSend(mobile));
     expect(result.body.data.sendOtp.userErrors).toEqual([]);
     expect(statements).toHaveLength(2);
-    expect(statements[0]).toMatch(/FROM fraud_events/); // the screen, before anything is written or taken
+    expect(withStatementTexts(statements[0])).toMatch(/FROM fraud_events/); // the screen, before anything is written or taken
     // the rate limits committed on their own, then the request, its delivery, its queue job, its events and the guard's count, in one message
     expect(withStatementTexts(statements[1])).toMatch(/^BEGIN;\s*SET LOCAL synchronous_commit TO off;[\s\S]*otp_rate_limits[\s\S]*COMMIT;[\s\S]*pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox[\s\S]*INSERT INTO fraud_events/);
     const id = result.body.data.sendOtp.otpRequest.id;
@@ -121,7 +121,7 @@ describe('verify: right code in 2 round trips, wrong code in 3', () => {
     const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '123456' } }));
     expect(result.body.data.verifyOtp).toEqual({ verified: true, userErrors: [] });
     expect(statements).toHaveLength(2);
-    expect(statements[1]).toMatch(/UPDATE otp_requests[\s\S]*INSERT INTO event_outbox/); // consumed with its otp.verified, in one statement
+    expect(withStatementTexts(statements[1])).toMatch(/UPDATE otp_requests[\s\S]*INSERT INTO event_outbox/); // consumed with its otp.verified, in one statement
     expect(await t.sql('SELECT type FROM event_outbox WHERE subject = $1 ORDER BY id', [`otp_request:${id}`])).toEqual([{ type: 'otp.sent' }, { type: 'otp.verified' }]);
   });
 
@@ -137,7 +137,7 @@ describe('verify: right code in 2 round trips, wrong code in 3', () => {
     const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '654321' } }));
     expect(result.body.data.verifyOtp).toEqual({ verified: false, userErrors: [{ code: 'OTP_INVALID' }] });
     expect(statements).toHaveLength(3);
-    expect(statements[2]).toMatch(/UPDATE otp_requests[\s\S]*INSERT INTO event_outbox/); // counted with its otp.failed_attempt, in one statement
+    expect(withStatementTexts(statements[2])).toMatch(/UPDATE otp_requests[\s\S]*INSERT INTO event_outbox/); // counted with its otp.failed_attempt, in one statement
   });
 
   test('REST verify-otp, wrong code', async () => {
@@ -155,7 +155,7 @@ describe('verify: right code in 2 round trips, wrong code in 3', () => {
     const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '482913' } }));
     expect(result.body.data.verifyOtp).toEqual({ verified: true, userErrors: [] });
     expect(statements).toHaveLength(3);
-    expect(statements[2]).toMatch(/INSERT INTO fraud_events/);
+    expect(withStatementTexts(statements[2])).toMatch(/INSERT INTO fraud_events/);
     expect(await t.sql(`SELECT kind FROM fraud_events WHERE otp_request_id = $1 ORDER BY created_at, kind DESC`, [id])).toEqual([{ kind: 'SENT' }, { kind: 'VERIFIED' }]);
   });
 });

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../core/config';
 import { queryRows, type Queryable } from '../../db/sql';
-import type { Statement } from '../pipelined-sql';
+import type { Statement } from '../../db/pipelined-sql';
 
 export const DELIVERY_QUEUE = 'otp-delivery';
 

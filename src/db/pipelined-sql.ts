@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
+import type { DataSource } from 'typeorm';
 
 /** One parameterised statement, to be sent with others in one message (see {@link pipelined}). */
 export interface Statement {
@@ -35,6 +36,7 @@ function literal(value: unknown): string {
   }
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (value instanceof Date) return escapeLiteral(value.toISOString());
+  if (Buffer.isBuffer(value)) return `'\\x${value.toString('hex')}'`;
   if (Array.isArray(value)) return escapeLiteral(`{${value.map(arrayElement).join(',')}}`);
   if (typeof value === 'object') return escapeLiteral(JSON.stringify(value));
   throw new Error(`a statement parameter of type ${typeof value} cannot be inlined`);
@@ -154,5 +156,29 @@ export function withStatementTexts(message: string): string {
 }
 
 function execute(name: string, params: unknown[]): string {
-  return params.length ? `EXECUTE ${name}(${params.map(literal).join(', ')})` : `EXECUTE ${name}`;
+  // an EXECUTE argument is coerced to the type PREPARE inferred: a boolean goes as an untyped 'true'/'false', which
+  // becomes a boolean or a text as its place asks (a bare TRUE could not become a text)
+  return params.length ? `EXECUTE ${name}(${params.map((p) => (typeof p === 'boolean' ? `'${p}'` : literal(p))).join(', ')})` : `EXECUTE ${name}`;
+}
+
+/**
+ * A pool seen as a {@link Queryable} whose statements are prepared once per connection (see {@link runPipelined}):
+ * for the hot single statements (a verify's find and consume, the fraud screen's read) that would otherwise be
+ * planned on every call. Answers the rows (for every statement, also UPDATE … RETURNING); a failure is the driver's own error.
+ */
+export function preparedQueries(pool: Pool): { query(sql: string, params?: unknown[]): Promise<any[]> } {
+  return {
+    query: async (sql, params = []) => {
+      try {
+        return (await runPipelined(pool, { then: [{ sql, params }] }))[0].rows;
+      } catch (error) {
+        throw error instanceof PipelineError ? error.cause : error;
+      }
+    },
+  };
+}
+
+/** The node-postgres pool under a TypeORM data source (for pipelined messages, which TypeORM cannot send). */
+export function poolOf(db: DataSource): Pool {
+  return (db.driver as unknown as { master: Pool }).master;
 }
