@@ -10,6 +10,8 @@ export interface DataSourceOptions {
   logging?: LoggerOptions;
   /** Postgres `statement_timeout` of every pool connection, in ms (unset or 0: none). */
   statementTimeoutMs?: number;
+  /** Postgres `random_page_cost` of every pool connection (unset or 0: the server's). */
+  randomPageCost?: number;
 }
 
 /** The one TypeORM DataSource definition, used by the app, the tests and the TypeORM CLI. Schema changes go through migrations only. */
@@ -30,6 +32,9 @@ export function createDataSource(options: DataSourceOptions): DataSource {
       connectionTimeoutMillis: 5000,
       // sent at connection start, so it holds for every statement on every connection of the pool
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      // planner costs, also at connection start: with Postgres's default 4, a page of records with their connections
+      // scanned every record once per record on the page while the table was small (docs/limits.md)
+      ...(options.randomPageCost ? { options: `-c random_page_cost=${options.randomPageCost}` } : {}),
     },
   });
 }

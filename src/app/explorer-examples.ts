@@ -140,6 +140,24 @@ mutation VerifyOtp($input: VerifyOtpInput!) {
     variables: { input: { mobileNo: '7977251637', source: 'impactx', code: '1234' } },
   },
   {
+    title: 'A fallback send',
+    query: `# WhatsApp at once; SMS 30 s later, then email 60 s after that, each only while the OTP is still pending (not verified).
+# Same code on every step; the later steps are SCHEDULED deliveries, SKIPPED if the OTP was verified (or canceled) first.
+mutation FallbackSend($input: SendOtpInput!) {
+  sendOtp(input: $input) {
+    otpRequest { id channels status expiresAt deliveries { channel status workflowStep scheduledAt } }
+    userErrors { field message code }
+  }
+}`,
+    variables: {
+      input: {
+        mobileNo: '7977251637', email: 'user@example.com', emailFromName: 'Countersign', emailSubject: 'Your code', emailTemplateId: 'otp_email',
+        source: 'impactx', type: 'simple_otp',
+        workflow: [{ channel: 'WHATSAPP' }, { channel: 'SMS', waitSeconds: 30 }, { channel: 'EMAIL', waitSeconds: 60 }],
+      },
+    },
+  },
+  {
     title: 'OTP requests and deliveries',
     query: `query OtpRequests($after: String) {
   otpRequests(first: 20, after: $after, filter: { status: PENDING }) {

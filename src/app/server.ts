@@ -54,6 +54,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger(con
     embeddedPort: config.EMBEDDED_PG_PORT,
     poolSize: config.DB_POOL_SIZE,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    randomPageCost: config.DB_RANDOM_PAGE_COST,
     runMigrations: config.MIGRATIONS_RUN,
     log,
   });
@@ -159,7 +160,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     }),
   );
   app.use('/api', otpRestRouter({ otpService: services.otp, idempotency: services.idempotency, contextFor, bodyLimit: BODY_LIMIT, log }));
-  app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT, services.events));
+  app.use('/webhooks', webhooksRouter(dataSource, config, BODY_LIMIT, services.events, services.otp));
   app.use((_req, res) => {
     res.status(404).json({ errors: [{ message: 'Not found. The API is at /graphql.', extensions: { code: 'NOT_FOUND' } }] });
   });

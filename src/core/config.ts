@@ -38,6 +38,11 @@ const schema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Postgres `statement_timeout` of the server's pool connections: no statement of a request runs longer. 0 = none. */
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
+  /**
+   * Postgres `random_page_cost` of the server's pool connections (the planner's price of an index lookup; Postgres's
+   * default 4 assumes spinning disks). 1.1 suits SSDs and cached data; 0 keeps the server's own setting.
+   */
+  DB_RANDOM_PAGE_COST: z.coerce.number().min(0).max(100).default(1.1),
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_PUBLIC_KEY: optionalText,

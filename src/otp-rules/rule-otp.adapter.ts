@@ -64,6 +64,7 @@ export class OtpServiceRuleGateway implements RuleOtpGateway {
     const sendsEmail = recipient.channels.includes('EMAIL');
     const request = await this.otps.sendValidated(ctx, {
       channels: recipient.channels,
+      workflow: null, // rule OTPs go on all their channels at once (channel fallback is sendOtp's)
       mobile: recipient.mobile,
       email: recipient.email,
       emailFromName: sendsEmail ? this.fromName : null,

@@ -69,7 +69,7 @@ export const otpFeature = defineFeature({
         await queue.start();
         if (!config.OTP_WORKER) return;
         providers = createProviders(config, log);
-        const worker = new DeliveryWorker(db, providers, hasher, metrics, deliveryLog, events);
+        const worker = new DeliveryWorker(db, providers, hasher, metrics, deliveryLog, events, queue);
         await queue.work((jobs) => worker.deliverBatch(jobs));
         // a SENDING delivery older than any live provider call belongs to a process that died during it
         const graceMs = config.OTP_PROVIDER_TIMEOUT_MS * 2 + 1000;

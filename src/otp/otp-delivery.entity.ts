@@ -1,7 +1,11 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { OtpRequestEntity, type OtpChannel } from './otp-request.entity';
 
-export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'FAILED';
+/**
+ * QUEUED → SENDING → SENT | FAILED (then DELIVERED/FAILED from provider callbacks). A workflow's later step starts
+ * SCHEDULED and becomes SENDING when it is due and the OTP is still pending, or SKIPPED (never sent) when it is not.
+ */
+export type DeliveryStatus = 'SCHEDULED' | 'QUEUED' | 'SENDING' | 'SENT' | 'DELIVERED' | 'FAILED' | 'SKIPPED';
 
 /**
  * Why a delivery attempt failed, as clients see it. The full reason (hosts, ports, provider answers) stays in the
@@ -60,6 +64,14 @@ export class OtpDeliveryEntity {
   @Column({ type: 'text', name: 'code_sealed', nullable: true })
   codeSealed: string | null;
 
+  /** A workflow step: its place in the workflow (0: sent at once); null for a plain send. */
+  @Column({ type: 'smallint', name: 'workflow_step', nullable: true })
+  workflowStep: number | null;
+
+  /** A workflow's later step: when it is due (it is sent then only if the OTP is still pending). */
+  @Column({ type: 'timestamptz', name: 'scheduled_at', nullable: true })
+  scheduledAt: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;
 
@@ -80,7 +92,7 @@ export function toOtpDeliveryEntity(row: Record<string, any>): OtpDeliveryEntity
   return Object.assign(new OtpDeliveryEntity(), {
     id: row.id, otpRequestId: row.otp_request_id, channel: row.channel, recipient: row.recipient, status: row.status,
     provider: row.provider, providerMessageId: row.provider_message_id, error: row.error, errorCategory: row.error_category ?? null, attempts: row.attempts,
-    codeSealed: row.code_sealed, createdAt: row.created_at, updatedAt: row.updated_at, sentAt: row.sent_at,
+    codeSealed: row.code_sealed, workflowStep: row.workflow_step ?? null, scheduledAt: row.scheduled_at ?? null, createdAt: row.created_at, updatedAt: row.updated_at, sentAt: row.sent_at,
     deliveredAt: row.delivered_at, failedAt: row.failed_at,
   });
 }

@@ -5,17 +5,17 @@ import type { AppConfig } from '../core/config';
 import type { RequestContext } from '../core/context';
 import type { Metrics } from '../core/metrics';
 import { ErrorCode, UserErrorException } from '../core/errors';
-import { isUniqueViolation, type Queryable } from '../db/sql';
+import { isUniqueViolation, queryRows, type Queryable } from '../db/sql';
 import type { EventPublisher } from '../events/event-publisher';
 import { CodeHasher, codeTypeOf, generateCode } from './codes';
-import type { DeliveryQueue } from './delivery/delivery-queue';
+import type { DeliveryQueue, QueuedDelivery } from './delivery/delivery-queue';
 import { RateLimitedException, type OtpLimits, type SendCaller } from './otp-limits';
 import type { OtpChannel, OtpRequestEntity, ResendMode } from './otp-request.entity';
 import { OtpRequestRepository, purposeOf, type NewOtpRequest } from './otp-request.repository';
 import { PipelineError, poolOf, runPipelined, type Statement } from '../db/pipelined-sql';
 import { toOtpRequestEntity } from './otp-request.entity';
-import type { SendOtpCommand } from './otp.validation';
-import { maskedRecipients, otpCanceled, otpSentEvents, otpSentRowsSql } from './otp.events';
+import type { SendOtpCommand, WorkflowStep } from './otp.validation';
+import { maskedRecipients, otpCanceled, otpDeliveryUpdated, otpSentEvents, otpSentRowsSql } from './otp.events';
 import type { ScreenedSend, SendScreen } from './send-screen';
 
 /** Per-send policy; an OTP rule passes its own values, everything else uses the configured defaults. */
@@ -53,11 +53,28 @@ export interface OtpSenderDeps {
 
 const MOBILE_CHANNELS: OtpChannel[] = ['SMS', 'WHATSAPP'];
 
-interface DeliveryRow { id: string; channel: OtpChannel; recipient: string; provider: string }
+/**
+ * A delivery about to be written. A workflow's steps carry their place (`step`) and when they are due (`dueInSeconds`
+ * after the send: the sum of the waits so far); a later step (due > 0) is written SCHEDULED, the rest QUEUED.
+ */
+interface DeliveryRow { id: string; channel: OtpChannel; recipient: string; provider: string; step: number | null; dueInSeconds: number }
+
+function statusOf(delivery: DeliveryRow): 'QUEUED' | 'SCHEDULED' {
+  return delivery.dueInSeconds > 0 ? 'SCHEDULED' : 'QUEUED';
+}
+
+function jobsOf(deliveries: DeliveryRow[]): QueuedDelivery[] {
+  return deliveries.map((d) => ({ deliveryId: d.id, startAfterSeconds: d.dueInSeconds }));
+}
+
+/** What the send events say of each delivery. */
+function sentDeliveries(deliveries: DeliveryRow[]): Array<{ id: string; channel: OtpChannel; status: string }> {
+  return deliveries.map((d) => ({ id: d.id, channel: d.channel, status: statusOf(d) }));
+}
 
 interface Issued {
   request: OtpRequestEntity;
-  /** The channels this send queued (or would have, for a test recipient). */
+  /** The channels this send queued at once (or would have, for a test recipient); a workflow's later steps come later. */
   channels: OtpChannel[];
   superseded: string[];
   delivered: boolean;
@@ -141,7 +158,8 @@ export class OtpSender {
       updated = await this.db.transaction(async (tx) => {
         const resent = await this.requests.with(tx).markResent(current.id, this.deps.hasher.hash(current.id, code), sameCode !== null);
         if (resent && screened) {
-          await this.queueDeliveries(tx, resent, chosen, code);
+          await this.queueDeliveries(tx, resent, chosen, null, code);
+          await this.updateScheduledSteps(tx, resent.id, chosen, code);
           await this.screen.sent(tx, ctx, screened, resent.id);
         }
         return resent;
@@ -205,10 +223,10 @@ export class OtpSender {
     if (superseded.length) await this.deps.events.publish(tx, superseded.map((id) => otpCanceled(id, 'SUPERSEDED')));
     const { row, code } = this.newRequest(ctx, command, policy, testCode);
     const request = await requests.insert(row);
-    if (!testCode) await this.queueDeliveries(tx, request, command.channels, code);
-    if (testCode) await this.deps.events.publish(tx, otpSentEvents(request, [], [])); // a test recipient: nothing queued
+    if (!testCode) await this.queueDeliveries(tx, request, command.channels, command.workflow, code);
+    if (testCode) await this.deps.events.publish(tx, otpSentEvents(request, [])); // a test recipient: nothing queued
     if (screened) await this.screen.sent(tx, ctx, screened, request.id);
-    return { request, channels: command.channels, superseded, delivered: !testCode };
+    return { request, channels: sentAtOnce(command), superseded, delivered: !testCode };
   }
 
   /**
@@ -226,15 +244,15 @@ export class OtpSender {
     const { row, code } = this.newRequest(ctx, command, policy, testCode);
     const replaceLive = OtpRequestRepository.replaceLiveStatements(purposeOf(command, ctx.user.id), this.deps.events);
     const statements: Statement[] = [...replaceLive, OtpRequestRepository.insertStatement(row)];
-    const deliveries = testCode ? [] : this.deliveryRows(command.channels, row.mobile, row.email);
+    const deliveries = testCode ? [] : this.deliveryRows(command.channels, command.workflow, row.mobile, row.email);
     if (!testCode) {
-      statements.push(this.deliveriesStatement(row.id, deliveries, code), await this.deps.queue.enqueueStatement(deliveries.map((d) => d.id)));
+      statements.push(this.deliveriesStatement(row.id, deliveries, code), await this.deps.queue.enqueueStatement(jobsOf(deliveries)));
     }
     // otp.sent (its expiry is the database's) and a QUEUED otp.delivery.updated per delivery, in the same message
     statements.push(this.deps.events.statement({
       rows: otpSentRowsSql({ id: '$1', deliveries: '$2', mobile: '$3', email: '$4' }),
       select: 'SELECT count(*)::int AS written FROM events_written',
-      params: [row.id, JSON.stringify(deliveries.map((d) => ({ id: d.id, channel: d.channel }))), ...maskedRecipients(row)],
+      params: [row.id, JSON.stringify(sentDeliveries(deliveries)), ...maskedRecipients(row)],
     }));
     const screenWrite = screened ? await this.screen.sentStatement(ctx, screened, row.id) : null;
     if (screenWrite) statements.push(screenWrite.statement);
@@ -252,7 +270,7 @@ export class OtpSender {
     const superseded = results[replaceLive.length - 1].rows.map((r: { id: string }) => r.id); // the otp.canceled events' statement answers their ids
     const request = toOtpRequestEntity(results[replaceLive.length].rows[0]);
     screenWrite?.committed?.();
-    return { request, channels: command.channels, superseded, delivered: !testCode };
+    return { request, channels: sentAtOnce(command), superseded, delivered: !testCode };
   }
 
   /** A new request's row and its code (the test recipient's, the caller's, or a generated one). */
@@ -275,6 +293,7 @@ export class OtpSender {
    * live one's, the same caller code if any) and it may still be resent; null when a new OTP should replace it.
    */
   private sameSendAgain(live: OtpRequestEntity, command: SendOtpCommand): string | null {
+    if (command.workflow) return null; // a workflow send always starts a new OTP (and its own steps)
     const sameMessage = live.mobile === command.mobile && live.email === command.email
       && command.channels.every((c) => live.channels.includes(c))
       && live.emailFromName === command.emailFromName && live.emailSubject === command.emailSubject
@@ -302,30 +321,62 @@ export class OtpSender {
       const wait = Math.max(1, Math.ceil((live.lastSentAt.getTime() + live.resendCooldownSeconds * 1000 - Date.now()) / 1000));
       throw new RateLimitedException(wait, 'This OTP was sent moments ago; the same code stays valid.');
     }
-    if (!live.testRecipient) await this.queueDeliveries(tx, updated, channels, code);
+    if (!live.testRecipient) {
+      await this.queueDeliveries(tx, updated, channels, null, code);
+      await this.updateScheduledSteps(tx, updated.id, channels, code);
+    }
     return { request: updated, channels, superseded: [], delivered: !live.testRecipient };
   }
 
-  private async queueDeliveries(tx: Queryable, request: OtpRequestEntity, channels: OtpChannel[], code: string): Promise<void> {
-    const deliveries = this.deliveryRows(channels, request.mobile, request.email);
+  private async queueDeliveries(tx: Queryable, request: OtpRequestEntity, channels: OtpChannel[], workflow: WorkflowStep[] | null, code: string): Promise<void> {
+    const deliveries = this.deliveryRows(channels, workflow, request.mobile, request.email);
     const { sql, params } = this.deliveriesStatement(request.id, deliveries, code);
     await tx.query(sql, params);
-    await this.deps.queue.enqueue(tx, deliveries.map((d) => d.id));
-    await this.deps.events.publish(tx, otpSentEvents(request, channels, deliveries.map((d) => d.id)));
+    await this.deps.queue.enqueue(tx, jobsOf(deliveries));
+    await this.deps.events.publish(tx, otpSentEvents(request, sentDeliveries(deliveries)));
   }
 
-  /** One delivery per channel, its id chosen here so its queue job can be written in the same message. */
-  private deliveryRows(channels: OtpChannel[], mobile: string | null, email: string | null): DeliveryRow[] {
-    return channels.map((channel) => ({
-      id: randomUUID(), channel, recipient: (MOBILE_CHANNELS.includes(channel) ? mobile : email)!, provider: this.providerName(channel),
-    }));
+  /**
+   * A resend in `tx` (its code `code`, sent now on `channels`): the OTP's workflow steps still SCHEDULED must not send
+   * the old code. A step on a channel the resend just sent on is SKIPPED (it would repeat that message); the others
+   * are sealed again with the resend's code and keep their time.
+   */
+  private async updateScheduledSteps(tx: Queryable, requestId: string, channels: OtpChannel[], code: string): Promise<void> {
+    const rows = await queryRows(tx,
+      `UPDATE otp_deliveries
+          SET status = CASE WHEN channel = ANY($2::varchar[]) THEN 'SKIPPED' ELSE status END,
+              code_sealed = CASE WHEN channel = ANY($2::varchar[]) THEN NULL ELSE $3 END,
+              updated_at = now()
+        WHERE otp_request_id = $1 AND status = 'SCHEDULED' RETURNING *`,
+      [requestId, channels, this.deps.hasher.seal(code)]);
+    const skipped = rows.filter((row) => row.status === 'SKIPPED');
+    if (skipped.length) await this.deps.events.publish(tx, skipped.map((row) => otpDeliveryUpdated(row)));
   }
 
+  /**
+   * One delivery per channel (a workflow's: one per step, each due the sum of the waits so far), its id chosen here
+   * so its queue job can be written in the same message.
+   */
+  private deliveryRows(channels: OtpChannel[], workflow: WorkflowStep[] | null, mobile: string | null, email: string | null): DeliveryRow[] {
+    let due = 0;
+    const steps = workflow ?? channels.map((channel) => ({ channel, waitSeconds: 0 }));
+    return steps.map(({ channel, waitSeconds }, i) => {
+      due += waitSeconds;
+      return {
+        id: randomUUID(), channel, recipient: (MOBILE_CHANNELS.includes(channel) ? mobile : email)!, provider: this.providerName(channel),
+        step: workflow ? i : null, dueInSeconds: due,
+      };
+    });
+  }
+
+  /** The deliveries with the code sealed in each; a later workflow step SCHEDULED at its time (the database's clock, as its job's). */
   private deliveriesStatement(requestId: string, deliveries: DeliveryRow[], code: string): Statement {
     return {
-      sql: `INSERT INTO otp_deliveries (id, otp_request_id, channel, recipient, provider, code_sealed)
-            SELECT c.id, $1, c.channel, c.recipient, c.provider, $2 FROM jsonb_to_recordset($3::jsonb) AS c(id uuid, channel text, recipient text, provider text)`,
-      params: [requestId, this.deps.hasher.seal(code), JSON.stringify(deliveries)],
+      sql: `INSERT INTO otp_deliveries (id, otp_request_id, channel, recipient, provider, code_sealed, status, workflow_step, scheduled_at)
+            SELECT c.id, $1, c.channel, c.recipient, c.provider, $2, CASE WHEN c.due > 0 THEN 'SCHEDULED' ELSE 'QUEUED' END, c.step,
+                   CASE WHEN c.due > 0 THEN now() + make_interval(secs => c.due) END
+              FROM jsonb_to_recordset($3::jsonb) AS c(id uuid, channel text, recipient text, provider text, step smallint, due int)`,
+      params: [requestId, this.deps.hasher.seal(code), JSON.stringify(deliveries.map((d) => ({ ...d, due: d.dueInSeconds })))],
     };
   }
 
@@ -362,6 +413,11 @@ function canonical(value: unknown): unknown {
 
 function screenedSend(channels: OtpChannel[], mobile: string | null, email: string | null, source: string, ruleId: number | null, resend: boolean): ScreenedSend {
   return { channels, mobile: channels.some((c) => MOBILE_CHANNELS.includes(c)) ? mobile : null, email: channels.includes('EMAIL') ? email : null, source, ruleId, resend };
+}
+
+/** The channels a send queues at once: all of them, or a workflow's first step. */
+function sentAtOnce(command: SendOtpCommand): OtpChannel[] {
+  return command.workflow ? [command.workflow[0].channel] : command.channels;
 }
 
 function recipientsOf(channels: OtpChannel[], mobile: string | null, email: string | null): string[] {

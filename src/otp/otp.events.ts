@@ -19,13 +19,16 @@ function requestData(request: OtpRequestEntity): Record<string, unknown> {
   };
 }
 
-/** `otp.sent` and one `otp.delivery.updated` (QUEUED) per queued delivery. */
-export function otpSentEvents(request: OtpRequestEntity, channels: string[], deliveryIds: string[]): DomainEvent[] {
+/**
+ * `otp.sent` and one `otp.delivery.updated` per delivery written: QUEUED, or SCHEDULED for a workflow's later step
+ * (`queuedChannels` names the QUEUED ones: those sent at once).
+ */
+export function otpSentEvents(request: OtpRequestEntity, deliveries: Array<{ id: string; channel: string; status: string }>): DomainEvent[] {
   const subject = otpSubject(request.id);
   return [
-    { type: 'otp.sent', subject, data: { ...requestData(request), queuedChannels: channels } },
-    ...deliveryIds.map((deliveryId, i) => ({
-      type: 'otp.delivery.updated' as const, subject, data: { otpRequestId: request.id, deliveryId, channel: channels[i], status: 'QUEUED' },
+    { type: 'otp.sent', subject, data: { ...requestData(request), queuedChannels: deliveries.filter((d) => d.status === 'QUEUED').map((d) => d.channel) } },
+    ...deliveries.map((d) => ({
+      type: 'otp.delivery.updated' as const, subject, data: { otpRequestId: request.id, deliveryId: d.id, channel: d.channel, status: d.status },
     })),
   ];
 }
@@ -97,17 +100,17 @@ export function otpCanceledRowsSql(from: string, reason: OtpCancelReason): strin
 }
 
 /**
- * {@link otpSentEvents} of the request `$id` as it now stands, its queued deliveries given as `$deliveries` (a JSON
- * array of `{ id, channel }`, in order); `$mobile`, `$email` its masked recipients.
+ * {@link otpSentEvents} of the request `$id` as it now stands, its deliveries given as `$deliveries` (a JSON array of
+ * `{ id, channel, status }`, in order); `$mobile`, `$email` its masked recipients.
  */
 export function otpSentRowsSql(p: { id: string; deliveries: string; mobile: string; email: string }): string {
   return `SELECT 'otp.sent'::text AS type, ${subjectSql('r.id')} AS subject,
-                 ${requestDataSql('r', p.mobile, p.email)} || jsonb_build_object('queuedChannels', COALESCE((SELECT jsonb_agg(q.value->'channel' ORDER BY q.n) FROM jsonb_array_elements(${p.deliveries}::jsonb) WITH ORDINALITY AS q(value, n)), '[]'::jsonb)) AS data,
+                 ${requestDataSql('r', p.mobile, p.email)} || jsonb_build_object('queuedChannels', COALESCE((SELECT jsonb_agg(q.value->'channel' ORDER BY q.n) FROM jsonb_array_elements(${p.deliveries}::jsonb) WITH ORDINALITY AS q(value, n) WHERE q.value->>'status' = 'QUEUED'), '[]'::jsonb)) AS data,
                  0::bigint AS ord
             FROM otp_requests AS r WHERE r.id = ${p.id}
           UNION ALL
           SELECT 'otp.delivery.updated', ${subjectSql(p.id)},
-                 jsonb_build_object('otpRequestId', ${p.id}::text, 'deliveryId', d.value->>'id', 'channel', d.value->>'channel', 'status', 'QUEUED'), d.n
+                 jsonb_build_object('otpRequestId', ${p.id}::text, 'deliveryId', d.value->>'id', 'channel', d.value->>'channel', 'status', d.value->>'status'), d.n
             FROM jsonb_array_elements(${p.deliveries}::jsonb) WITH ORDINALITY AS d(value, n)`;
 }
 
@@ -125,13 +128,27 @@ export function otpFailedAttemptRowsSql(from: string): string {
 }
 
 /**
- * {@link otpDeliveryUpdated} for each otp_deliveries row of `from` whose status moved on (SENT, FAILED, DELIVERED: a
- * retry left QUEUED is not an update); `providerStatus` is the SQL of the provider's own word (a column of `d`), if any.
+ * {@link otpDeliveryUpdated} for each otp_deliveries row of `from` whose status moved on (SENT, FAILED, DELIVERED,
+ * SKIPPED: a retry left QUEUED is not an update); `providerStatus` is the SQL of the provider's own word (a column of
+ * `d`), if any.
  */
 export function otpDeliveryUpdatedRowsSql(from: string, providerStatus = 'NULL'): string {
   return `SELECT 'otp.delivery.updated'::text AS type, ${subjectSql('d.otp_request_id')} AS subject,
                  jsonb_build_object('otpRequestId', d.otp_request_id, 'deliveryId', d.id, 'channel', d.channel, 'status', d.status, 'provider', d.provider,
                    'providerMessageId', d.provider_message_id, 'providerStatus', ${providerStatus}, 'errorCategory', d.error_category, 'attempts', d.attempts) AS data,
                  d.id::text AS ord
-            FROM ${from} AS d WHERE d.status IN ('SENT', 'FAILED', 'DELIVERED')`;
+            FROM ${from} AS d WHERE d.status IN ('SENT', 'FAILED', 'DELIVERED', 'SKIPPED')`;
+}
+
+/**
+ * `otp.fallback`: a workflow's later step is going out (the OTP was still pending when it was due), for each row of
+ * `from` (the claimed otp_deliveries rows of such steps). `fromChannel` is the step before it; no code, no recipient.
+ */
+export function otpFallbackRowsSql(from: string): string {
+  return `SELECT 'otp.fallback'::text AS type, ${subjectSql('f.otp_request_id')} AS subject,
+                 jsonb_build_object('otpRequestId', f.otp_request_id, 'deliveryId', f.id, 'step', f.workflow_step,
+                   'fromChannel', (SELECT p.channel FROM otp_deliveries p WHERE p.otp_request_id = f.otp_request_id AND p.workflow_step = f.workflow_step - 1 LIMIT 1),
+                   'toChannel', f.channel, 'scheduledAt', ${isoSql('f.scheduled_at')}) AS data,
+                 f.id::text AS ord
+            FROM ${from} AS f`;
 }

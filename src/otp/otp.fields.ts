@@ -15,12 +15,15 @@ export type FieldRule =
   | { kind: 'email'; maxLength: number }
   | { kind: 'channels' }
   | { kind: 'code'; minLength: number; maxLength: number }
-  | { kind: 'attributes'; maxProperties: number; maxLength: number };
+  | { kind: 'attributes'; maxProperties: number; maxLength: number }
+  | { kind: 'workflow'; maxSteps: number; maxWaitSeconds: number };
 
 export interface FieldSpec {
   rule: FieldRule;
   /** Always required (conditional requirements are in the description). */
   required?: true;
+  /** Exactly one field of this group must be given (`channels` or `workflow`). */
+  oneOf?: string;
   description: string;
   example?: unknown;
 }
@@ -32,6 +35,9 @@ export const MIN_CODE_LENGTH = 4;
 export const MAX_CODE_LENGTH = 10;
 /** The largest id Postgres' integer holds. */
 export const MAX_INTEGER = 2_147_483_647;
+/** Channel fallback: at most this many steps, each later one at most this long after the one before it. */
+export const MAX_WORKFLOW_STEPS = 3;
+export const MAX_WORKFLOW_WAIT_SECONDS = 600;
 export const SOURCE_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
 
 const mobileNo = { rule: { kind: 'mobile', minDigits: 8, maxDigits: 10 }, description: '8-10 digits, without the country code.', example: '7977251637' } satisfies FieldSpec;
@@ -50,7 +56,15 @@ export const SEND_FIELDS = {
     rule: { kind: 'attributes', maxProperties: 50, maxLength: 1000 },
     description: 'Strings for the template\'s {{variables}} ({{otp}} and {{expiresInMinutes}} are injected).', example: { name: 'Gilchrist' },
   },
-  channels: { rule: { kind: 'channels' }, required: true, description: 'sms, whatsapp, email, a pipe-joined combination (sms|whatsapp|email), or all.', example: 'sms' },
+  channels: { rule: { kind: 'channels' }, oneOf: 'channels', description: 'sms, whatsapp, email, a pipe-joined combination (sms|whatsapp|email), or all. Give channel or workflow, not both.', example: 'sms' },
+  workflow: {
+    rule: { kind: 'workflow', maxSteps: MAX_WORKFLOW_STEPS, maxWaitSeconds: MAX_WORKFLOW_WAIT_SECONDS }, oneOf: 'channels',
+    description: `Channel fallback, instead of channel: up to ${MAX_WORKFLOW_STEPS} steps on distinct channels, in order. The first is sent at once; `
+      + `each later one wait_seconds (1-${MAX_WORKFLOW_WAIT_SECONDS}) after the one before it, with the same code, and only while the OTP is still pending `
+      + '(not verified, canceled, superseded, expired or locked). The waits must add up to less than the OTP\'s validity. '
+      + 'mobile_no (sms, whatsapp) and the email fields (email) are required as for channel.',
+    example: [{ channel: 'whatsapp' }, { channel: 'sms', wait_seconds: 30 }],
+  },
   source: { rule: { kind: 'text', maxLength: 64, pattern: SOURCE_PATTERN }, required: true, description: '1-64 letters, digits, _ - . (e.g. user_signup).', example: 'user_signup' },
   type: { rule: { kind: 'choice', values: OTP_TYPES }, required: true, description: 'Only simple_otp for now.', example: 'simple_otp' },
   otpCodeLength: { rule: { kind: 'integer', minimum: MIN_CODE_LENGTH, maximum: MAX_CODE_LENGTH }, description: 'Length of the generated code; default 6.', example: 6 },

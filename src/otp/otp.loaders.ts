@@ -10,12 +10,12 @@ declare module '../core/context' {
   }
 }
 
-/** Every delivery of each requested OTP request, oldest first, in one query per batch. */
+/** Every delivery of each requested OTP request, oldest first (a workflow's in step order), in one query per batch. */
 export function otpDeliveriesLoader(db: DataSource): DataLoader<string, OtpDeliveryEntity[]> {
   return new DataLoader<string, OtpDeliveryEntity[]>(async (ids) => {
     const valid = ids.filter(isUuid);
     const rows: Array<Record<string, any>> = valid.length
-      ? await db.query('SELECT * FROM otp_deliveries WHERE otp_request_id = ANY($1::uuid[]) ORDER BY created_at, array_position(ARRAY[\'SMS\', \'WHATSAPP\', \'EMAIL\']::varchar[], channel), id', [valid])
+      ? await db.query('SELECT * FROM otp_deliveries WHERE otp_request_id = ANY($1::uuid[]) ORDER BY created_at, workflow_step, array_position(ARRAY[\'SMS\', \'WHATSAPP\', \'EMAIL\']::varchar[], channel), id', [valid])
       : [];
     const byRequest = new Map<string, OtpDeliveryEntity[]>();
     for (const row of rows) {

@@ -22,6 +22,7 @@ import {
   type SendOtpRequest, type VerifyOtpRequest,
 } from './otp.validation';
 import { clientFailure } from './delivery/delivery-errors';
+import { bringNextStepsForward } from './delivery/workflow-steps';
 import type { OtpDeliveryEntity } from './otp-delivery.entity';
 import { SendReferences, type ReferenceChecks, type ReferenceKey } from './send-references';
 import { MessageTemplateService } from './templates/message-template.service';
@@ -83,7 +84,7 @@ export class OtpService {
   /** Validates a send from either door, then sends; every failing field is reported at once and nothing is written. */
   async send(ctx: RequestContext, request: SendOtpRequest, options: SendOptions = {}): Promise<OtpRequestEntity> {
     assertMaySendOtp(ctx);
-    const { value, errors } = validateSendOtp(request, this.deps.config.DEFAULT_COUNTRY_CODE);
+    const { value, errors } = validateSendOtp(request, this.deps.config.DEFAULT_COUNTRY_CODE, this.deps.config.OTP_VALIDITY_SECONDS);
     const all = [...errors, ...(await this.references.errors(request))];
     if (all.length || !value) throw new OtpValidationException(all);
     return this.sender.send(ctx, value, options);
@@ -137,6 +138,14 @@ export class OtpService {
   async deliveries(ctx: RequestContext, request: OtpRequestEntity): Promise<OtpDeliveryEntity[]> {
     const deliveries = await ctx.loaders.otpDeliveries.load(request.id);
     return deliveries.map((delivery) => ({ ...delivery, ...clientFailure(delivery) }));
+  }
+
+  /**
+   * Provider callbacks that failed deliveries call this in their transaction: a failed workflow step's next step is
+   * due at once (see delivery/workflow-steps.ts).
+   */
+  bringNextStepsForward(tx: Queryable, failedDeliveryIds: string[]): Promise<string[]> {
+    return bringNextStepsForward(tx, this.deps.queue, failedDeliveryIds);
   }
 
   /** A request the caller may see (admins: all; others: those they sent), or null. */

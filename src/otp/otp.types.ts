@@ -25,10 +25,16 @@ registerEnumType(OtpCancelReasonEnum, {
   },
 });
 
-export enum DeliveryStatusEnum { QUEUED = 'QUEUED', SENDING = 'SENDING', SENT = 'SENT', DELIVERED = 'DELIVERED', FAILED = 'FAILED' }
+export enum DeliveryStatusEnum {
+  SCHEDULED = 'SCHEDULED', QUEUED = 'QUEUED', SENDING = 'SENDING', SENT = 'SENT', DELIVERED = 'DELIVERED', FAILED = 'FAILED', SKIPPED = 'SKIPPED',
+}
 registerEnumType(DeliveryStatusEnum, {
   name: 'OtpDeliveryStatus',
-  valuesConfig: { SENDING: { description: 'The provider is being called (never repeated: a call cut by a crash ends FAILED).' } },
+  valuesConfig: {
+    SCHEDULED: { description: 'A later step of a workflow (channel fallback), due at scheduledAt; sent then only if the OTP is still pending.' },
+    SENDING: { description: 'The provider is being called (never repeated: a call cut by a crash ends FAILED).' },
+    SKIPPED: { description: 'A workflow step that was never sent: the OTP was verified, canceled, superseded, expired or locked before it was due, or a resend sent this channel first.' },
+  },
 });
 
 export enum DeliveryErrorCategoryEnum {
@@ -64,6 +70,14 @@ export class OtpDeliveryType {
   @Field(() => Date, { nullable: true }) sentAt: Date | null;
   @Field(() => Date, { nullable: true }) deliveredAt: Date | null;
   @Field(() => Date, { nullable: true }) failedAt: Date | null;
+  @Field(() => Int, { nullable: true, description: 'Its step in the send\'s workflow (0: sent at once); null for a send without a workflow.' }) workflowStep: number | null;
+  @Field(() => Date, { nullable: true, description: 'A later workflow step: when it is due.' }) scheduledAt: Date | null;
+}
+
+@InputType({ description: 'One step of a channel-fallback workflow.' })
+export class OtpWorkflowStepInput {
+  @Field(() => OtpChannelEnum) channel: OtpChannel;
+  @Field(() => Int, { nullable: true, description: 'Seconds after the step before it (1-600); the first step has none (it is sent at once).' }) waitSeconds?: number | null;
 }
 
 @ObjectType('OtpRequest', { simpleResolvers: true, description: 'A one-time passcode sent to someone. The code itself is never readable.' })
@@ -100,7 +114,13 @@ export class SendOtpInput {
   @Field(() => String, { nullable: true, description: 'Required for EMAIL: a MessageTemplate id, e.g. otp_email.' }) emailTemplateId?: string | null;
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Strings for the template\'s {{variables}} ({{otp}} and {{expiresInMinutes}} are injected).' })
   emailTemplateAttributes?: Record<string, unknown> | null;
-  @Field(() => [OtpChannelEnum]) channels: OtpChannel[];
+  @Field(() => [OtpChannelEnum], { nullable: true, description: 'The channels to send on at once. Give channels or workflow, not both.' }) channels?: OtpChannel[] | null;
+  @Field(() => [OtpWorkflowStepInput], {
+    nullable: true,
+    description: 'Channel fallback, instead of channels: up to 3 steps on distinct channels. The first is sent at once; each later one waitSeconds '
+      + 'after the one before it, with the same code, only while the OTP is still pending (not verified, canceled, superseded, expired or locked). '
+      + 'The waits must add up to less than the OTP\'s validity.',
+  }) workflow?: OtpWorkflowStepInput[] | null;
   @Field(() => String, { description: '1-64 letters, digits, _ - . (e.g. user_signup).' }) source: string;
   @Field(() => String, { description: 'Only simple_otp for now.' }) type: string;
   @Field(() => Int, { nullable: true, description: '4-10, default 6.' }) otpCodeLength?: number | null;

@@ -25,8 +25,10 @@ export interface SendOtpRequest {
   emailSubject?: unknown;
   emailTemplateId?: unknown;
   emailTemplateAttributes?: unknown;
-  /** A list of channels, or the partner's `sms|email` / `all`. */
+  /** A list of channels, or the partner's `sms|email` / `all`. Give this or `workflow`. */
   channels?: unknown;
+  /** Channel fallback: a list of steps `{ channel, waitSeconds }` (see {@link WorkflowStep}). Give this or `channels`. */
+  workflow?: unknown;
   source?: unknown;
   type?: unknown;
   otpCodeLength?: unknown;
@@ -72,11 +74,20 @@ const LABELS: Record<RequestField, string> = {
   mobileNo: 'mobile no', countryCode: 'country code', email: 'email', emailFromName: 'email from name', emailSubject: 'email subject',
   emailTemplateId: 'email template id', emailTemplateAttributes: 'email template attributes', channels: 'channel', source: 'source',
   type: 'type', otpCodeLength: 'otp code length', otpCodeType: 'otp code type', otpCode: 'otp code', ruleId: 'rule id',
-  recordId: 'record id', otpRequestId: 'otp request id', code: 'code',
+  recordId: 'record id', otpRequestId: 'otp request id', code: 'code', workflow: 'workflow',
 };
 
+/** One step of a channel-fallback workflow: its channel, and how long after the step before it it is due (0 for the first). */
+export interface WorkflowStep {
+  channel: OtpChannel;
+  waitSeconds: number;
+}
+
 export interface SendOtpCommand {
+  /** Every channel of the send (a workflow's, in its order). */
   channels: OtpChannel[];
+  /** Channel fallback: the steps in order (their channels are `channels`); null for a send on all `channels` at once. */
+  workflow: WorkflowStep[] | null;
   mobile: string | null;
   email: string | null;
   emailFromName: string | null;
@@ -258,10 +269,20 @@ export function parseChannels(value: unknown): OtpChannel[] | null {
   return CHANNELS.filter((c) => names.includes(c));
 }
 
-export function validateSendOtp(request: SendOtpRequest, defaultCountryCode: string): Validated<SendOtpCommand> {
+/**
+ * `validitySeconds`: how long the OTP will be valid (a workflow's last step must be due before it expires).
+ */
+export function validateSendOtp(request: SendOtpRequest, defaultCountryCode: string, validitySeconds: number): Validated<SendOtpCommand> {
   const c = new Checker({ ...request });
   let channels: OtpChannel[] = [];
-  if (c.required('channels')) {
+  let workflow: WorkflowStep[] | null = null;
+  if (c.has('channels') && c.has('workflow')) {
+    c.fail('channels', 'The channel field prohibits workflow from being present.');
+    c.fail('workflow', 'The workflow field prohibits channel from being present.');
+  } else if (c.has('workflow')) {
+    workflow = workflowSteps(c, request.workflow, validitySeconds);
+    channels = workflow.map((step) => step.channel);
+  } else if (c.required('channels')) { // the partner's wording, unchanged by the workflow alternative
     channels = parseChannels(request.channels) ?? [];
     if (channels.length === 0) c.fail('channels', 'The selected channel is invalid.');
   }
@@ -297,7 +318,7 @@ export function validateSendOtp(request: SendOtpRequest, defaultCountryCode: str
   if (c.errors.length) return { value: null, errors: c.errors };
   return {
     value: {
-      channels, mobile, email, emailFromName, emailSubject, emailTemplateId, emailTemplateAttributes,
+      channels, workflow, mobile, email, emailFromName, emailSubject, emailTemplateId, emailTemplateAttributes,
       source: source!, type: type!,
       codeLength: code ? code.length : codeLength,
       codeType: code ? codeTypeOf(code) : codeType,
@@ -306,6 +327,61 @@ export function validateSendOtp(request: SendOtpRequest, defaultCountryCode: str
     },
     errors: [],
   };
+}
+
+/**
+ * A workflow's valid steps (the channels they require recipients for; every failing step field is reported under
+ * `workflow.<index>.<field>`): 1 to
+ * MAX_WORKFLOW_STEPS steps on distinct channels; the first due at once (no wait), each later one 1 to
+ * MAX_WORKFLOW_WAIT_SECONDS after the one before it, and the last due before the OTP expires.
+ */
+function workflowSteps(c: Checker, value: unknown, validitySeconds: number): WorkflowStep[] {
+  const { maxSteps, maxWaitSeconds } = SEND_FIELDS.workflow.rule;
+  if (!Array.isArray(value)) {
+    c.fail('workflow', 'The workflow field must be an array.');
+    return [];
+  }
+  if (value.length === 0) c.fail('workflow', 'The workflow field must have at least 1 items.');
+  if (value.length > maxSteps) c.fail('workflow', `The workflow field must not have more than ${maxSteps} items.`);
+  if (c.failed('workflow')) return [];
+  const steps: WorkflowStep[] = [];
+  let dueAt = 0;
+  value.forEach((raw: unknown, i) => {
+    const at = (field: string) => ['workflow', String(i), field];
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      c.failAt(['workflow', String(i)], `The workflow.${i} field must be an array.`);
+      return;
+    }
+    const step = raw as Record<string, unknown>;
+    const name = typeof step.channel === 'string' ? step.channel.trim().toUpperCase() : null;
+    const channel = CHANNELS.find((ch) => ch === name) ?? null;
+    if (step.channel === undefined || step.channel === null || step.channel === '') c.failAt(at('channel'), `The workflow.${i}.channel field is required.`, ErrorCode.REQUIRED);
+    else if (!channel) c.failAt(at('channel'), `The selected workflow.${i}.channel is invalid.`);
+    else if (steps.some((s) => s.channel === channel)) c.failAt(at('channel'), `The workflow.${i}.channel field has a duplicate value.`);
+    const wait = typeof step.waitSeconds === 'string' && /^-?\d+$/.test(step.waitSeconds.trim()) ? Number(step.waitSeconds) : step.waitSeconds;
+    let waitSeconds: number | null = null;
+    if (wait === undefined || wait === null || wait === '') {
+      if (i === 0) waitSeconds = 0;
+      else c.failAt(at('waitSeconds'), `The workflow.${i}.wait seconds field is required.`, ErrorCode.REQUIRED);
+    } else if (typeof wait !== 'number' || !Number.isInteger(wait)) {
+      c.failAt(at('waitSeconds'), `The workflow.${i}.wait seconds field must be an integer.`);
+    } else if (i === 0 && wait !== 0) {
+      c.failAt(at('waitSeconds'), 'The workflow.0.wait seconds field must be 0: the first step is sent at once.');
+    } else if (i > 0 && wait < 1) {
+      c.failAt(at('waitSeconds'), `The workflow.${i}.wait seconds field must be at least 1.`);
+    } else if (wait > maxWaitSeconds) {
+      c.failAt(at('waitSeconds'), `The workflow.${i}.wait seconds field must not be greater than ${maxWaitSeconds}.`);
+    } else {
+      waitSeconds = wait;
+      dueAt += wait;
+      if (dueAt >= validitySeconds) {
+        c.failAt(at('waitSeconds'), `The workflow.${i}.wait seconds field makes this step due ${dueAt} seconds after the send, when the OTP (valid ${validitySeconds} seconds) has expired.`);
+      }
+    }
+    // kept even when its wait is wrong, so the recipients its channel needs are checked too (no command is built then)
+    if (channel && !steps.some((s) => s.channel === channel)) steps.push({ channel, waitSeconds: waitSeconds ?? 0 });
+  });
+  return steps;
 }
 
 function templateAttributes(c: Checker, value: unknown): Record<string, string> {

@@ -49,14 +49,18 @@ async function sendBoth(extra: Record<string, unknown> = {}): Promise<string> {
 }
 
 describe('attacker: the SQL and JS builders of one event drift apart, so a webhook consumer\'s parser breaks on one path', () => {
-  test('otp.sent and its QUEUED otp.delivery.updated: otpSentRowsSql equals otpSentEvents', async () => {
+  test('otp.sent and its QUEUED / SCHEDULED otp.delivery.updated: otpSentRowsSql equals otpSentEvents', async () => {
     const id = await sendBoth();
-    const deliveries = await t.sql<{ id: string; channel: string }>('SELECT id, channel FROM otp_deliveries WHERE otp_request_id = $1 ORDER BY created_at, channel', [id]);
+    const rows = await t.sql<{ id: string; channel: string }>('SELECT id, channel FROM otp_deliveries WHERE otp_request_id = $1 ORDER BY created_at, channel', [id]);
     const r = await request(id);
-    const sql = await sqlEvents(REQUEST_SQL, otpSentRowsSql({ id: '$1', deliveries: '$2', mobile: '$3', email: '$4' }),
-      [id, JSON.stringify(deliveries), ...maskedRecipients(r)]);
-    expect(sql).toEqual(stored(otpSentEvents(r, deliveries.map((d) => d.channel), deliveries.map((d) => d.id))));
-    expect(sql[0].data).toMatchObject({ mobile: expect.stringMatching(/\*/), email: expect.stringMatching(/\*/), queuedChannels: deliveries.map((d) => d.channel) });
+    // as written by a send: QUEUED (sent at once), or SCHEDULED (a workflow's later step)
+    for (const deliveries of [rows.map((d) => ({ ...d, status: 'QUEUED' })), rows.map((d, i) => ({ ...d, status: i === 0 ? 'QUEUED' : 'SCHEDULED' }))]) {
+      const sql = await sqlEvents(REQUEST_SQL, otpSentRowsSql({ id: '$1', deliveries: '$2', mobile: '$3', email: '$4' }),
+        [id, JSON.stringify(deliveries), ...maskedRecipients(r)]);
+      expect(sql).toEqual(stored(otpSentEvents(r, deliveries)));
+      expect(sql[0].data).toMatchObject({ mobile: expect.stringMatching(/\*/), email: expect.stringMatching(/\*/),
+        queuedChannels: deliveries.filter((d) => d.status === 'QUEUED').map((d) => d.channel) });
+    }
   });
 
   test('otp.sent for a rule OTP (ruleId and recordId set), with no delivery listed (as for a test recipient)', async () => {
@@ -71,7 +75,7 @@ describe('attacker: the SQL and JS builders of one event drift apart, so a webho
     const r = await request(sent.body.data.sendRuleOtp.otpRequest.id);
     expect(r).toMatchObject({ ruleId: rule.id, recordId: contact.id });
     const sql = await sqlEvents(REQUEST_SQL, otpSentRowsSql({ id: '$1', deliveries: '$2', mobile: '$3', email: '$4' }), [r.id, '[]', ...maskedRecipients(r)]);
-    expect(sql).toEqual(stored(otpSentEvents(r, [], [])));
+    expect(sql).toEqual(stored(otpSentEvents(r, [])));
   });
 
   test('otp.verified: otpVerifiedRowsSql equals otpVerified (verifiedAt and expiresAt to the millisecond)', async () => {
@@ -104,7 +108,7 @@ describe('attacker: the SQL and JS builders of one event drift apart, so a webho
     }
   });
 
-  test('otp.delivery.updated for SENT, FAILED and DELIVERED rows, with and without the provider\'s word: otpDeliveryUpdatedRowsSql equals otpDeliveryUpdated', async () => {
+  test('otp.delivery.updated for SENT, FAILED, DELIVERED and SKIPPED rows, with and without the provider\'s word: otpDeliveryUpdatedRowsSql equals otpDeliveryUpdated', async () => {
     const id = await sendBoth();
     const sent = await waitForRows(t, 'SELECT * FROM otp_deliveries WHERE otp_request_id = $1 ORDER BY channel', [id], (r) => r.length === 2 && r.every((d: any) => d.status === 'SENT'));
     const compare = async (row: Record<string, any>) => {
@@ -119,5 +123,8 @@ describe('attacker: the SQL and JS builders of one event drift apart, so a webho
     const settled = await t.sql('SELECT * FROM otp_deliveries WHERE otp_request_id = $1 ORDER BY channel', [id]);
     expect(settled.map((d) => d.status)).toEqual(['DELIVERED', 'FAILED']);
     for (const row of settled) await compare(row);
+    await t.sql(`UPDATE otp_deliveries SET status = 'SKIPPED' WHERE id = $1`, [sent[0].id]); // a workflow step not sent
+    const [skipped] = await t.sql('SELECT * FROM otp_deliveries WHERE id = $1', [sent[0].id]);
+    await compare(skipped);
   });
 });

@@ -58,7 +58,8 @@ describe('the request schemas are the validator\'s rules, not a second copy', ()
   test('each documented property has exactly the validator\'s fields under the partner keys, required as the validator requires', () => {
     expect(Object.keys(schemas.SendOtpRequest.properties)).toHaveLength(Object.keys(SEND_FIELDS).length);
     expect(Object.keys(schemas.VerifyOtpRequest.properties)).toHaveLength(Object.keys(VERIFY_FIELDS).length);
-    expect(schemas.SendOtpRequest.required).toEqual(['channel', 'source', 'type']);
+    expect(schemas.SendOtpRequest.required).toEqual(['source', 'type']);
+    expect(schemas.SendOtpRequest.oneOf).toEqual([{ required: ['channel'] }, { required: ['workflow'] }]); // one of the two, never both
     expect(schemas.ResendOtpRequest.required).toEqual(['otp_request_id']);
     expect(Object.keys(schemas.ResendOtpRequest.properties)).toEqual(['otp_request_id', 'channel']);
     expect(Object.keys(schemas.CancelOtpRequest.properties)).toEqual(['otp_request_id']);
@@ -79,9 +80,27 @@ describe('the request schemas are the validator\'s rules, not a second copy', ()
     ];
     for (const [key, field, value] of cases) {
       const documented = validateDocumented({ ...base, [key]: value });
-      const validated = validateSendOtp({ ...neutral, [field]: value }, '91').errors.length === 0;
+      const validated = validateSendOtp({ ...neutral, [field]: value }, '91', 600).errors.length === 0;
       expect({ key, value, documented }).toEqual({ key, value, documented: validated });
     }
+    // a workflow instead of the channel: steps, their channels and waits at and past their bounds
+    const { channel: _channel, ...baseWithout } = base;
+    const { channels: _channels, ...neutralWithout } = neutral;
+    const steps: unknown[][] = [
+      [{ channel: 'whatsapp' }], [{ channel: 'whatsapp' }, { channel: 'sms', wait_seconds: 1 }], [{ channel: 'whatsapp' }, { channel: 'sms', wait_seconds: 0 }],
+      [{ channel: 'whatsapp' }, { channel: 'sms', wait_seconds: 300 }], [{ channel: 'whatsapp' }, { channel: 'sms', wait_seconds: 601 }],
+      [{ channel: 'whatsapp', wait_seconds: 0 }], [{ channel: 'whatsapp', wait_seconds: 5 }], [{ channel: 'whatsapp' }, { channel: 'sms' }],
+      [{ channel: 'telegram' }], [], [{ channel: 'whatsapp' }, { channel: 'sms', wait_seconds: 1 }, { channel: 'whatsapp', wait_seconds: 1 }].slice(0, 2),
+      [{ channel: 'sms' }, { channel: 'whatsapp', wait_seconds: 1 }, { channel: 'sms', wait_seconds: 1 }, { channel: 'whatsapp', wait_seconds: 1 }],
+    ];
+    for (const workflow of steps) {
+      const documented = validateDocumented({ ...baseWithout, workflow });
+      const neutralSteps = workflow.map((s: any) => ({ channel: s.channel, waitSeconds: s.wait_seconds }));
+      const validated = validateSendOtp({ ...neutralWithout, workflow: neutralSteps }, '91', 600).errors.length === 0;
+      expect({ workflow, documented }).toEqual({ workflow, documented: validated });
+    }
+    expect(validateDocumented({ ...base, workflow: [{ channel: 'sms' }] })).toBe(false); // both: refused by each
+    expect(validateDocumented(baseWithout)).toBe(false); // neither
   });
 });
 

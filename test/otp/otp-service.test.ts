@@ -71,7 +71,7 @@ let ruleIds = 100;
 function sendRuleOtp(code: string) {
   ruleIds += 1;
   return t.app.services.otp.sendValidated(adminCtx(), {
-    channels: ['SMS'], mobile: `+9191234${String(ruleIds).padStart(5, '0')}`, email: null, emailFromName: null, emailSubject: null, emailTemplateId: null,
+    channels: ['SMS'], workflow: null, mobile: `+9191234${String(ruleIds).padStart(5, '0')}`, email: null, emailFromName: null, emailSubject: null, emailTemplateId: null,
     emailTemplateAttributes: {}, source: `otp_rule_${ruleIds}`, type: 'simple_otp', codeLength: code.length, codeType: 'NUMERIC', code,
     ruleId: ruleIds, recordId: null, issuedBy: 'RULE', intendedFields: null, smsTemplateId: null, whatsappTemplateId: null, messageVariables: {},
   });

@@ -55,6 +55,20 @@ describe('send: the fraud screen\'s read, then one pipelined message (its rate l
     expect(jobs).toEqual([{ n: 1 }]);
   });
 
+  test('GraphQL sendOtp with a fallback workflow (WhatsApp, then SMS after 30 s): still 2, the scheduled step and its delayed job in the same message', async () => {
+    const mobile = freshMobile();
+    const { statements, result } = await roundTrips(() => t.gql(SEND, { input: {
+      mobileNo: mobile, workflow: [{ channel: 'WHATSAPP' }, { channel: 'SMS', waitSeconds: 30 }], source: 'counted', type: 'simple_otp',
+    } }));
+    expect(result.body.data.sendOtp.userErrors).toEqual([]);
+    expect(statements).toHaveLength(2);
+    expect(withStatementTexts(statements[1])).toMatch(/otp_rate_limits[\s\S]*COMMIT;[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox/);
+    const id = result.body.data.sendOtp.otpRequest.id;
+    expect(await t.sql(`SELECT d.channel, d.status, j.start_after - d.created_at AS after FROM otp_deliveries d
+                          JOIN pgboss.job j ON j.data->>'deliveryId' = d.id::text WHERE d.otp_request_id = $1 ORDER BY d.workflow_step`, [id]))
+      .toEqual([{ channel: 'WHATSAPP', status: 'QUEUED', after: expect.objectContaining({}) }, { channel: 'SMS', status: 'SCHEDULED', after: expect.objectContaining({ seconds: 30 }) }]);
+  });
+
   test('GraphQL sendOtp on two channels, superseding a live OTP: still 2', async () => {
     const mobile = freshMobile();
     // (an email send names its template, which is looked up: one more round trip)

@@ -11,6 +11,12 @@ export interface DeliveryJob {
   deliveryId: string;
 }
 
+/** A delivery to queue: at once, or (a workflow's later step) after a wait. */
+export interface QueuedDelivery {
+  deliveryId: string;
+  startAfterSeconds: number;
+}
+
 /** Jobs one worker round claims (one pg-boss fetch: `FOR UPDATE SKIP LOCKED … LIMIT n`). */
 export const DELIVERY_BATCH_SIZE = 50;
 /** How long an idle worker waits before looking again. */
@@ -60,35 +66,30 @@ export class DeliveryQueue {
 
   /**
    * The one INSERT of a job per delivery, as a statement for the send's pipelined transaction: pg-boss's own
-   * `insert` (its SQL and values, captured rather than run), so the jobs are exactly those `enqueue` would write.
+   * `insert` (its SQL and values, captured rather than run), so the jobs are exactly those pg-boss would write. A
+   * workflow's later step is a job that pg-boss hands out no earlier than `startAfterSeconds` after the insert.
    */
-  async enqueueStatement(deliveryIds: string[]): Promise<Statement> {
+  async enqueueStatement(jobs: QueuedDelivery[]): Promise<Statement> {
     await this.start();
     let captured: Statement | null = null;
     const capture = { executeSql: async (sql: string, params: unknown[]) => { captured = { sql, params }; return { rows: [] }; } };
-    await this.boss.insert(deliveryIds.map((deliveryId) => ({
+    await this.boss.insert(jobs.map(({ deliveryId, startAfterSeconds }) => ({
       name: DELIVERY_QUEUE,
       data: { deliveryId } satisfies DeliveryJob,
       retryLimit: this.config.OTP_DELIVERY_RETRY_LIMIT,
       retryDelay: this.config.OTP_DELIVERY_RETRY_DELAY_SECONDS,
       retryBackoff: true,
+      // pg-boss adds it to the database's now() (an interval), the clock the delivery's scheduled_at is written with
+      ...(startAfterSeconds ? { startAfter: `${startAfterSeconds} seconds` } : {}),
     })), { db: capture });
     if (!captured) throw new Error('pg-boss wrote no job statement');
     return captured;
   }
 
-  /** Queues one job per delivery inside `tx`. */
-  async enqueue(tx: Queryable, deliveryIds: string[]): Promise<void> {
-    await this.start();
-    const db = { executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(tx, text, values) }) };
-    for (const deliveryId of deliveryIds) {
-      await this.boss.send(DELIVERY_QUEUE, { deliveryId } satisfies DeliveryJob, {
-        db,
-        retryLimit: this.config.OTP_DELIVERY_RETRY_LIMIT,
-        retryDelay: this.config.OTP_DELIVERY_RETRY_DELAY_SECONDS,
-        retryBackoff: true,
-      });
-    }
+  /** Queues one job per delivery inside `tx` (the same statement as {@link enqueueStatement}). */
+  async enqueue(tx: Queryable, jobs: QueuedDelivery[]): Promise<void> {
+    const { sql, params } = await this.enqueueStatement(jobs);
+    await queryRows(tx, sql, params);
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../core/metrics';
 import { queryRows } from '../../db/sql';
 import type { EventPublisher } from '../../events/event-publisher';
-import { otpDeliveryUpdatedRowsSql } from '../otp.events';
+import { otpDeliveryUpdatedRowsSql, otpFallbackRowsSql } from '../otp.events';
 import type { CodeHasher } from '../codes';
 import { toOtpDeliveryEntity, type OtpDeliveryEntity } from '../otp-delivery.entity';
 import type { OtpChannel } from '../otp-request.entity';
@@ -14,11 +14,13 @@ import type { BatchOutcome, DeliveryJob } from './delivery-queue';
 import type { OutgoingMessage, ProviderSet } from './providers';
 import { categorize, describeFailure, TemplateRenderError, type DeliveryErrorCategory } from './delivery-errors';
 import { applyEarlyStatuses } from './early-statuses';
+import type { DeliveryQueue } from './delivery-queue';
+import { bringNextStepsForward } from './workflow-steps';
 
 /** The outcome of one delivery attempt, settled with the rest of its batch. */
 interface Settlement {
   id: string;
-  status: 'SENT' | 'FAILED' | 'QUEUED';
+  status: 'SENT' | 'FAILED' | 'QUEUED' | 'SKIPPED';
   providerMessageId?: string | null;
   provider?: string;
   error?: string;
@@ -32,6 +34,11 @@ function templateIdOf(row: Record<string, any>): string {
   return chosen ?? DEFAULT_TEMPLATE_IDS[channel];
 }
 
+/** Why a workflow step was not sent (operators' words; clients see REQUEST_CLOSED). */
+const STEP_NOT_DUE = 'The OTP was no longer pending (verified, canceled, superseded, expired or locked) when this workflow step was due.';
+
+const REQUEST_CLOSED = 'The OTP request was no longer pending when its turn came.';
+
 export const INTERRUPTED = 'The server stopped during the provider call; the provider may or may not have sent the message, so it was not sent again.';
 
 /** Delivers queued messages in batches: renders them, calls the channels' providers, and records the outcomes on the deliveries. */
@@ -43,6 +50,8 @@ export class DeliveryWorker {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly events: EventPublisher,
+    /** Where a failed workflow step's next step is queued at once. */
+    private readonly queue: DeliveryQueue,
   ) {}
 
   /**
@@ -66,10 +75,13 @@ export class DeliveryWorker {
       if (row.status === 'SENDING') {
         // the job's previous run stopped during its provider call (a killed process): never call the provider twice
         settled.push({ id: row.id, status: 'FAILED', error: INTERRUPTED, errorCategory: 'INTERRUPTED' });
-      } else if (row.status !== 'QUEUED' || !row.code_sealed) {
+      } else if (!['QUEUED', 'SCHEDULED'].includes(row.status) || !row.code_sealed) {
         // already handled, or the request is gone
       } else if (row.request_status !== 'PENDING' || row.request_expires_at.getTime() <= Date.now()) {
-        settled.push({ id: row.id, status: 'FAILED', error: 'The OTP request was no longer pending when its turn came.', errorCategory: 'REQUEST_CLOSED' });
+        // a closed request never reopens, so this read is enough to decide; a workflow step is then never sent
+        settled.push(row.status === 'SCHEDULED'
+          ? { id: row.id, status: 'SKIPPED', error: STEP_NOT_DUE, errorCategory: 'REQUEST_CLOSED' }
+          : { id: row.id, status: 'FAILED', error: REQUEST_CLOSED, errorCategory: 'REQUEST_CLOSED' });
       } else {
         ready.push({ row, job: jobOf.get(row.id)! });
       }
@@ -84,12 +96,24 @@ export class DeliveryWorker {
         messages.push({ delivery, job, message: null, failure: error });
       }
     }
-    const claimed = new Set((await queryRows(this.db,
-      `UPDATE otp_deliveries SET status = 'SENDING', updated_at = now() WHERE id = ANY($1::uuid[]) AND status = 'QUEUED' RETURNING id`,
-      [messages.filter((m) => m.message).map((m) => m.delivery.id)])).map((r) => r.id as string));
+    const claimed = await this.claim(messages.filter((m) => m.message).map((m) => m.delivery));
+    for (const m of messages) {
+      const sealed = claimed.get(m.delivery.id);
+      // a resend sealed a new code into this workflow step after it was read: the message carries that one
+      if (m.message && sealed && sealed !== m.delivery.codeSealed) {
+        const row = ready.find((r) => r.row.id === m.delivery.id)!.row;
+        try {
+          m.message = this.render(m.delivery.channel, m.delivery.recipient, this.hasher.unseal(sealed), row, templates);
+        } catch (error) {
+          m.message = null;
+          m.failure = error;
+        }
+      }
+    }
     const retry: BatchOutcome['retry'] = [];
     await Promise.all(messages.map(async ({ delivery, job, message, failure }) => {
       if (message && !claimed.has(delivery.id)) return;
+      if (claimed.has(delivery.id) && delivery.status === 'SCHEDULED') this.metrics.otpSent.inc({ channel: delivery.channel });
       const provider = this.providers.byChannel[delivery.channel];
       const end = this.metrics.otpDeliveryDuration.startTimer({ channel: delivery.channel, provider: provider.name });
       try {
@@ -115,12 +139,52 @@ export class DeliveryWorker {
       }
     }));
     await this.settle(settled);
+    // a workflow step failed for good: its next step need not wait (best effort: if this fails, the step keeps its time)
+    const stepOf = new Map(rows.map((row) => [row.id as string, row.workflow_step as number | null]));
+    const failedSteps = settled.filter((o) => o.status === 'FAILED' && stepOf.get(o.id) != null).map((o) => o.id);
+    if (failedSteps.length) {
+      await this.db.transaction((tx) => bringNextStepsForward(tx, this.queue, failedSteps))
+        .catch((error) => this.log.warn({ err: error, deliveryIds: failedSteps }, 'could not bring the next workflow steps forward'));
+    }
     // a status callback that beat us here was kept; apply it now that the ids are known (one statement for the batch)
     const sent = settled.filter((o) => o.status === 'SENT' && o.providerMessageId && o.provider)
       .map((o) => ({ provider: o.provider!, messageId: o.providerMessageId! }));
     await applyEarlyStatuses(this.db, this.events, sent)
       .catch((error) => this.log.warn({ err: error, deliveryIds: settled.filter((o) => o.status === 'SENT').map((o) => o.id) }, 'could not apply early provider statuses'));
     return { retry };
+  }
+
+  /**
+   * Marks the batch's renderable deliveries SENDING, in one statement, only while their OTP is still PENDING and not
+   * expired: the statement locks those requests FOR SHARE, so a verify, cancel, supersede or resend of one of them
+   * either committed before (the delivery is not claimed: a workflow step becomes SKIPPED here) or waits until the claim
+   * committed — never both a verify and a step sent after it. A workflow step that goes out (SCHEDULED → SENDING)
+   * writes `otp.fallback` in the same statement; a delivery whose OTP closed after it was read ends here too (a step
+   * SKIPPED, a plain delivery FAILED, as when the read already saw it closed), with its `otp.delivery.updated`.
+   * Answers the claimed ids with the sealed code each holds now.
+   */
+  private async claim(deliveries: OtpDeliveryEntity[]): Promise<Map<string, string>> {
+    if (!deliveries.length) return new Map();
+    const { sql, params } = this.events.statement({
+      with: `live AS (SELECT r.id FROM otp_requests r WHERE r.id = ANY($2::uuid[]) AND r.status = 'PENDING' AND r.expires_at > now() ORDER BY r.id FOR SHARE),
+       before AS (SELECT id, status FROM otp_deliveries WHERE id = ANY($1::uuid[])),
+       claimed AS (
+         UPDATE otp_deliveries d SET status = 'SENDING', updated_at = now()
+          WHERE d.id = ANY($1::uuid[]) AND d.status IN ('QUEUED', 'SCHEDULED') AND d.otp_request_id IN (SELECT id FROM live) RETURNING d.*),
+       stepped AS (SELECT c.* FROM claimed c JOIN before b ON b.id = c.id WHERE b.status = 'SCHEDULED'),
+       closed AS (
+         UPDATE otp_deliveries d
+            SET status = CASE WHEN d.status = 'SCHEDULED' THEN 'SKIPPED' ELSE 'FAILED' END, code_sealed = NULL,
+                error = CASE WHEN d.status = 'SCHEDULED' THEN $3 ELSE $4 END, error_category = 'REQUEST_CLOSED',
+                attempts = d.attempts + CASE WHEN d.status = 'SCHEDULED' THEN 0 ELSE 1 END,
+                failed_at = CASE WHEN d.status = 'SCHEDULED' THEN d.failed_at ELSE now() END, updated_at = now()
+          WHERE d.id = ANY($1::uuid[]) AND d.status IN ('QUEUED', 'SCHEDULED') AND d.otp_request_id NOT IN (SELECT id FROM live) RETURNING d.*)`,
+      rows: `${otpFallbackRowsSql('stepped')} UNION ALL ${otpDeliveryUpdatedRowsSql('closed')}`,
+      select: 'SELECT id, code_sealed FROM claimed',
+      params: [deliveries.map((d) => d.id), [...new Set(deliveries.map((d) => d.otpRequestId))], STEP_NOT_DUE, REQUEST_CLOSED],
+    });
+    const rows = await queryRows(this.db, sql, params);
+    return new Map(rows.map((r) => [r.id as string, r.code_sealed as string]));
   }
 
   /**
@@ -155,15 +219,15 @@ export class DeliveryWorker {
     const { sql, params } = this.events.statement({
       with: `settled AS (
        UPDATE otp_deliveries d
-          SET status = o.status, attempts = d.attempts + 1, updated_at = now(),
+          SET status = o.status, attempts = d.attempts + CASE WHEN o.status = 'SKIPPED' THEN 0 ELSE 1 END, updated_at = now(),
               code_sealed = CASE WHEN o.status = 'QUEUED' THEN d.code_sealed END,
               provider = COALESCE(o.provider, d.provider), provider_message_id = CASE WHEN o.status = 'QUEUED' THEN d.provider_message_id ELSE o.provider_message_id END,
               error = o.error, error_category = o.error_category,
               sent_at = CASE WHEN o.status = 'SENT' THEN now() ELSE d.sent_at END,
               failed_at = CASE WHEN o.status = 'FAILED' THEN now() ELSE d.failed_at END
          FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, status varchar, provider varchar, provider_message_id varchar, error text, error_category varchar)
-        WHERE d.id = o.id AND d.status IN ('QUEUED', 'SENDING') RETURNING d.*)`,
-      rows: otpDeliveryUpdatedRowsSql('settled'), // SENT and FAILED only: a retry stays QUEUED and is not an update
+        WHERE d.id = o.id AND d.status IN ('QUEUED', 'SENDING', 'SCHEDULED') RETURNING d.*)`,
+      rows: otpDeliveryUpdatedRowsSql('settled'), // SENT, FAILED and SKIPPED only: a retry stays QUEUED and is not an update
       select: 'SELECT id FROM settled',
       params: [JSON.stringify(outcomes.map((o) => ({
         id: o.id, status: o.status, provider: o.provider ?? null, provider_message_id: o.providerMessageId ?? null, error: o.error ?? null, error_category: o.errorCategory ?? null,

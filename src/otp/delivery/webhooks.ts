@@ -2,15 +2,20 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Request } from 'express';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../../core/config';
-import { queryRows } from '../../db/sql';
+import { queryRows, type Queryable } from '../../db/sql';
 import type { EventPublisher } from '../../events/event-publisher';
 import { otpDeliveryUpdated } from '../otp.events';
 import { recordProviderStatus, type EarlyStatusBounds, type ProviderStatus } from './early-statuses';
 
 type WebhookConfig = Pick<AppConfig, 'PUBLIC_URL' | 'TWILIO_AUTH_TOKEN' | 'WHATSAPP_APP_SECRET' | 'WHATSAPP_VERIFY_TOKEN'> & EarlyStatusBounds;
 
+/** What a callback that failed a delivery asks of the otp service: a failed workflow step's next step is due now. */
+export interface WorkflowSteps {
+  bringNextStepsForward(tx: Queryable, failedDeliveryIds: string[]): Promise<unknown>;
+}
+
 /** Provider status callbacks; each checks its provider's signature before touching a delivery. */
-export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit: string, events: EventPublisher): express.Router {
+export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit: string, events: EventPublisher, steps: WorkflowSteps): express.Router {
   const router = express.Router();
 
   router.post('/twilio', express.urlencoded({ extended: false, limit: bodyLimit }), async (req, res) => {
@@ -22,7 +27,7 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
     const status = ({ delivered: 'DELIVERED', failed: 'FAILED', undelivered: 'FAILED' } as Record<string, ProviderStatus>)[params.MessageStatus];
     if (status && params.MessageSid) {
       const error = status === 'FAILED' ? `Twilio reported ${params.MessageStatus}${params.ErrorCode ? ` (error ${params.ErrorCode})` : ''}.` : null;
-      await recordAndPublish(db, events, config, 'twilio', params.MessageSid, status, error, params.MessageStatus);
+      await recordAndPublish(db, events, steps, config, 'twilio', params.MessageSid, status, error, params.MessageStatus);
     }
     res.status(204).end();
   });
@@ -53,7 +58,7 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
           const status = ({ delivered: 'DELIVERED', read: 'DELIVERED', failed: 'FAILED' } as Record<string, ProviderStatus>)[s?.status];
           if (!status || typeof s.id !== 'string') continue;
           const detail = Array.isArray(s.errors) && s.errors[0] ? `: ${String(s.errors[0].title ?? s.errors[0].message ?? s.errors[0].code)}` : '';
-          await recordAndPublish(db, events, config, 'meta', s.id, status, status === 'FAILED' ? `WhatsApp reported failed${detail}.` : null, String(s.status));
+          await recordAndPublish(db, events, steps, config, 'meta', s.id, status, status === 'FAILED' ? `WhatsApp reported failed${detail}.` : null, String(s.status));
         }
       }
     }
@@ -66,12 +71,14 @@ export function webhooksRouter(db: DataSource, config: WebhookConfig, bodyLimit:
  * Records a provider status and, in the same transaction, publishes `otp.delivery.updated` for the delivery it moved
  * (a row this transaction updated carries `updated_at = now()`, the transaction's start).
  */
-async function recordAndPublish(db: DataSource, events: EventPublisher, bounds: EarlyStatusBounds, provider: string, messageId: string,
+async function recordAndPublish(db: DataSource, events: EventPublisher, steps: WorkflowSteps, bounds: EarlyStatusBounds, provider: string, messageId: string,
   status: ProviderStatus, error: string | null, providerStatus: string): Promise<void> {
   await db.transaction(async (tx) => {
     if (await recordProviderStatus(tx, bounds, provider, messageId, status, error, providerStatus) !== 'applied') return;
     const moved = await queryRows(tx, 'SELECT * FROM otp_deliveries WHERE provider = $1 AND provider_message_id = $2 AND updated_at = now()', [provider, messageId]);
     await events.publish(tx, moved.map((row) => otpDeliveryUpdated(row, providerStatus)));
+    const failedSteps = moved.filter((row) => row.status === 'FAILED' && row.workflow_step !== null).map((row) => row.id as string);
+    if (failedSteps.length) await steps.bringNextStepsForward(tx, failedSteps);
   });
 }
 

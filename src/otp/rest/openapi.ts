@@ -1,6 +1,6 @@
 import { CHANNELS, CANCEL_FIELDS, RESEND_FIELDS, SEND_FIELDS, VERIFY_FIELDS, type FieldRule, type FieldSpec } from '../otp.fields';
 import { DELIVERY_ERROR_CATEGORIES } from '../otp-delivery.entity';
-import { CANCEL_KEYS, RESEND_KEYS, SEND_KEYS, VERIFY_KEYS } from './partner-shape';
+import { CANCEL_KEYS, RESEND_KEYS, SEND_KEYS, VERIFY_KEYS, WORKFLOW_STEP_KEYS } from './partner-shape';
 
 /**
  * The OpenAPI 3.1 document of the REST door, served at GET /api/openapi.json and committed as openapi.json
@@ -13,7 +13,7 @@ type Schema = Record<string, unknown>;
 const API_VERSION = '1.1.0';
 const CHANNEL_NAMES = CHANNELS.map((c) => c.toLowerCase());
 const OTP_STATUSES = ['PENDING', 'VERIFIED', 'EXPIRED', 'CANCELED', 'MAX_ATTEMPTS_REACHED'];
-const DELIVERY_STATUSES = ['QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'FAILED'];
+const DELIVERY_STATUSES = ['SCHEDULED', 'QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'FAILED', 'SKIPPED'];
 const nullable = (schema: Schema): Schema => ({ ...schema, type: [schema.type, 'null'] });
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 
@@ -30,6 +30,18 @@ export function ruleSchema(rule: FieldRule): Schema {
     case 'channels': return { type: 'string', examples: [...CHANNEL_NAMES, 'sms|whatsapp', 'all'] };
     case 'code': return { type: 'string', minLength: rule.minLength, maxLength: rule.maxLength, pattern: '^[A-Za-z0-9]+$' };
     case 'attributes': return { type: 'object', maxProperties: rule.maxProperties, additionalProperties: { type: 'string', maxLength: rule.maxLength } };
+    case 'workflow': {
+      // the first step goes at once; each later one needs its wait (distinct channels and the total wait are the validator's)
+      const step = (wait: Schema, required: string[]): Schema => ({
+        type: 'object', required, additionalProperties: true,
+        properties: { [WORKFLOW_STEP_KEYS.channel]: { type: 'string', enum: CHANNEL_NAMES }, [WORKFLOW_STEP_KEYS.waitSeconds]: { type: 'integer', ...wait } },
+      });
+      return {
+        type: 'array', minItems: 1, maxItems: rule.maxSteps,
+        prefixItems: [step({ const: 0 }, [WORKFLOW_STEP_KEYS.channel])],
+        items: step({ minimum: 1, maximum: rule.maxWaitSeconds }, [WORKFLOW_STEP_KEYS.channel, WORKFLOW_STEP_KEYS.waitSeconds]),
+      };
+    }
   }
 }
 
@@ -37,11 +49,18 @@ export function ruleSchema(rule: FieldRule): Schema {
 function requestSchema<F extends string>(description: string, fields: Record<F, FieldSpec>, keys: Record<F, string>): Schema {
   const properties: Record<string, Schema> = {};
   const required: string[] = [];
+  const groups = new Map<string, string[]>();
   for (const [field, spec] of Object.entries(fields) as Array<[F, FieldSpec]>) {
     properties[keys[field]] = { ...ruleSchema(spec.rule), description: spec.description, ...(spec.example !== undefined ? { example: spec.example } : {}) };
     if (spec.required) required.push(keys[field]);
+    if (spec.oneOf) groups.set(spec.oneOf, [...(groups.get(spec.oneOf) ?? []), keys[field]]);
   }
-  return { type: 'object', description, properties, required, additionalProperties: true };
+  // exactly one of a group (channel or workflow): one `oneOf` per group, under `allOf` when there are several
+  const oneOf = [...groups.values()].map((group) => ({ oneOf: group.map((key) => ({ required: [key] })) }));
+  return {
+    type: 'object', description, properties, required, additionalProperties: true,
+    ...(oneOf.length === 1 ? oneOf[0] : oneOf.length ? { allOf: oneOf } : {}),
+  };
 }
 
 function answer(message: string, data: Schema): Schema {
@@ -84,6 +103,8 @@ const SCHEMAS: Record<string, Schema> = {
     sent_at: nullable(dateTime),
     delivered_at: nullable(dateTime),
     failed_at: nullable(dateTime),
+    workflow_step: nullable({ type: 'integer', minimum: 0, description: 'Its step in the send\'s workflow (0: sent at once); null without a workflow.' }),
+    scheduled_at: nullable({ ...dateTime, description: 'A later workflow step: when it is due (sent then only if the OTP is still pending, else SKIPPED).' }),
   }, 'One message of the OTP on one channel.'),
   OtpRequestDetails: object({
     otp_request_id: uuid,

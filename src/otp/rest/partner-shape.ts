@@ -8,7 +8,11 @@ const SEND_KEYS: Record<keyof SendOtpRequest, string> = {
   mobileNo: 'mobile_no', countryCode: 'country_code', email: 'email', emailFromName: 'email_from_name', emailSubject: 'email_subject',
   emailTemplateId: 'email_template_id', emailTemplateAttributes: 'email_template_attributes', channels: 'channel', source: 'source',
   type: 'type', otpCodeLength: 'otp_code_length', otpCodeType: 'otp_code_type', otpCode: 'otp_code', ruleId: 'rule_id', recordId: 'record_id',
+  workflow: 'workflow',
 };
+
+/** The partner's keys of a workflow step (`workflow: [{"channel": "whatsapp"}, {"channel": "sms", "wait_seconds": 30}]`). */
+export const WORKFLOW_STEP_KEYS = { channel: 'channel', waitSeconds: 'wait_seconds' } as const;
 
 const VERIFY_KEYS: Record<keyof VerifyOtpRequest, string> = {
   otpRequestId: 'otp_request_id', mobileNo: 'mobile_no', countryCode: 'country_code', email: 'email', source: 'source', code: 'code',
@@ -24,7 +28,13 @@ export { SEND_KEYS, VERIFY_KEYS };
 
 /** A partner send-otp body as the neutral request; keys the partner contract does not have are ignored. */
 export function sendRequestFrom(body: Record<string, unknown>): SendOtpRequest {
-  return fromPartner(body, SEND_KEYS);
+  const request: SendOtpRequest = fromPartner(body, SEND_KEYS);
+  // each step's snake_case keys too; anything that is not a list of objects goes on as it is, for the validator to name
+  if (Array.isArray(request.workflow)) {
+    request.workflow = request.workflow.map((step: unknown) => (step && typeof step === 'object' && !Array.isArray(step)
+      ? fromPartner(step as Record<string, unknown>, WORKFLOW_STEP_KEYS) : step));
+  }
+  return request;
 }
 
 /** A partner verify-otp body as the neutral request. */
@@ -78,6 +88,8 @@ export function partnerOtpRequest(request: OtpRequestEntity, deliveries: OtpDeli
       sent_at: d.sentAt?.toISOString() ?? null,
       delivered_at: d.deliveredAt?.toISOString() ?? null,
       failed_at: d.failedAt?.toISOString() ?? null,
+      workflow_step: d.workflowStep,
+      scheduled_at: d.scheduledAt?.toISOString() ?? null,
     })),
   };
 }
@@ -87,7 +99,9 @@ export function partnerErrors(fieldErrors: FieldError[]): Record<string, string[
   const errors: Record<string, string[]> = {};
   for (const e of fieldErrors) {
     const [head, ...rest] = e.field;
-    const key = [PARTNER_KEYS[head as RequestField] ?? head, ...rest].join('.');
+    // a workflow step's field: workflow.<index>.<partner key>
+    const inner = head === 'workflow' ? rest.map((part, i) => (i === 1 ? WORKFLOW_STEP_KEYS[part as keyof typeof WORKFLOW_STEP_KEYS] ?? part : part)) : rest;
+    const key = [PARTNER_KEYS[head as RequestField] ?? head, ...inner].join('.');
     (errors[key] ??= []).push(e.message);
   }
   return errors;
