@@ -23,6 +23,14 @@ export interface ScreenedSend {
 export interface SendScreen {
   /** Throws (a UserErrorException) to refuse the send; then nothing is written and no limit is taken. */
   screen(ctx: RequestContext, send: ScreenedSend): Promise<void>;
+  /**
+   * `screen` for a send that goes as one pipelined message: the checks that need no database run here (and throw as
+   * `screen` does); what needs the database comes back as a statement the sender puts first in the message, which
+   * fails the message when the screen must look closer (or cannot look). The sender then calls `screen`, which decides
+   * as usual (refusing, blocking, or applying its failure policy), and sends without the statement if it lets the send
+   * through. Null: nothing to read (the send passes).
+   */
+  screenStatement(ctx: RequestContext, send: ScreenedSend): Promise<Statement | null>;
   /** Inside the send's transaction, once the request is written: the send counts only if it commits. */
   sent(tx: Queryable, ctx: RequestContext, send: ScreenedSend, otpRequestId: string): Promise<void>;
   /**
@@ -45,6 +53,7 @@ export interface ScreenWrite {
 /** The screen until one is registered: lets everything through. */
 export const OPEN_SCREEN: SendScreen = {
   screen: async () => undefined,
+  screenStatement: async () => null,
   sent: async () => undefined,
   sentStatement: async () => null,
   verified: async () => undefined,
