@@ -61,10 +61,11 @@ export class FraudRepository {
   }
 
   /** The INSERT of {@link insertEvent}, for a caller that sends it with others (the otp send's pipelined message). */
-  static insertEventStatement(event: NewFraudEvent): { sql: string; params: unknown[] } {
+  /** The INSERT of one event; with `from`, one per row of `from` (a CTE of the caller's statement), so none when it is empty. */
+  static insertEventStatement(event: NewFraudEvent, from?: string): { sql: string; params: unknown[] } {
     return {
       sql: `INSERT INTO fraud_events (kind, reason, monitored, prefix, country, number_type, masked_number, channels, source, rule_id, otp_request_id, api_key_id, user_id, detail)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+       ${from ? 'SELECT ' : 'VALUES ('}$1::varchar, $2::varchar, $3::boolean, $4::varchar, $5::varchar, $6::varchar, $7::varchar, $8::varchar[], $9::varchar, $10::int, $11::uuid, $12::uuid, $13::uuid, $14::text${from ? ` FROM ${from}` : ')'}`,
       params: [event.kind, event.reason ?? null, event.monitored ?? false, event.prefix, event.country, event.numberType, event.maskedNumber, event.channels,
         event.source, event.ruleId, event.otpRequestId ?? null, event.apiKeyId ?? null, event.userId ?? null, event.detail ?? null],
     };

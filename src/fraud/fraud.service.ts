@@ -96,14 +96,13 @@ export class FraudGuard implements SendScreen {
   }
 
   async verified(q: Queryable | null, request: OtpRequestEntity): Promise<void> {
-    const number = request.mobile && request.channels.some((c) => c !== 'EMAIL') ? profileOf(request.mobile) : null;
-    const event: NewFraudEvent = {
-      kind: 'VERIFIED', prefix: number?.prefix ?? null, country: number?.country ?? null, numberType: number?.type ?? null,
-      maskedNumber: number ? maskNumber(number.e164) : null, channels: request.channels, source: request.source, ruleId: request.ruleId,
-      otpRequestId: request.id, apiKeyId: request.apiKeyId, userId: request.userId,
-    };
+    const event = verifiedEvent(request);
     if (q) await this.insideSavepoint(q, () => this.repository.with(q).insertEvent(event));
     else await this.repository.insertEvent(event).catch((error) => this.log.warn({ err: error, otpRequestId: request.id }, 'could not count a verification'));
+  }
+
+  verifiedStatement(request: OtpRequestEntity, from: string): Statement {
+    return FraudRepository.insertEventStatement(verifiedEvent(request), from);
   }
 
   /** Refuses sends to a blocked prefix, and blocks a prefix whose sends in the window convert below the threshold. */
@@ -169,4 +168,14 @@ export class FraudGuard implements SendScreen {
       this.log.warn({ err: error }, 'fraud guard could not count a send or verification');
     }
   }
+}
+
+/** The VERIFIED count of a request (its number's prefix and country when a mobile channel went to it). */
+function verifiedEvent(request: OtpRequestEntity): NewFraudEvent {
+  const number = request.mobile && request.channels.some((c) => c !== 'EMAIL') ? profileOf(request.mobile) : null;
+  return {
+    kind: 'VERIFIED', prefix: number?.prefix ?? null, country: number?.country ?? null, numberType: number?.type ?? null,
+    maskedNumber: number ? maskNumber(number.e164) : null, channels: request.channels, source: request.source, ruleId: request.ruleId,
+    otpRequestId: request.id, apiKeyId: request.apiKeyId, userId: request.userId,
+  };
 }

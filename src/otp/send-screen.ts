@@ -41,6 +41,11 @@ export interface SendScreen {
   sentStatement(ctx: RequestContext, send: ScreenedSend, otpRequestId: string): Promise<ScreenWrite | null>;
   /** A code was verified: inside the guarded save's transaction (`q`) for rule OTPs, or after the fact (null). */
   verified(q: Queryable | null, request: OtpRequestEntity): Promise<void>;
+  /**
+   * `verified` as an INSERT … SELECT over `from` (a CTE of the verify's own statement holding the verified row, or
+   * none): the verify's one statement writes the screen's count only if it verified. Null: nothing to write.
+   */
+  verifiedStatement(request: OtpRequestEntity, from: string): Statement | null;
 }
 
 /** A screen's write for a pipelined send (see {@link SendScreen.sentStatement}). */
@@ -57,4 +62,5 @@ export const OPEN_SCREEN: SendScreen = {
   sent: async () => undefined,
   sentStatement: async () => null,
   verified: async () => undefined,
+  verifiedStatement: () => null,
 };

@@ -165,15 +165,25 @@ describe('verify: right code in 2 round trips, wrong code in 3', () => {
     expect(statements).toHaveLength(3);
   });
 
-  test('a screened number (not a test recipient), right code: 3, the third the fraud guard\'s count of the verification', async () => {
+  test('a screened number (not a test recipient), right code: still 2, the fraud guard\'s count of the verification in the verifying statement', async () => {
     const mobile = freshMobile();
     const sentRes = await gqlSend(mobile, { otpCode: '482913' });
     expect(sentRes.body.data.sendOtp.userErrors).toEqual([]);
     const id = sentRes.body.data.sendOtp.otpRequest.id;
     const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '482913' } }));
     expect(result.body.data.verifyOtp).toEqual({ verified: true, userErrors: [] });
-    expect(statements).toHaveLength(3);
-    expect(withStatementTexts(statements[2])).toMatch(/INSERT INTO fraud_events/);
+    expect(statements).toHaveLength(2);
+    expect(withStatementTexts(statements[1])).toMatch(/UPDATE otp_requests[\s\S]*INSERT INTO fraud_events[\s\S]*FROM verified[\s\S]*INSERT INTO event_outbox/);
+    expect(await t.sql(`SELECT kind FROM fraud_events WHERE otp_request_id = $1 ORDER BY created_at, kind DESC`, [id])).toEqual([{ kind: 'SENT' }, { kind: 'VERIFIED' }]);
+  });
+
+  test('attacker: the same right code twice, and a wrong code — the guard counts one verification, never one that did not happen', async () => {
+    const mobile = freshMobile();
+    const sentRes = await gqlSend(mobile, { otpCode: '482914' });
+    const id = sentRes.body.data.sendOtp.otpRequest.id;
+    expect((await t.gql(VERIFY, { input: { otpRequestId: id, code: '111111' } })).body.data.verifyOtp.verified).toBe(false);
+    expect((await t.gql(VERIFY, { input: { otpRequestId: id, code: '482914' } })).body.data.verifyOtp.verified).toBe(true);
+    expect((await t.gql(VERIFY, { input: { otpRequestId: id, code: '482914' } })).body.data.verifyOtp.verified).toBe(false);
     expect(await t.sql(`SELECT kind FROM fraud_events WHERE otp_request_id = $1 ORDER BY created_at, kind DESC`, [id])).toEqual([{ kind: 'SENT' }, { kind: 'VERIFIED' }]);
   });
 });
