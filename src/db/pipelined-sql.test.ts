@@ -1,4 +1,4 @@
-import { inline, pipelined } from './pipelined-sql';
+import { inline, pipelined, shiftParams } from './pipelined-sql';
 
 describe('pipelined statements: parameters inlined as quoted literals', () => {
   test('an attacker\'s quote, backslash and statement separator stay inside the literal', () => {
@@ -19,6 +19,10 @@ describe('pipelined statements: parameters inlined as quoted literals', () => {
     expect(inline('$1,$10', params)).toBe(`'1','10'`);
     expect(() => inline('$2', [1])).toThrow(/no parameter \$2/);
     expect(() => inline('$1', [Number.NaN])).toThrow(/finite/);
+  });
+
+  test('shiftParams renumbers every placeholder, two-digit ones included', () => {
+    expect(shiftParams('INSERT INTO t VALUES ($1, $2, $10) RETURNING $1', 7)).toBe('INSERT INTO t VALUES ($8, $9, $17) RETURNING $8');
   });
 
   test('statements are joined into one message', () => {

@@ -19,6 +19,14 @@ export function pipelined(statements: Statement[]): string {
   return statements.map((s) => inline(s.sql, s.params)).join(';\n');
 }
 
+/**
+ * A statement's `$n` placeholders moved up by `offset` (`$1` → `$8` for 7), to embed it (e.g. as a CTE) in a statement
+ * whose own parameters come first. The statement must have no `$` in its literals.
+ */
+export function shiftParams(sql: string, offset: number): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+}
+
 export function inline(sql: string, params: unknown[]): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => {
     const index = Number(n) - 1;

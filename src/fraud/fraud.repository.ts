@@ -42,6 +42,9 @@ export interface SummaryRow {
   monitored: number;
 }
 
+/** What the prefix check raises when the guard must look closer (a cast error whose text names it). */
+const SCREEN_CHECK_FAILED = 'countersign-screen-look-closer';
+
 /** Every statement against the fraud guard's four tables; nothing else queries them. */
 export class FraudRepository {
   /** `hot` (default: `q`) runs the statements of every screened send and verify: prepared once per connection when the feature passes `preparedQueries`. */
@@ -58,10 +61,11 @@ export class FraudRepository {
   }
 
   /** The INSERT of {@link insertEvent}, for a caller that sends it with others (the otp send's pipelined message). */
-  static insertEventStatement(event: NewFraudEvent): { sql: string; params: unknown[] } {
+  /** The INSERT of one event; with `from`, one per row of `from` (a CTE of the caller's statement), so none when it is empty. */
+  static insertEventStatement(event: NewFraudEvent, from?: string): { sql: string; params: unknown[] } {
     return {
       sql: `INSERT INTO fraud_events (kind, reason, monitored, prefix, country, number_type, masked_number, channels, source, rule_id, otp_request_id, api_key_id, user_id, detail)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+       ${from ? 'SELECT ' : 'VALUES ('}$1::varchar, $2::varchar, $3::boolean, $4::varchar, $5::varchar, $6::varchar, $7::varchar, $8::varchar[], $9::varchar, $10::int, $11::uuid, $12::uuid, $13::uuid, $14::text${from ? ` FROM ${from}` : ')'}`,
       params: [event.kind, event.reason ?? null, event.monitored ?? false, event.prefix, event.country, event.numberType, event.maskedNumber, event.channels,
         event.source, event.ruleId, event.otpRequestId ?? null, event.apiKeyId ?? null, event.userId ?? null, event.detail ?? null],
     };
@@ -71,6 +75,28 @@ export class FraudRepository {
   async activeBlock(prefix: string): Promise<FraudPrefixBlockEntity | null> {
     const rows = await queryRows(this.q, `SELECT * FROM fraud_prefix_blocks WHERE prefix = $1 AND lifted_at IS NULL AND expires_at > now() ORDER BY expires_at DESC LIMIT 1`, [prefix]);
     return rows[0] ? toBlock(rows[0]) : null;
+  }
+
+  /**
+   * {@link prefixState} as a check for the send's pipelined message: answers 0 when the prefix has no block in force
+   * and its window is not due for one (fewer than `minSends` sends, or at least `minConversion` of them verified),
+   * and otherwise fails on purpose (a cast of a marked text), so the message rolls back and the guard looks closer.
+   * The text depends on a row (`win.sends`): a constant one would be folded, and fail, when the statement is planned.
+   */
+  static prefixCheckStatement(prefix: string, windowSeconds: number, minSends: number, minConversion: number): { sql: string; params: unknown[] } {
+    return {
+      sql: `WITH active AS (SELECT 1 FROM fraud_prefix_blocks WHERE prefix = $1 AND lifted_at IS NULL AND expires_at > now() LIMIT 1),
+            win AS (
+              SELECT count(*) FILTER (WHERE kind = 'SENT') AS sends, count(*) FILTER (WHERE kind = 'VERIFIED') AS verified
+                FROM fraud_events
+               WHERE prefix = $1 AND NOT EXISTS (SELECT 1 FROM active)
+                 AND created_at > greatest(now() - make_interval(secs => $2),
+                       (SELECT coalesce(max(coalesce(lifted_at, expires_at)), '-infinity') FROM fraud_prefix_blocks WHERE prefix = $1)))
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM active) OR (win.sends >= $3::int AND win.verified < win.sends * $4::float8)
+                   THEN CAST('${SCREEN_CHECK_FAILED}:' || win.sends::text AS int) ELSE 0 END AS screened
+         FROM win`,
+      params: [prefix, windowSeconds, minSends, minConversion],
+    };
   }
 
   /**

@@ -6,7 +6,7 @@ import type { Metrics } from '../core/metrics';
 import type { Queryable } from '../db/sql';
 import { OtpValidationException } from '../otp/otp.errors';
 import type { OtpRequestEntity } from '../otp/otp-request.entity';
-import type { ScreenedSend, ScreenWrite, SendScreen } from '../otp/otp.service';
+import type { ScreenedSend, ScreenWrite, SendScreen, Statement } from '../otp/otp.service';
 import type { BlockReason, FraudPrefixBlockEntity } from './fraud.entity';
 import { FraudSuspectedException } from './fraud.errors';
 import { FraudRepository, type NewFraudEvent } from './fraud.repository';
@@ -37,10 +37,27 @@ export class FraudGuard implements SendScreen {
   }
 
   async screen(ctx: RequestContext, send: ScreenedSend): Promise<void> {
-    if (!send.mobile) return; // email only: no number to pump
+    const screened = await this.screenWithoutDatabase(ctx, send);
+    if (screened) await this.screenPrefix(ctx, send, screened.number, screened.settings);
+  }
+
+  /**
+   * The pipelined send's screen: the number, country and safe-list checks here, and the prefix's state as a statement
+   * (FraudRepository.prefixCheckStatement) that fails the send's message when the prefix is blocked or due to be, so
+   * the sender asks {@link screen}, which blocks and refuses, for a closer look.
+   */
+  async screenStatement(ctx: RequestContext, send: ScreenedSend): Promise<Statement | null> {
+    const screened = await this.screenWithoutDatabase(ctx, send);
+    if (!screened) return null;
+    return FraudRepository.prefixCheckStatement(screened.number.prefix, this.config.FRAUD_PREFIX_WINDOW_SECONDS, this.config.FRAUD_PREFIX_MIN_SENDS, this.config.FRAUD_PREFIX_MIN_CONVERSION);
+  }
+
+  /** The checks that need no database; throws to refuse; null when the prefix need not be looked at (email only, safe list). */
+  private async screenWithoutDatabase(ctx: RequestContext, send: ScreenedSend): Promise<{ number: NumberProfile; settings: FraudSettings } | null> {
+    if (!send.mobile) return null; // email only: no number to pump
     const number = profileOf(send.mobile);
     const settings = await this.settings.current();
-    if (settings.isSafe(number.e164)) return;
+    if (settings.isSafe(number.e164)) return null;
     if (!this.config.FRAUD_ALLOWED_NUMBER_TYPES.includes(number.type)) {
       await this.refuse(ctx, send, number, 'NUMBER_TYPE', `number type ${number.type}`);
       throw new OtpValidationException([{ field: ['mobileNo'], code: ErrorCode.NUMBER_NOT_ALLOWED,
@@ -51,7 +68,7 @@ export class FraudGuard implements SendScreen {
       throw new OtpValidationException([{ field: ['countryCode'], code: ErrorCode.NUMBER_NOT_ALLOWED,
         message: `The country code field names a country OTPs are not sent to (${number.country ?? 'unknown'}).` }]);
     }
-    await this.screenPrefix(ctx, send, number, settings);
+    return { number, settings };
   }
 
   async sent(tx: Queryable, ctx: RequestContext, send: ScreenedSend, otpRequestId: string): Promise<void> {
@@ -79,14 +96,13 @@ export class FraudGuard implements SendScreen {
   }
 
   async verified(q: Queryable | null, request: OtpRequestEntity): Promise<void> {
-    const number = request.mobile && request.channels.some((c) => c !== 'EMAIL') ? profileOf(request.mobile) : null;
-    const event: NewFraudEvent = {
-      kind: 'VERIFIED', prefix: number?.prefix ?? null, country: number?.country ?? null, numberType: number?.type ?? null,
-      maskedNumber: number ? maskNumber(number.e164) : null, channels: request.channels, source: request.source, ruleId: request.ruleId,
-      otpRequestId: request.id, apiKeyId: request.apiKeyId, userId: request.userId,
-    };
+    const event = verifiedEvent(request);
     if (q) await this.insideSavepoint(q, () => this.repository.with(q).insertEvent(event));
     else await this.repository.insertEvent(event).catch((error) => this.log.warn({ err: error, otpRequestId: request.id }, 'could not count a verification'));
+  }
+
+  verifiedStatement(request: OtpRequestEntity, from: string): Statement {
+    return FraudRepository.insertEventStatement(verifiedEvent(request), from);
   }
 
   /** Refuses sends to a blocked prefix, and blocks a prefix whose sends in the window convert below the threshold. */
@@ -152,4 +168,14 @@ export class FraudGuard implements SendScreen {
       this.log.warn({ err: error }, 'fraud guard could not count a send or verification');
     }
   }
+}
+
+/** The VERIFIED count of a request (its number's prefix and country when a mobile channel went to it). */
+function verifiedEvent(request: OtpRequestEntity): NewFraudEvent {
+  const number = request.mobile && request.channels.some((c) => c !== 'EMAIL') ? profileOf(request.mobile) : null;
+  return {
+    kind: 'VERIFIED', prefix: number?.prefix ?? null, country: number?.country ?? null, numberType: number?.type ?? null,
+    maskedNumber: number ? maskNumber(number.e164) : null, channels: request.channels, source: request.source, ruleId: request.ruleId,
+    otpRequestId: request.id, apiKeyId: request.apiKeyId, userId: request.userId,
+  };
 }

@@ -2,7 +2,7 @@ import { isUuid } from '../core/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { queryRows, type Queryable } from '../db/sql';
 import type { EventPublisher } from '../events/event-publisher';
-import type { Statement } from '../db/pipelined-sql';
+import { shiftParams, type Statement } from '../db/pipelined-sql';
 import { maskedRecipients, otpCanceledRowsSql, otpFailedAttemptRowsSql, otpVerifiedRowsSql } from './otp.events';
 import type { VerifyBudget } from './otp-limits';
 import { toOtpRequestEntity, type OtpCancelReason, type OtpIssuer, type OtpRequestEntity, type OtpStatus } from './otp-request.entity';
@@ -253,17 +253,23 @@ export class OtpRequestRepository {
    * {@link markVerified} in the same statement as the check of the recipients' verify budget: null also when a budget
    * is spent (the caller then takes the path that says which).
    */
-  /** `request` verified with its `otp.verified` event in one statement (one transaction), unless a verify budget is spent. */
-  async markVerifiedWithinBudget(request: OtpRequestEntity, budget: VerifyBudget, events: EventPublisher): Promise<OtpRequestEntity | null> {
+  /**
+   * `request` verified with its `otp.verified` event in one statement (one transaction), unless a verify budget is
+   * spent. `counted` (the send screen's INSERT over the CTE `verified`, see SendScreen.verifiedStatement) rides in the
+   * same statement, so it is written exactly when the code was consumed.
+   */
+  async markVerifiedWithinBudget(request: OtpRequestEntity, budget: VerifyBudget, events: EventPublisher, counted: Statement | null = null): Promise<OtpRequestEntity | null> {
+    const own = [request.id, request.codeHash, budget.keys, budget.nowMs, budget.points, ...maskedRecipients(request)];
     const { sql, params } = events.statement({
       with: `verified AS (
         UPDATE otp_requests SET status = 'VERIFIED', verified_at = now(), code_sealed = NULL, updated_at = now()
          WHERE id = $1 AND status = 'PENDING' AND expires_at > now() AND code_hash = $2
            AND NOT EXISTS (SELECT 1 FROM otp_rate_limits WHERE key = ANY($3::text[]) AND expire > $4::bigint AND points >= $5::int)
-        RETURNING *)`,
+        RETURNING *)${counted ? `,
+      screen_counted AS (${shiftParams(counted.sql, own.length)})` : ''}`,
       rows: otpVerifiedRowsSql('verified', '$6', '$7'),
       select: 'SELECT * FROM verified',
-      params: [request.id, request.codeHash, budget.keys, budget.nowMs, budget.points, ...maskedRecipients(request)],
+      params: [...own, ...(counted?.params ?? [])],
     });
     const [row] = await queryRows(this.hot, sql, params);
     return row ? toOtpRequestEntity(row) : null;

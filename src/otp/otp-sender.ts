@@ -113,12 +113,19 @@ export class OtpSender {
     const caller = callerKey(ctx);
     // screened before any limit is taken: a refused send changes nothing (test recipients are never paid for)
     const screened = testCode ? null : screenedSend(command.channels, command.mobile, command.email, command.source, command.ruleId, false);
-    if (screened) await this.screen.screen(ctx, screened);
     let issued: Issued;
     if (policy.resendMode === 'NEW_CODE' && !beforeIssue) {
-      // one message: the limits (and the screen's count) are written inside the send's own transaction, so a failure gives everything back
-      issued = await this.issueOnce(() => this.issuePipelined(ctx, command, policy, testCode, caller, recipients, screened));
+      // one message: the screen's read first, then the limits, then the send with the screen's count; a failure gives everything back
+      const check = screened ? await this.screen.screenStatement(ctx, screened) : null;
+      try {
+        issued = await this.issueOnce(() => this.issuePipelined(ctx, command, policy, testCode, caller, recipients, screened, check));
+      } catch (error) {
+        if (!(error instanceof ScreenLooksCloser)) throw error;
+        await this.screen.screen(ctx, screened!); // refuses (nothing was written), or lets the send through
+        issued = await this.issueOnce(() => this.issuePipelined(ctx, command, policy, testCode, caller, recipients, screened, null));
+      }
     } else {
+      if (screened) await this.screen.screen(ctx, screened);
       await this.deps.limits.consumeSend(caller, recipients);
       try {
         issued = await this.issueOnce(() => this.db.transaction((tx) => this.issueWithin(tx, ctx, command, policy, testCode, beforeIssue, screened)));
@@ -240,7 +247,7 @@ export class OtpSender {
    * screen's count included; the limiter rows are locked only from that last statement to the commit.
    */
   private async issuePipelined(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
-    caller: SendCaller, recipients: string[], screened: ScreenedSend | null): Promise<Issued> {
+    caller: SendCaller, recipients: string[], screened: ScreenedSend | null, check: Statement | null): Promise<Issued> {
     const { row, code } = this.newRequest(ctx, command, policy, testCode);
     const replaceLive = OtpRequestRepository.replaceLiveStatements(purposeOf(command, ctx.user.id), this.deps.events);
     const statements: Statement[] = [...replaceLive, OtpRequestRepository.insertStatement(row)];
@@ -259,11 +266,14 @@ export class OtpSender {
     let results: QueryResult[];
     try {
       results = await runPipelined(this.pool, {
-        first: [this.deps.limits.consumeSendStatement(caller, recipients)], then: statements, onError: this.deps.limits.refusalStatement(caller, recipients),
+        first: [...(check ? [check] : []), this.deps.limits.consumeSendStatement(caller, recipients)], then: statements,
+        onError: this.deps.limits.refusalStatement(caller, recipients),
       });
     } catch (failure) {
       if (!(failure instanceof PipelineError)) throw failure;
       if (this.deps.limits.isRefusal(failure.cause)) throw this.deps.limits.refusalFrom(failure.onErrorRows, caller, recipients);
+      // the screen's statement (first of all) asked for a closer look, or could not read: nothing was written or taken
+      if (check && !failure.firstCommitted) throw new ScreenLooksCloser(failure.cause);
       if (failure.firstCommitted) await this.deps.limits.refundSend(caller, recipients); // nothing was sent
       throw failure.cause;
     }
@@ -392,6 +402,13 @@ export class OtpSender {
   private providerName(channel: OtpChannel): string {
     const c = this.deps.config;
     return channel === 'EMAIL' ? c.EMAIL_PROVIDER : channel === 'SMS' ? c.SMS_PROVIDER : c.WHATSAPP_PROVIDER;
+  }
+}
+
+/** The screen's statement in a pipelined send failed: the sender asks the screen itself (see SendScreen.screenStatement). */
+class ScreenLooksCloser extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the send screen asked for a closer look');
   }
 }
 

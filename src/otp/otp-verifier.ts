@@ -91,9 +91,10 @@ export class OtpVerifier {
     }
     if (request?.status === 'PENDING' && this.deps.hasher.matches(request.id, command.code, request.codeHash)) {
       // a right code takes no point from the verify budget: consumed in one statement unless a budget is spent
-      const verified = await this.requests.markVerifiedWithinBudget(request, this.deps.limits.verifyBudget(recipients), this.deps.events); // with its otp.verified
+      // with its otp.verified and the fraud guard's conversion count (test recipients are never screened), in one statement
+      const counted = request.testRecipient ? null : this.deps.screens.current.verifiedStatement(request, 'verified');
+      const verified = await this.requests.markVerifiedWithinBudget(request, this.deps.limits.verifyBudget(recipients), this.deps.events, counted);
       if (verified) {
-        if (!verified.testRecipient) await this.deps.screens.current.verified(null, verified); // the fraud guard's conversion count
         return { verified: true, otpRequest: verified, reason: null, attemptsLeft: null, message: 'OTP verified.' };
       }
     }

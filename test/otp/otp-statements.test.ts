@@ -10,9 +10,10 @@ import { freshMobile, restPost } from './otp-helpers';
  * used while a request is being counted.
  *
  * Issue 15 asked for a send in at most 2 (all rate limits in one statement; the request, its deliveries and their
- * queue jobs in one pipelined transaction). A send to a mobile takes 2: the fraud guard's screen reads the number's
- * prefix (its block, its sends and verifications in the window) before any limit is taken, because its answer decides
- * whether anything is written; then one pipelined message holds the rate limits (in their own transaction, committed
+ * queue jobs in one pipelined transaction). A send to a mobile takes 1: one pipelined message starts with the fraud
+ * guard's read of the number's prefix (its block, its sends and verifications in the window), a statement that fails
+ * the message when the guard must look closer (the sender then asks the guard, which refuses or lets the send through,
+ * before anything is written or taken); then the rate limits (in their own transaction, committed
  * without waiting for the disk, so the shared counter rows are locked for microseconds, not until the send's commit is
  * on disk; given back if the rest then fails), the request, its deliveries, their queue jobs and the guard's count of the
  * send. Statements are prepared once per connection and EXECUTEd after (see runPipelined); `withStatementTexts` shows
@@ -38,15 +39,15 @@ const roundTrips = <T>(request: () => Promise<T>) => counter.count(request);
 
 const gqlSend = (mobile: string, extra: Record<string, unknown> = {}) => t.gql(SEND, { input: { mobileNo: mobile, channels: ['SMS'], source: 'counted', type: 'simple_otp', ...extra } });
 
-describe('send: the fraud screen\'s read, then one pipelined message (its rate limits, then the send with the guard\'s count)', () => {
+describe('send: one pipelined message (the fraud screen\'s read, the rate limits, then the send with the guard\'s count)', () => {
   test('GraphQL sendOtp to a new recipient', async () => {
     const mobile = freshMobile();
     const { statements, result } = await roundTrips(() => gqlSend(mobile));
     expect(result.body.data.sendOtp.userErrors).toEqual([]);
-    expect(statements).toHaveLength(2);
-    expect(withStatementTexts(statements[0])).toMatch(/FROM fraud_events/); // the screen, before anything is written or taken
-    // the rate limits committed on their own, then the request, its delivery, its queue job, its events and the guard's count, in one message
-    expect(withStatementTexts(statements[1])).toMatch(/^BEGIN;\s*SET LOCAL synchronous_commit TO off;[\s\S]*otp_rate_limits[\s\S]*COMMIT;[\s\S]*pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox[\s\S]*INSERT INTO fraud_events/);
+    expect(statements).toHaveLength(1);
+    // the screen's read first (before anything is written or taken), the rate limits committed on their own, then the
+    // request, its delivery, its queue job, its events and the guard's count, in one message
+    expect(withStatementTexts(statements[0])).toMatch(/^BEGIN;\s*SET LOCAL synchronous_commit TO off;[\s\S]*FROM fraud_events[\s\S]*otp_rate_limits[\s\S]*COMMIT;[\s\S]*pg_advisory_xact_lock[\s\S]*INSERT INTO otp_requests[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox[\s\S]*INSERT INTO fraud_events/);
     const id = result.body.data.sendOtp.otpRequest.id;
     expect(await t.sql('SELECT type, data->>\'status\' AS status FROM event_outbox WHERE subject = $1 ORDER BY id', [`otp_request:${id}`]))
       .toEqual([{ type: 'otp.sent', status: 'PENDING' }, { type: 'otp.delivery.updated', status: 'QUEUED' }]);
@@ -55,21 +56,21 @@ describe('send: the fraud screen\'s read, then one pipelined message (its rate l
     expect(jobs).toEqual([{ n: 1 }]);
   });
 
-  test('GraphQL sendOtp with a fallback workflow (WhatsApp, then SMS after 30 s): still 2, the scheduled step and its delayed job in the same message', async () => {
+  test('GraphQL sendOtp with a fallback workflow (WhatsApp, then SMS after 30 s): still 1, the scheduled step and its delayed job in the same message', async () => {
     const mobile = freshMobile();
     const { statements, result } = await roundTrips(() => t.gql(SEND, { input: {
       mobileNo: mobile, workflow: [{ channel: 'WHATSAPP' }, { channel: 'SMS', waitSeconds: 30 }], source: 'counted', type: 'simple_otp',
     } }));
     expect(result.body.data.sendOtp.userErrors).toEqual([]);
-    expect(statements).toHaveLength(2);
-    expect(withStatementTexts(statements[1])).toMatch(/otp_rate_limits[\s\S]*COMMIT;[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox/);
+    expect(statements).toHaveLength(1);
+    expect(withStatementTexts(statements[0])).toMatch(/otp_rate_limits[\s\S]*COMMIT;[\s\S]*INSERT INTO otp_deliveries[\s\S]*pgboss\.job[\s\S]*INSERT INTO event_outbox/);
     const id = result.body.data.sendOtp.otpRequest.id;
     expect(await t.sql(`SELECT d.channel, d.status, j.start_after - d.created_at AS after FROM otp_deliveries d
                           JOIN pgboss.job j ON j.data->>'deliveryId' = d.id::text WHERE d.otp_request_id = $1 ORDER BY d.workflow_step`, [id]))
       .toEqual([{ channel: 'WHATSAPP', status: 'QUEUED', after: expect.objectContaining({}) }, { channel: 'SMS', status: 'SCHEDULED', after: expect.objectContaining({ seconds: 30 }) }]);
   });
 
-  test('GraphQL sendOtp on two channels, superseding a live OTP: still 2', async () => {
+  test('GraphQL sendOtp on two channels, superseding a live OTP: still 1', async () => {
     const mobile = freshMobile();
     // (an email send names its template, which is looked up: one more round trip)
     const input = { mobileNo: mobile, channels: ['SMS', 'WHATSAPP'], source: 'counted', type: 'simple_otp' };
@@ -78,7 +79,7 @@ describe('send: the fraud screen\'s read, then one pipelined message (its rate l
     const firstId = first.body.data.sendOtp.otpRequest.id;
     const { statements, result } = await roundTrips(() => t.gql(SEND, { input }));
     expect(result.body.data.sendOtp.userErrors).toEqual([]);
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(1);
     const secondId = result.body.data.sendOtp.otpRequest.id;
     expect(await t.sql('SELECT status, cancel_reason FROM otp_requests WHERE id = $1', [firstId])).toEqual([{ status: 'CANCELED', cancel_reason: 'SUPERSEDED' }]);
     expect(await t.sql('SELECT type, data->>\'reason\' AS reason FROM event_outbox WHERE subject = $1 ORDER BY id', [`otp_request:${firstId}`]))
@@ -90,22 +91,39 @@ describe('send: the fraud screen\'s read, then one pipelined message (its rate l
   test('REST POST /api/send-otp', async () => {
     const { statements, result } = await roundTrips(() => restPost(t, '/api/send-otp', { mobile_no: freshMobile(), channel: 'sms', source: 'counted', type: 'simple_otp' }));
     expect(result.status).toBe(200);
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(1);
   });
 
-  test('a send refused by a limit: the screen, the refused message, then one message to end it and say which limit; nothing written, not counted', async () => {
+  test('a send refused by a limit: the refused message, then one message to end it and say which limit; nothing written, not counted', async () => {
     const mobile = freshMobile();
     await t.sql(`INSERT INTO otp_rate_limits (key, points, expire) VALUES ($1, 1000000, $2)`, [`otp_send_day:+91${mobile}`, Date.now() + 3_600_000]);
     const [{ n: eventsBefore }] = await t.sql('SELECT count(*)::int AS n FROM event_outbox');
     const { statements, result } = await roundTrips(() => restPost(t, '/api/send-otp', { mobile_no: mobile, channel: 'sms', source: 'counted', type: 'simple_otp' }));
     expect(result.status).toBe(429);
     expect(result.body.message).toMatch(/to this recipient today/);
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(2);
     expect(await t.sql('SELECT count(*)::int AS n FROM otp_requests WHERE mobile = $1', [`+91${mobile}`])).toEqual([{ n: 0 }]);
     expect(await t.sql('SELECT count(*)::int AS n FROM event_outbox')).toEqual([{ n: eventsBefore }]); // its events were in the refused message too
     // the guard's count was in the refused message: rolled back with it
     expect(await t.sql(`SELECT count(*)::int AS n FROM fraud_events WHERE kind = 'SENT' AND prefix = $1`, [`+91${mobile.slice(0, 6)}`])).toEqual([{ n: 0 }]);
     expect(await t.sql(`SELECT count(*)::int AS n FROM otp_rate_limits WHERE key = $1`, [`otp_send_15m:+91${mobile}`])).toEqual([{ n: 0 }]);
+  });
+
+  test('attacker: a send to a blocked prefix — the screen\'s statement stops the message before any limit or write, the guard looks closer and refuses', async () => {
+    const mobile = freshMobile();
+    const prefix = `+91${mobile.slice(0, 6)}`;
+    await t.sql(`INSERT INTO fraud_prefix_blocks (prefix, country, level, reason, sends, verified, expires_at) VALUES ($1, 'IN', 1, 'test block', 20, 0, now() + interval '1 hour')`, [prefix]);
+    const [{ n: eventsBefore }] = await t.sql('SELECT count(*)::int AS n FROM event_outbox');
+    const { statements, result } = await roundTrips(() => restPost(t, '/api/send-otp', { mobile_no: mobile, channel: 'sms', source: 'counted', type: 'simple_otp' }));
+    expect(result.status).toBe(429);
+    expect(result.body.data.reason).toBe('FRAUD_SUSPECTED');
+    // the stopped message, its clean-up, the guard's own read, its log of the refused send
+    expect(statements).toHaveLength(4);
+    expect(withStatementTexts(statements[0])).toMatch(/FROM fraud_prefix_blocks[\s\S]*otp_rate_limits/);
+    expect(await t.sql('SELECT count(*)::int AS n FROM otp_requests WHERE mobile = $1', [`+91${mobile}`])).toEqual([{ n: 0 }]);
+    expect(await t.sql('SELECT count(*)::int AS n FROM event_outbox')).toEqual([{ n: eventsBefore }]);
+    expect(await t.sql(`SELECT count(*)::int AS n FROM otp_rate_limits WHERE key LIKE $1`, [`%+91${mobile}`])).toEqual([{ n: 0 }]); // no limit point taken
+    expect(await t.sql(`SELECT kind, reason FROM fraud_events WHERE prefix = $1`, [prefix])).toEqual([{ kind: 'BLOCKED', reason: 'PREFIX_BLOCKED' }]);
   });
 });
 
@@ -147,15 +165,25 @@ describe('verify: right code in 2 round trips, wrong code in 3', () => {
     expect(statements).toHaveLength(3);
   });
 
-  test('a screened number (not a test recipient), right code: 3, the third the fraud guard\'s count of the verification', async () => {
+  test('a screened number (not a test recipient), right code: still 2, the fraud guard\'s count of the verification in the verifying statement', async () => {
     const mobile = freshMobile();
     const sentRes = await gqlSend(mobile, { otpCode: '482913' });
     expect(sentRes.body.data.sendOtp.userErrors).toEqual([]);
     const id = sentRes.body.data.sendOtp.otpRequest.id;
     const { statements, result } = await roundTrips(() => t.gql(VERIFY, { input: { otpRequestId: id, code: '482913' } }));
     expect(result.body.data.verifyOtp).toEqual({ verified: true, userErrors: [] });
-    expect(statements).toHaveLength(3);
-    expect(withStatementTexts(statements[2])).toMatch(/INSERT INTO fraud_events/);
+    expect(statements).toHaveLength(2);
+    expect(withStatementTexts(statements[1])).toMatch(/UPDATE otp_requests[\s\S]*INSERT INTO fraud_events[\s\S]*FROM verified[\s\S]*INSERT INTO event_outbox/);
+    expect(await t.sql(`SELECT kind FROM fraud_events WHERE otp_request_id = $1 ORDER BY created_at, kind DESC`, [id])).toEqual([{ kind: 'SENT' }, { kind: 'VERIFIED' }]);
+  });
+
+  test('attacker: the same right code twice, and a wrong code — the guard counts one verification, never one that did not happen', async () => {
+    const mobile = freshMobile();
+    const sentRes = await gqlSend(mobile, { otpCode: '482914' });
+    const id = sentRes.body.data.sendOtp.otpRequest.id;
+    expect((await t.gql(VERIFY, { input: { otpRequestId: id, code: '111111' } })).body.data.verifyOtp.verified).toBe(false);
+    expect((await t.gql(VERIFY, { input: { otpRequestId: id, code: '482914' } })).body.data.verifyOtp.verified).toBe(true);
+    expect((await t.gql(VERIFY, { input: { otpRequestId: id, code: '482914' } })).body.data.verifyOtp.verified).toBe(false);
     expect(await t.sql(`SELECT kind FROM fraud_events WHERE otp_request_id = $1 ORDER BY created_at, kind DESC`, [id])).toEqual([{ kind: 'SENT' }, { kind: 'VERIFIED' }]);
   });
 });
