@@ -24,6 +24,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? process.env.BENCH_DURATION 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? Math.min(3, Math.max(1, Math.round(DURATION / 3))));
 const DELIVERY_SECONDS = Number(process.env.BENCH_DELIVERY_SECONDS ?? (process.env.BENCH_SECONDS ? DURATION : 30));
 export const DELIVERY_SCENARIO = 'delivery: one worker, log provider';
+/** The V8 heap flag `npm start` and `npm run worker` run with (package.json), so the bench measures the server as it is started. */
+const HEAP_FLAGS = heapFlagsOfStartScript();
 
 export interface ScenarioResult {
   name: string;
@@ -161,6 +163,13 @@ function benchEnv(): Record<string, string> {
   };
 }
 
+function heapFlagsOfStartScript(): string[] {
+  const start: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  const heap = /--max-old-space-size=\$\{NODE_HEAP_MB:-(\d+)\}/.exec(start);
+  if (!heap) throw new Error('package.json start script: no --max-old-space-size=${NODE_HEAP_MB:-N}');
+  return [`--max-old-space-size=${process.env.NODE_HEAP_MB ?? heap[1]}`];
+}
+
 async function postgres(): Promise<{ serverUrl: string; stop: () => Promise<void> }> {
   if (process.env.DATABASE_URL) return { serverUrl: process.env.DATABASE_URL, stop: async () => undefined };
   const port = 54000 + Math.floor(Math.random() * 900);
@@ -170,7 +179,8 @@ async function postgres(): Promise<{ serverUrl: string; stop: () => Promise<void
 
 async function startProcess(name: string, command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; url: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(command, [...(process.env.BENCH_NODE_ARGS && name === 'app' ? process.env.BENCH_NODE_ARGS.split(' ') : []), ...args], {
+  const nodeArgs = name === 'app' || name === 'worker' ? [...HEAP_FLAGS, ...(process.env.BENCH_NODE_ARGS && name === 'app' ? process.env.BENCH_NODE_ARGS.split(' ') : [])] : [];
+  const child = spawn(command, [...nodeArgs, ...args], {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
