@@ -342,13 +342,22 @@ export class OtpRequestRepository {
     return row ? row.max_attempts : null;
   }
 
-  /** Kills the pending OTPs bound to the rule and record (MAX_ATTEMPTS_REACHED), skipping any a save holds locked. */
-  async lockOutForRule(ruleId: number, recordId: string): Promise<void> {
-    await this.db.query(
-      `UPDATE otp_requests SET status = 'MAX_ATTEMPTS_REACHED', code_sealed = NULL, updated_at = now()
-        WHERE id IN (SELECT id FROM otp_requests WHERE rule_id = $1 AND record_id = $2 AND status = 'PENDING' FOR UPDATE SKIP LOCKED)`,
-      [ruleId, recordId],
-    );
+  /**
+   * Kills the pending OTPs bound to the rule and record (MAX_ATTEMPTS_REACHED), skipping any a save holds locked, each
+   * with an `otp.failed_attempt` saying it is locked (the rule's count reached the limit frozen on the OTP), in one
+   * statement.
+   */
+  async lockOutForRule(ruleId: number, recordId: string, events: EventPublisher): Promise<void> {
+    const { sql, params } = events.statement({
+      with: `locked_out AS (
+        UPDATE otp_requests SET status = 'MAX_ATTEMPTS_REACHED', code_sealed = NULL, updated_at = now()
+         WHERE id IN (SELECT id FROM otp_requests WHERE rule_id = $1 AND record_id = $2 AND status = 'PENDING' FOR UPDATE SKIP LOCKED)
+        RETURNING id, max_attempts AS attempts, max_attempts)`,
+      rows: otpFailedAttemptRowsSql('locked_out'),
+      select: 'SELECT count(*)::int AS locked FROM locked_out',
+      params: [ruleId, recordId],
+    });
+    await this.db.query(sql, params);
   }
 }
 

@@ -179,7 +179,7 @@ export class OtpService {
 
   /** The rule locked the record: its live OTPs die. On the counters pool, never waiting for a lock a save holds. */
   lockOutRuleOtps(ruleId: number, recordId: string): Promise<void> {
-    return this.counted.lockOutForRule(ruleId, recordId);
+    return this.counted.lockOutForRule(ruleId, recordId, this.deps.events);
   }
 
   /**

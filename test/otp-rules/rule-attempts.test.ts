@@ -42,6 +42,9 @@ describe('attacker: guessing a rule OTP up to the limit and past it', () => {
     const last = await deactivate(rule, id, '000002');
     expect(last.userErrors).toEqual([expect.objectContaining({ code: 'OTP_LOCKED', details: expect.objectContaining({ retryAfterSeconds: 600, attemptsLeft: 0 }) })]);
     expect(await otpStatus(otp)).toBe('MAX_ATTEMPTS_REACHED');
+    // the CRM is told: one otp.failed_attempt saying the OTP is locked, written with the lock-out
+    expect(await w.t.sql(`SELECT data FROM event_outbox WHERE subject = $1 AND type = 'otp.failed_attempt'`, [`otp_request:${otp}`]))
+      .toEqual([{ data: { otpRequestId: otp, attempts: 3, maxAttempts: 3, attemptsLeft: 0, locked: true } }]);
 
     advance(599);
     expect((await deactivate(rule, id, MOBILE_CODE)).userErrors[0]).toMatchObject({ code: 'OTP_LOCKED', details: { retryAfterSeconds: 1 } });
