@@ -77,6 +77,8 @@ async function main(): Promise<void> {
   const appEnv = {
     NODE_ENV: 'production', DATABASE_URL: databaseUrl, SECRET_KEY: secretKey, ADMIN_API_KEY: adminKey,
     LOG_LEVEL: 'warn', OTP_RULES_LIMIT: '5000', DATA_DIR: mkdtempSync(join(tmpdir(), 'countersign-bench-')), ...benchEnv(),
+    // BENCH_APP_ENV='NAME=value NAME2=value': settings for the server under test, for A/B runs of one setting
+    ...Object.fromEntries((process.env.BENCH_APP_ENV ?? '').split(' ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
   };
   try {
     // the API server delivers nothing itself: request scenarios measure the request path, and the delivery scenario
