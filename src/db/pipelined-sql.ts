@@ -58,6 +58,12 @@ function arrayElement(value: unknown): string {
 
 /** Statements a connection keeps prepared for pipelined messages, by SQL text (named `cs_` + a hash of the text). */
 const preparedOn = new WeakMap<PoolClient, Set<string>>();
+/**
+ * Bumped when a statement of the pool was found stale (a table's columns changed under it): every connection that
+ * prepared its statements before then drops them (DEALLOCATE, in front of its next message) and prepares afresh.
+ */
+const poolGeneration = new WeakMap<Pool, number>();
+const preparedGeneration = new WeakMap<PoolClient, number>();
 /** Distinct statements one connection prepares at most; past it, the rest are sent as text and planned each time. */
 const MAX_PREPARED_PER_CONNECTION = 100;
 const PREPARED_PREFIX = 'cs_';
@@ -77,9 +83,21 @@ export interface Pipeline {
 
 /** Why a pipelined message failed, whether `first` had already committed (the caller gives it back then), and `onError`'s rows. */
 export class PipelineError extends Error {
+  /**
+   * A prepared statement's result type changed under it (another instance's migration added or dropped a column of a
+   * table it reads with `*`): Postgres refuses to run it again on that connection. The connection has been closed (its
+   * prepared statements with it); the same message on another connection prepares afresh, so the caller may retry.
+   */
+  readonly stalePlan: boolean;
+
   constructor(override readonly cause: unknown, readonly firstCommitted: boolean, readonly onErrorRows: Array<Record<string, unknown>>) {
     super(cause instanceof Error ? cause.message : String(cause));
+    this.stalePlan = isStalePlan(cause);
   }
+}
+
+function isStalePlan(error: unknown): boolean {
+  return (error as { code?: string })?.code === '0A000' && /cached plan must not change result type/.test(String((error as Error)?.message));
 }
 
 /** Set (for the session) by `first`'s transaction, so after a failure the connection tells whether `first` committed. */
@@ -99,6 +117,12 @@ export async function runPipelined(pool: Pool, pipeline: Pipeline): Promise<Quer
   let prepared = preparedOn.get(client);
   if (!prepared) preparedOn.set(client, (prepared = new Set()));
   const parts: string[] = [];
+  const generation = poolGeneration.get(pool) ?? 0;
+  if ((preparedGeneration.get(client) ?? 0) < generation) {
+    parts.push(...[...prepared].map((name) => `DEALLOCATE ${name}`));
+    prepared.clear();
+  }
+  preparedGeneration.set(client, generation);
   let preparing = 0;
   const wanted: number[] = []; // the positions of `then`'s results among the message's (PREPAREs and first's block answer too)
   const add = (statements: Statement[], answered: boolean) => {
@@ -126,8 +150,12 @@ export async function runPipelined(pool: Pool, pipeline: Pipeline): Promise<Quer
     const all = Array.isArray(results) ? results : [results];
     return wanted.map((i) => all[i]);
   } catch (error) {
+    // a connection whose prepared statements went stale is closed (the pool opens a fresh one), and the others drop
+    // theirs before their next message
+    if (isStalePlan(error)) poolGeneration.set(pool, generation + 1);
+    const release = (failure?: Error | true) => client.release(failure ?? (isStalePlan(error) ? true : undefined));
     if (!token && !preparing && !pipeline.onError) {
-      client.release(); // an implicit transaction, rolled back whole; nothing prepared by it
+      release(); // an implicit transaction, rolled back whole; nothing prepared by it
       throw new PipelineError(error, false, []);
     }
     try {
@@ -139,11 +167,11 @@ export async function runPipelined(pool: Pool, pipeline: Pipeline): Promise<Quer
       ].join(';\n')) as unknown as QueryResult[];
       const [state] = answers[1].rows as Array<{ first_committed: boolean; prepared: string[] }>;
       preparedOn.set(client, new Set(state.prepared));
-      client.release();
+      release();
       throw new PipelineError(error, token !== null && state.first_committed, pipeline.onError ? answers[2].rows : []);
     } catch (failure) {
       if (failure instanceof PipelineError) throw failure;
-      client.release(failure instanceof Error ? failure : true); // a connection in an unknown state is closed, not reused
+      release(failure instanceof Error ? failure : true); // a connection in an unknown state is closed, not reused
       throw new PipelineError(error, false, []);
     }
   }
@@ -177,10 +205,14 @@ function execute(name: string, params: unknown[]): string {
 export function preparedQueries(pool: Pool): { query(sql: string, params?: unknown[]): Promise<any[]> } {
   return {
     query: async (sql, params = []) => {
-      try {
-        return (await runPipelined(pool, { then: [{ sql, params }] }))[0].rows;
-      } catch (error) {
-        throw error instanceof PipelineError ? error.cause : error;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return (await runPipelined(pool, { then: [{ sql, params }] }))[0].rows;
+        } catch (error) {
+          // one statement that failed changed nothing: after a stale plan it runs again on a fresh connection
+          if (error instanceof PipelineError && error.stalePlan && attempt < 2) continue;
+          throw error instanceof PipelineError ? error.cause : error;
+        }
       }
     },
   };

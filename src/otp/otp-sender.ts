@@ -201,6 +201,10 @@ export class OtpSender {
       try {
         return await run();
       } catch (error) {
+        if (error instanceof PipelineError && error.stalePlan) {
+          if (attempt < 2) continue; // another instance's migration changed a table under a prepared statement
+          throw error.cause;
+        }
         if (!isUniqueViolation(error)) throw error;
         if (attempt >= 2) {
           throw UserErrorException.of(ErrorCode.CONFLICT, 'Another OTP for the same purpose was being sent at the same moment; try again.');
@@ -275,6 +279,7 @@ export class OtpSender {
       // the screen's statement (first of all) asked for a closer look, or could not read: nothing was written or taken
       if (check && !failure.firstCommitted) throw new ScreenLooksCloser(failure.cause);
       if (failure.firstCommitted) await this.deps.limits.refundSend(caller, recipients); // nothing was sent
+      if (failure.stalePlan) throw failure; // issueOnce sends it again, on a fresh connection
       throw failure.cause;
     }
     const superseded = results[replaceLive.length - 1].rows.map((r: { id: string }) => r.id); // the otp.canceled events' statement answers their ids

@@ -68,3 +68,18 @@ describe('attacker: failures halfway through a message', () => {
     expect(result.rows).toEqual([{ label: 'b (fresh)' }]);
   });
 });
+
+describe('attacker (or a rolling deploy): another instance\'s migration changes a table under the prepared statements', () => {
+  test('a column added to a table a prepared statement reads with *: the statement fails once, the connection is replaced, and the same message then runs', async () => {
+    await pool.query('CREATE TABLE widgets (id int PRIMARY KEY)');
+    const insert = (id: number) => ({ sql: 'INSERT INTO widgets (id) VALUES ($1) RETURNING *', params: [id] });
+    expect((await runPipelined(pool, { then: [insert(1)] }))[0].rows).toEqual([{ id: 1 }]);
+    const before = (await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    await pool.query('ALTER TABLE widgets ADD COLUMN colour text');
+    const failure = await runPipelined(pool, { then: [insert(2)] }).catch((e) => e);
+    expect(failure).toBeInstanceOf(PipelineError);
+    expect(failure.stalePlan).toBe(true);
+    expect((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid).not.toBe(before); // a fresh connection
+    expect((await runPipelined(pool, { then: [insert(2)] }))[0].rows).toEqual([{ id: 2, colour: null }]);
+  });
+});
