@@ -1,4 +1,4 @@
-import { inline, pipelined, shiftParams } from './pipelined-sql';
+import { inline, shiftParams } from './pipelined-sql';
 
 describe('pipelined statements: parameters inlined as quoted literals', () => {
   test('an attacker\'s quote, backslash and statement separator stay inside the literal', () => {
@@ -23,9 +23,5 @@ describe('pipelined statements: parameters inlined as quoted literals', () => {
 
   test('shiftParams renumbers every placeholder, two-digit ones included', () => {
     expect(shiftParams('INSERT INTO t VALUES ($1, $2, $10) RETURNING $1', 7)).toBe('INSERT INTO t VALUES ($8, $9, $17) RETURNING $8');
-  });
-
-  test('statements are joined into one message', () => {
-    expect(pipelined([{ sql: 'SELECT $1', params: [1] }, { sql: 'SELECT 2', params: [] }])).toBe(`SELECT '1';\nSELECT 2`);
   });
 });

@@ -2,21 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 
-/** One parameterised statement, to be sent with others in one message (see {@link pipelined}). */
+/** One parameterised statement, to be sent with others in one message (see {@link runPipelined}). */
 export interface Statement {
   sql: string;
   params: unknown[];
-}
-
-/**
- * Several statements as one simple-query message: one round trip, run by Postgres as one implicit transaction (an
- * error in any rolls back all), each statement with its own snapshot (READ COMMITTED), so a lock taken by the first is
- * held, and what others committed while waiting for it is seen, by the ones after. The simple protocol has no
- * parameters, so each `$n` becomes a quoted literal (`pg.escapeLiteral`, the driver's own quoting): an untyped literal
- * resolves to the type its place asks for, as an untyped parameter does.
- */
-export function pipelined(statements: Statement[]): string {
-  return statements.map((s) => inline(s.sql, s.params)).join(';\n');
 }
 
 /**
@@ -27,6 +16,11 @@ export function shiftParams(sql: string, offset: number): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
 }
 
+/**
+ * A statement with each `$n` as a quoted literal (`pg.escapeLiteral`, the driver's own quoting), for a simple-query
+ * message, which has no parameters: an untyped literal resolves to the type its place asks for, as an untyped
+ * parameter does.
+ */
 export function inline(sql: string, params: unknown[]): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => {
     const index = Number(n) - 1;
@@ -104,7 +98,10 @@ function isStalePlan(error: unknown): boolean {
 const FIRST_COMMITTED = 'countersign.pipeline_first';
 
 /**
- * Runs a {@link Pipeline} as one message (one round trip) and answers the results of `then`, one per statement.
+ * Runs a {@link Pipeline} as one simple-query message (one round trip) and answers the results of `then`, one per
+ * statement. Postgres runs `then` as one implicit transaction (an error in any rolls back all), each statement with its
+ * own snapshot (READ COMMITTED), so a lock taken by one is held, and what others committed while waiting for it is
+ * seen, by the ones after.
  * Each statement is prepared once per connection (a `PREPARE` in front of its first use, in the same message) and
  * run with `EXECUTE` and its parameters as literals, so Postgres plans it from its plan cache instead of planning
  * every statement of every message again (planning was more than half of a send's database time).

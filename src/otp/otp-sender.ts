@@ -241,14 +241,14 @@ export class OtpSender {
   }
 
   /**
-   * The NEW_CODE send in one round trip: lock the purpose, settle an expired live request, supersede the live ones,
-   * insert the request, its deliveries and their queue jobs — the statements `issueWithin` runs one by one — and, last,
-   * their events (the superseded ones' `otp.canceled` in the statement that cancels them; `otp.sent` and the QUEUED
-   * `otp.delivery.updated` after the deliveries: the events feature's outbox statements, their rows as SQL), the send
-   * screen's count of the send (its `sentStatement`, the fraud guard's event) and, last, consume every rate
-   * limit of the send: all sent as one message (see {@link pipelined}: one implicit transaction, each statement seeing
-   * what committed before it). A limit that refuses fails the message, so nothing of it stays, counters and the
-   * screen's count included; the limiter rows are locked only from that last statement to the commit.
+   * The NEW_CODE send in one round trip ({@link runPipelined}): first, in a transaction of their own, the send screen's
+   * check (`check`, when the screen gave one) and every rate limit of the send; then lock the purpose, settle an expired
+   * live request, supersede the live ones, insert the request, its deliveries and their queue jobs — the statements
+   * `issueWithin` runs one by one — with their events (the superseded ones' `otp.canceled` in the statement that cancels
+   * them; `otp.sent` and the QUEUED `otp.delivery.updated` after the deliveries: the events feature's outbox
+   * statements, their rows as SQL) and the send screen's count of the send (its `sentStatement`). A refusing limit or
+   * check fails the first transaction and skips the rest: nothing is written. The limiter rows are locked only until
+   * that first commit; if the send then fails, its points are given back.
    */
   private async issuePipelined(ctx: RequestContext, command: SendOtpCommand, policy: OtpPolicy, testCode: string | null,
     caller: SendCaller, recipients: string[], screened: ScreenedSend | null, check: Statement | null): Promise<Issued> {

@@ -87,13 +87,13 @@ export class DeliveryWorker {
       }
     }
     const templates = await this.templates(ready.map(({ row }) => templateIdOf(row)));
-    const messages: Array<{ delivery: OtpDeliveryEntity; job: PgBoss.JobWithMetadata<DeliveryJob>; message: OutgoingMessage | null; failure: unknown }> = [];
+    const messages: Array<{ delivery: OtpDeliveryEntity; row: Record<string, any>; job: PgBoss.JobWithMetadata<DeliveryJob>; message: OutgoingMessage | null; failure: unknown }> = [];
     for (const { row, job } of ready) {
       const delivery = toOtpDeliveryEntity(row);
       try {
-        messages.push({ delivery, job, message: this.render(delivery.channel, delivery.recipient, this.hasher.unseal(delivery.codeSealed!), row, templates), failure: null });
+        messages.push({ delivery, row, job, message: this.render(delivery.channel, delivery.recipient, this.hasher.unseal(delivery.codeSealed!), row, templates), failure: null });
       } catch (error) {
-        messages.push({ delivery, job, message: null, failure: error });
+        messages.push({ delivery, row, job, message: null, failure: error });
       }
     }
     const claimed = await this.claim(messages.filter((m) => m.message).map((m) => m.delivery));
@@ -101,9 +101,8 @@ export class DeliveryWorker {
       const sealed = claimed.get(m.delivery.id);
       // a resend sealed a new code into this workflow step after it was read: the message carries that one
       if (m.message && sealed && sealed !== m.delivery.codeSealed) {
-        const row = ready.find((r) => r.row.id === m.delivery.id)!.row;
         try {
-          m.message = this.render(m.delivery.channel, m.delivery.recipient, this.hasher.unseal(sealed), row, templates);
+          m.message = this.render(m.delivery.channel, m.delivery.recipient, this.hasher.unseal(sealed), m.row, templates);
         } catch (error) {
           m.message = null;
           m.failure = error;
