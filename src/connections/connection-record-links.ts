@@ -11,9 +11,7 @@ import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-
 import { contextRecordErrors } from './connection-context';
 import { moveConnectionsOnMerge } from './connection-merge';
 import { dateErrors, endpointErrors, type DuplicateProbe } from './connection.service';
-import { insertConnection, type NewConnectionRow } from './connection-writes';
-import { queryRows } from '../db/sql';
-import { CONNECTION_COLUMNS, toConnectionEntity } from './connection.entity';
+import { deleteConnections, insertConnection, type NewConnectionRow } from './connection-writes';
 import { connectionEvent } from './connection.events';
 import { setHistoryActor } from './connection-history';
 
@@ -28,10 +26,7 @@ export class ConnectionRecordLinks implements RecordLinks {
 
   /** A hard-deleted record's connections are deleted first, each with its `connection.deleted`, in the delete's transaction. */
   async deleteForHardDelete(recordId: string, tx: EntityManager): Promise<void> {
-    const rows = await queryRows(tx,
-      `DELETE FROM connections c WHERE c.source_id = $1 OR c.target_id = $1 RETURNING ${CONNECTION_COLUMNS}`, [recordId]);
-    const deleted = rows.map(toConnectionEntity).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
-    await this.events.publish(tx, deleted.map((connection) => connectionEvent('connection.deleted', connection)));
+    await deleteConnections(tx, this.events, 'c.source_id = $1 OR c.target_id = $1', [recordId]);
   }
 
   /**

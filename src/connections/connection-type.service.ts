@@ -14,6 +14,7 @@ import { END_CONNECTION_SET_SQL, MISFITS_OF_TYPE_SQL } from './connection-fit';
 import type { EventPublisher } from '../events/event-publisher';
 import { CONNECTION_COLUMNS, toConnectionEntity } from './connection.entity';
 import { connectionEvent } from './connection.events';
+import { deleteConnections } from './connection-writes';
 
 const TYPE_NAMES_LOCK = 7_310_305; // pg_advisory_xact_lock key: name-uniqueness checks of types run one at a time
 const LISTED_IN_MESSAGE = 10;
@@ -150,8 +151,7 @@ export class ConnectionTypeService {
         throw new ConnectionsInTheWay([new UserError(ErrorCode.IN_USE,
           `${ids.length} connection(s) use "${type.name}" (${listed(ids)}); delete them first, pass policy DELETE, or deactivate the type.`, ['id'])], ids);
       }
-      const deleted = await queryRows(tx, `DELETE FROM connections c WHERE c.type_id = $1 RETURNING ${CONNECTION_COLUMNS}`, [id]);
-      await this.events.publish(tx, inOrder(deleted, ids).map((row) => connectionEvent('connection.deleted', toConnectionEntity(row))));
+      await deleteConnections(tx, this.events, 'c.type_id = $1', [id]);
       await tx.query('DELETE FROM connection_types WHERE id = $1', [id]);
       return { connectionType: type, affectedConnectionIds: ids };
     });
@@ -169,8 +169,7 @@ export class ConnectionTypeService {
       case ConnectionPolicy.IGNORE:
         return ids;
       case ConnectionPolicy.DELETE: {
-        const deleted = await queryRows(tx, `DELETE FROM connections c WHERE c.id = ANY($1::uuid[]) RETURNING ${CONNECTION_COLUMNS}`, [ids]);
-        await this.events.publish(tx, inOrder(deleted, ids).map((row) => connectionEvent('connection.deleted', toConnectionEntity(row))));
+        await deleteConnections(tx, this.events, 'c.id = ANY($1::uuid[])', [ids]);
         return ids;
       }
       case ConnectionPolicy.END: {
@@ -231,7 +230,7 @@ function newMisfits(before: Misfit[], after: Misfit[]): Misfit[] {
     .filter((m) => m.kinds.length > 0);
 }
 
-/** `rows` (with an `id`) in the order of `ids`, so a change's events follow the order the payload lists the connections in. */
+/** `rows` (with an `id`) in the order of `ids`, so the ended connections' events follow the order the payload lists them in. */
 function inOrder<T extends Record<string, any>>(rows: T[], ids: string[]): T[] {
   const position = new Map(ids.map((id, i) => [id, i]));
   return [...rows].sort((a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0));

@@ -1,10 +1,13 @@
 import { queryRows, type Queryable } from '../db/sql';
 import { END_CONNECTION_SET_SQL } from './connection-fit';
+import type { EventPublisher } from '../events/event-publisher';
 import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity, type ConnectionProperties } from './connection.entity';
+import { connectionEvent } from './connection.events';
 
 /**
- * The statements a record merge and a record created with its links run on `connections`: every change those make
- * to a connection goes through one of these, so whatever must follow each change (history) hooks in here once.
+ * The statements a record merge, a record created with its links, and the bulk deletes (a type's policy, an integrity
+ * repair, a hard-deleted record) run on `connections`: every change those make to a connection goes through one of
+ * these, so whatever must follow each change (history, events) hooks in here once.
  */
 
 export interface NewConnectionRow {
@@ -60,4 +63,16 @@ export async function repointContextRecords(tx: Queryable, mergedIds: string[], 
   const rows: Array<{ id: string }> = await tx.query(
     'UPDATE connections SET context_record_id = $2, updated_at = now() WHERE context_record_id = ANY($1::uuid[]) RETURNING id', [mergedIds, survivorId]);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Deletes the connections `where` picks (a condition on `c`, its `$n` from `params`) with a `connection.deleted` for
+ * each, oldest first, in `tx`: what a type deleted or changed with policy DELETE, an integrity repair and a hard-deleted
+ * record do to their connections.
+ */
+export async function deleteConnections(tx: Queryable, events: EventPublisher, where: string, params: unknown[]): Promise<ConnectionEntity[]> {
+  const deleted = (await queryRows(tx, `DELETE FROM connections c WHERE ${where} RETURNING ${CONNECTION_COLUMNS}`, params)).map(toConnectionEntity)
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+  await events.publish(tx, deleted.map((connection) => connectionEvent('connection.deleted', connection)));
+  return deleted;
 }

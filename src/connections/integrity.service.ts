@@ -8,6 +8,7 @@ import { optionalRecordJoinSql } from '../records/record.sql';
 import { CONNECTION_COLUMNS, toConnectionEntity } from './connection.entity';
 import type { EventPublisher } from '../events/event-publisher';
 import { connectionEvent } from './connection.events';
+import { deleteConnections } from './connection-writes';
 import { END_CONNECTION_SET_SQL, MODULE_MISFIT_SQL, PROPERTY_MISFIT_SQL, SELF_LINK_SQL, TODAY_SQL } from './connection-fit';
 import {
   IntegrityIssueKind, MAX_REPAIR_ACTIONS, RepairAction, type IntegrityFinding, type RepairActionInput, type RepairResultType,
@@ -110,8 +111,7 @@ async function findingsOf(db: Queryable, ids: string[]): Promise<IntegrityFindin
 async function apply(tx: EntityManager, id: string, input: RepairActionInput, events: EventPublisher): Promise<void> {
   switch (input.action) {
     case RepairAction.DELETE: {
-      const [row] = await queryRows(tx, `DELETE FROM connections c WHERE c.id = $1 RETURNING ${CONNECTION_COLUMNS}`, [id]);
-      await events.publish(tx, connectionEvent('connection.deleted', toConnectionEntity(row)));
+      await deleteConnections(tx, events, 'c.id = $1', [id]);
       return;
     }
     case RepairAction.END: {
