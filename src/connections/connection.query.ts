@@ -1,5 +1,5 @@
 import { BadUserInput } from '../core/errors';
-import { decodeCursor, encodeCursor } from '../core/pagination';
+import { decodeCursor } from '../core/pagination';
 import { parseTimestamp } from '../core/timestamps';
 import { isUuid } from '../core/ids';
 import type { Queryable } from '../db/sql';
@@ -9,7 +9,7 @@ import { liveRecordJoinSql, liveRecordSql, recordJoinSql, recordJsonSql } from '
 import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from './connection.entity';
 import { TODAY_SQL } from './connection-fit';
 import { ConnectionDirection, ConnectionStatus } from './connection.enums';
-import { RecordConnectionView } from './record-connection.view';
+import { encodeConnectionCursor, RecordConnectionView } from './record-connection.view';
 import type { ConnectedCondition } from '../records/record-condition';
 import { asOfConnectionsSql } from './connection-history';
 
@@ -55,10 +55,6 @@ export function normaliseRecordFilter(input: {
     activeOn: input?.activeOn ?? null,
     asOf,
   };
-}
-
-export function encodeConnectionCursor(createdAt: string, id: string): string {
-  return encodeCursor([createdAt, id]);
 }
 
 /** The (created_at, id) position after which a page starts. */
@@ -130,8 +126,10 @@ export async function loadRecordConnectionSlices(
   );
   for (const row of rows) {
     const slice = slices.get(row.viewer_id)!;
-    slice.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id), filter.asOf));
-    slice.otherRecords.push(toRecordEntityFromJson(row.other));
+    const view = new RecordConnectionView(toConnectionEntity(row), row.viewer_id, row.cursor_at, filter.asOf);
+    view.otherRecord = toRecordEntityFromJson(row.other);
+    slice.views.push(view);
+    slice.otherRecords.push(view.otherRecord);
   }
   return slices;
 }
@@ -244,8 +242,10 @@ export async function loadRecordConnectionGroups(
       group = { typeId: row.type_id, direction: row.side, totalCount: Number(row.group_count), views: [], otherRecords: [] };
       list.push(group);
     }
-    group.views.push(new RecordConnectionView(toConnectionEntity(row), row.viewer_id, encodeConnectionCursor(row.cursor_at, row.id), filter.asOf));
-    group.otherRecords.push(toRecordEntityFromJson(row.other));
+    const view = new RecordConnectionView(toConnectionEntity(row), row.viewer_id, row.cursor_at, filter.asOf);
+    view.otherRecord = toRecordEntityFromJson(row.other);
+    group.views.push(view);
+    group.otherRecords.push(view.otherRecord);
   }
   return groups;
 }

@@ -33,6 +33,7 @@ export class RecordConnectionsResolver {
     const filter = normaliseRecordFilter(filterInput, checkAsOf(asOf, todayUtc()));
     const slice = await ctx.loaders.recordConnections.load({ recordId: record.id, filter, first, after: after ?? null });
     slice.otherRecords.forEach((other) => ctx.loaders.records.prime(other.id, other));
+    await withTypes(slice.views, ctx);
     return makePage(RecordConnectionPage, {
       rows: slice.views,
       first,
@@ -65,6 +66,7 @@ export class RecordConnectionGroupsResolver {
     const views = await Promise.all(groups.map(async (group) => {
       group.otherRecords.forEach((other) => ctx.loaders.records.prime(other.id, other));
       const type = (await ctx.loaders.connectionTypes.load(group.typeId))!;
+      for (const view of group.views) view.type = type;
       const label = group.direction === ConnectionDirection.INCOMING ? type.inverseName : type.name;
       const page = makePage(RecordConnectionPage, { rows: group.views, first, cursorOf: (view) => view.cursor, count: async () => group.totalCount });
       return { label, view: new RecordConnectionGroupView(group.typeId, group.direction, group.totalCount, page) };
@@ -87,22 +89,43 @@ export class RecordConnectionGroupResolver {
   }
 }
 
+/**
+ * Gives each view its connection type, through the loader (one statement for every record of a page, as the views'
+ * own `type` fields did one by one), so that the views' fields answer synchronously: a page of 100 records with 10
+ * connections each made 3,000 promises here.
+ */
+async function withTypes(views: RecordConnectionView[], ctx: RequestContext): Promise<void> {
+  if (views.length === 0) return;
+  const typeIds = [...new Set(views.map((view) => view.connection.typeId))];
+  const types = await ctx.loaders.connectionTypes.loadMany(typeIds);
+  const byId = new Map(typeIds.map((id, i) => [id, types[i]]));
+  for (const view of views) {
+    const type = byId.get(view.connection.typeId);
+    if (type && !(type instanceof Error)) view.type = type;
+  }
+}
+
+/** Its label: the type's name read from the viewer's side. */
+function labelOf(view: RecordConnectionView, type: ConnectionTypeEntity): string {
+  return view.connection.sourceId === view.viewerId || type.symmetric ? type.name : type.inverseName;
+}
+
 @Resolver(() => RecordConnectionType)
 export class RecordConnectionResolver {
   @FieldResolver(() => String, { description: 'What the connection means from this record: the type\'s `name` (OUTGOING, MUTUAL) or `inverseName` (INCOMING).' })
-  async label(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): Promise<string> {
-    const type = (await ctx.loaders.connectionTypes.load(view.connection.typeId))!;
-    return view.connection.sourceId === view.viewerId || type.symmetric ? type.name : type.inverseName;
+  label(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): string | Promise<string> {
+    if (view.type) return labelOf(view, view.type);
+    return ctx.loaders.connectionTypes.load(view.connection.typeId).then((type) => labelOf(view, type!));
   }
 
   @FieldResolver(() => ConnectionTypeType)
-  async type(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): Promise<ConnectionTypeEntity> {
-    return (await ctx.loaders.connectionTypes.load(view.connection.typeId))!;
+  type(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): ConnectionTypeEntity | Promise<ConnectionTypeEntity> {
+    return view.type ?? ctx.loaders.connectionTypes.load(view.connection.typeId) as Promise<ConnectionTypeEntity>;
   }
 
   @FieldResolver(() => RecordType, { description: 'The record on the other side.' })
-  async otherRecord(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): Promise<RecordEntity> {
-    return (await ctx.loaders.records.load(view.otherRecordId))!;
+  otherRecord(@Root() view: RecordConnectionView, @Ctx() ctx: RequestContext): RecordEntity | Promise<RecordEntity> {
+    return view.otherRecord ?? ctx.loaders.records.load(view.otherRecordId) as Promise<RecordEntity>;
   }
 
   @FieldResolver(() => ConnectionObjectType, { description: 'The connection itself, with its source and target.' })

@@ -1,3 +1,6 @@
+import { encodeCursor } from '../core/pagination';
+import type { RecordEntity } from '../records/record.entity';
+import type { ConnectionTypeEntity } from './connection-type.entity';
 import type { ConnectionEntity } from './connection.entity';
 import { ConnectionDirection, ConnectionStatus } from './connection.enums';
 
@@ -7,16 +10,30 @@ export function todayUtc(): string {
 }
 
 /** ACTIVE until the end date has passed; computed on every read, so it is never stale. */
-export function statusOf(connection: Pick<ConnectionEntity, 'endDate'>, day: string = todayUtc()): ConnectionStatus {
-  return connection.endDate !== null && connection.endDate < day ? ConnectionStatus.INACTIVE : ConnectionStatus.ACTIVE;
+export function statusOf(connection: Pick<ConnectionEntity, 'endDate'>, day?: string): ConnectionStatus {
+  // the clock is read only for a connection that has an end date (most have none, and pages read thousands)
+  return connection.endDate !== null && connection.endDate < (day ?? todayUtc()) ? ConnectionStatus.INACTIVE : ConnectionStatus.ACTIVE;
+}
+
+/** A connection's cursor in its lists: its creation time to the microsecond (UTC, as `CURSOR_AT_SQL` writes it) and id. */
+export function encodeConnectionCursor(createdAt: string, id: string): string {
+  return encodeCursor([createdAt, id]);
 }
 
 /** A connection seen from one of its records (`viewerId`): which side it is on and which record is the other. */
 export class RecordConnectionView {
-  /** `cursor` places the view in its record's list of connections. */
-  /** `asOf`: the view is of the list as it stood that day (from the history), and status is computed for that day. */
-  constructor(readonly connection: ConnectionEntity, readonly viewerId: string, readonly cursor: string, readonly asOf: string | null = null) {}
+  /**
+   * The connection's type and other record, when the query that read the connection also has them (a record's
+   * connections page): its fields then answer without a loader, synchronously.
+   */
+  type: ConnectionTypeEntity | null = null;
+  otherRecord: RecordEntity | null = null;
 
+  /** `cursorAt` (the cursor's time) places the view in its record's list of connections; the cursor is made when asked for. */
+  /** `asOf`: the view is of the list as it stood that day (from the history), and status is computed for that day. */
+  constructor(readonly connection: ConnectionEntity, readonly viewerId: string, readonly cursorAt: string, readonly asOf: string | null = null) {}
+
+  get cursor(): string { return encodeConnectionCursor(this.cursorAt, this.connection.id); }
   get connectionId(): string { return this.connection.id; }
   get direction(): ConnectionDirection {
     if (this.connection.symmetric) return ConnectionDirection.MUTUAL;

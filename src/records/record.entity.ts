@@ -50,28 +50,27 @@ export class RecordEntity {
   mergedInto?: RecordEntity | null;
 }
 
-/** Maps a `records` row as Postgres returns it to the entity. */
+/** Maps a `records` row as Postgres returns it to the entity (assigned one by one: pages map thousands of rows). */
 export function toRecordEntity(row: Record<string, any>): RecordEntity {
-  return Object.assign(new RecordEntity(), {
-    id: row.id,
-    module: row.module,
-    label: row.label,
-    fields: row.fields,
-    ownerId: row.owner_id,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    deletedAt: row.deleted_at,
-    mergedIntoId: row.merged_into ?? null,
-  });
+  return recordEntity(row, row.created_at, row.updated_at, row.deleted_at);
 }
 
 /** Maps a row embedded as JSON (see `recordJsonSql`), whose timestamps arrive as text, to the entity. */
 export function toRecordEntityFromJson(json: Record<string, any>): RecordEntity {
-  return toRecordEntity({
-    ...json,
-    created_at: new Date(json.created_at),
-    updated_at: new Date(json.updated_at),
-    deleted_at: json.deleted_at ? new Date(json.deleted_at) : null,
-  });
+  return recordEntity(json, new Date(json.created_at), new Date(json.updated_at), json.deleted_at ? new Date(json.deleted_at) : null);
+}
+
+function recordEntity(row: Record<string, any>, createdAt: Date, updatedAt: Date, deletedAt: Date | null): RecordEntity {
+  const record = new RecordEntity();
+  record.id = row.id;
+  record.module = row.module;
+  record.label = row.label;
+  record.fields = row.fields;
+  record.ownerId = row.owner_id;
+  record.version = row.version;
+  record.createdAt = createdAt;
+  record.updatedAt = updatedAt;
+  record.deletedAt = deletedAt;
+  record.mergedIntoId = row.merged_into ?? null;
+  return record;
 }

@@ -73,16 +73,23 @@ export class RecordRepository {
     return row ? toRecordEntity(row) : null;
   }
 
-  /** One page of a search, each record with its cursor, and the search's total (counted only when asked). */
-  async page(query: RecordQuery, first: number, after: string | null | undefined): Promise<{ rows: Array<{ record: RecordEntity; cursor: string }>; count: () => Promise<number> }> {
+  /**
+   * One page of a search, each record with its sort value (what its cursor is made of, when one is asked for), and the
+   * search's total (counted only when asked).
+   */
+  async page(query: RecordQuery, first: number, after: string | null | undefined): Promise<{ records: RecordEntity[]; sortValues: Map<RecordEntity, string>; count: () => Promise<number> }> {
     // The count needs only the filters' parameters; the page adds the cursor's after them.
     const countSql = query.countSql();
     const countParams = [...query.params];
     const rows: Array<Record<string, any>> = await this.db.query(query.pageSql(first, after), query.params);
-    return {
-      rows: rows.map((row) => ({ record: toRecordEntity(row), cursor: query.cursorOf({ id: row.id, sort_value: row.sort_value }) })),
-      count: async () => (await this.db.query(countSql, countParams))[0].count,
-    };
+    const records: RecordEntity[] = [];
+    const sortValues = new Map<RecordEntity, string>();
+    for (const row of rows) {
+      const record = toRecordEntity(row);
+      records.push(record);
+      sortValues.set(record, row.sort_value);
+    }
+    return { records, sortValues, count: async () => (await this.db.query(countSql, countParams))[0].count };
   }
 
   async insert(tx: Queryable, module: string, ownerId: string, record: NewRecord): Promise<RecordEntity> {

@@ -60,9 +60,10 @@ export class RecordService {
   }
 
   async page(module: ModuleDefinition, filters: RecordFilter[], orderBy: RecordOrder, first: number, after: string | null | undefined, includeDeleted: boolean): Promise<PageSource<RecordEntity>> {
-    const { rows, count } = await this.repository.page(new RecordQuery(module, filters, orderBy, includeDeleted, this.conditionProvider), first, after);
-    const cursors = new Map(rows.map(({ record, cursor }) => [record, cursor]));
-    return { rows: rows.map(({ record }) => record), first, cursorOf: (record) => cursors.get(record)!, count };
+    const query = new RecordQuery(module, filters, orderBy, includeDeleted, this.conditionProvider);
+    const { records, sortValues, count } = await this.repository.page(query, first, after);
+    // cursors are made only for the records whose cursor is asked for (often just the page's last)
+    return { rows: records, first, cursorOf: (record) => query.cursorOf({ id: record.id, sort_value: sortValues.get(record)! }), count };
   }
 
   /** The live (not soft-deleted) record with this id, or null: how other features look a record up. */
