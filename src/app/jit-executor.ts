@@ -119,8 +119,9 @@ export function jitGateway(schema: GraphQLSchema, options?: JitExecutorOptions):
     },
     async load() {
       return {
+        // the name the client asked for (`request.operationName` is the resolved operation's, null when none was found)
         executor: async (request) => executor.execute({
-          key: request.queryHash, document: request.document, operation: request.operation, operationName: request.operationName,
+          key: request.queryHash, document: request.document, operation: request.operation, operationName: request.request.operationName,
           variables: request.request.variables, context: request.context,
         }),
       };
