@@ -11,7 +11,8 @@ import express from 'express';
 import type {} from 'pino-http'; // its types: req.id and req.log on every request
 import type { Logger } from 'pino';
 import type { AppConfig } from '../core/config';
-import type { RequestContext } from '../core/context';
+import type { Loaders, RequestContext } from '../core/context';
+import type { Principal } from '../auth/authenticator';
 import { RequestRefused } from '../core/errors';
 import { createLogger } from './logger';
 import { Metrics } from '../core/metrics';
@@ -92,16 +93,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
         extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', '2']]) } },
       });
     });
-    return {
-      requestId: String(req.id),
-      user: principal.user,
-      apiKeyId: principal.apiKeyId,
-      clientIp: req.ip ?? null,
-      ruleOtpHeaders: ruleOtpHeaders(req.headers),
-      // made on first use: most operations (sends, verifies, the trivial query) never load anything
-      loaders: onFirstUse(() => createLoaders(dataSource)),
-      log: onFirstUse(() => req.log), // the request's child logger is made only if something logs
-    };
+    return new HttpRequestContext(req, principal, dataSource);
   };
   const app = express();
   const httpServer = http.createServer(app);
@@ -132,10 +124,11 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
   await apollo.start();
 
   app.disable('x-powered-by');
+  // No ETag: answers to POSTs (almost every request) can never be revalidated with one, and hashing each body cost a
+  // share of every request; the explorer's assets keep theirs (sendFile makes its own).
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
-  app.use(requestLogging(app, log));
-  app.use(metrics.httpMiddleware());
-  app.use(frameDenied);
+  app.use(requestEdge(app, log, metrics));
 
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
@@ -150,9 +143,10 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  const corsOptions = cors({ origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : false, credentials: true, maxAge: 600 });
-  app.use(['/graphql', '/api'], corsOptions);
-  app.use(explorerRouter('/graphql'));
+  // Without CORS_ORIGINS no cross-origin browser call is allowed, which is what a missing middleware answers too.
+  if (config.CORS_ORIGINS.length) app.use(['/graphql', '/api'], cors({ origin: config.CORS_ORIGINS, credentials: true, maxAge: 600 }));
+  const explorer = explorerRouter('/graphql');
+  app.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? explorer(req, res, next) : next())); // pages only
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
@@ -200,15 +194,19 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
 }
 
 /**
- * What pino-http did here, for less per request (it was ~4% of the trivial query's CPU): the request id (a sane
- * `x-request-id` from the caller, or a new one, echoed back), `req.log` as a child logger bound to
- * `req: { id, method, url }` made only when something logs, and one "request completed" line per request (at error
- * level for a 5xx) only when that level is enabled, with the status and the response time in ms.
+ * What every request gets, in one middleware with one `finish` listener (three middlewares with two listeners and a
+ * timer closure each cost about a fifth of the trivial query's throughput, see README "Benchmark"):
+ * - the request id: a sane `x-request-id` from the caller, or a new one, echoed back;
+ * - headers that keep every page of this server out of other sites' frames (clickjacking the explorer, which keeps the
+ *   key in local storage) and stop MIME sniffing;
+ * - `req.log`, a child logger bound to `req: { id, method, url }`, made only when something logs (what pino-http did
+ *   here, for less per request);
+ * - when the response has finished: the HTTP duration histogram, and one "request completed" line (at error level
+ *   for a 5xx) when that level is enabled, with the status and the response time in ms.
  * `req.log` is one getter on this app's request prototype, defined once: a property defined on each request object
- * (as before) gave every request its own object shape, which slowed every later property access on it (measured: the
- * trivial query at 0.60× of bare Apollo with it, see README "Benchmark").
+ * gave every request its own object shape, which slowed every later property access on it.
  */
-function requestLogging(app: express.Express, log: Logger): express.RequestHandler {
+function requestEdge(app: express.Express, log: Logger, metrics: Metrics): express.RequestHandler {
   const CHILD = Symbol('request logger');
   type Logged = express.Request & { [CHILD]?: Logger };
   Object.defineProperty(app.request, 'log', {
@@ -219,48 +217,61 @@ function requestLogging(app: express.Express, log: Logger): express.RequestHandl
     set(this: Logged, value: Logger) { this[CHILD] = value; },
   });
   return (req, res, next) => {
+    const started = performance.now();
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', id);
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     req.id = id;
-    if ((log.isLevelEnabled('info') || log.isLevelEnabled('error')) && req.url !== '/healthz' && req.url !== '/metrics') {
-      const started = process.hrtime.bigint();
-      res.once('finish', () => {
-        const level = res.statusCode >= 500 ? 'error' : 'info';
-        if (!log.isLevelEnabled(level)) return;
-        const responseTime = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
-        req.log[level]({ res: { statusCode: res.statusCode }, responseTime }, res.statusCode >= 500 ? 'request errored' : 'request completed');
-      });
-    }
+    const quiet = req.url === '/healthz' || req.url === '/metrics';
+    res.once('finish', () => {
+      const ms = performance.now() - started;
+      metrics.observeHttp(req, res.statusCode, ms / 1000);
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      if (quiet || !log.isLevelEnabled(level)) return;
+      req.log[level]({ res: { statusCode: res.statusCode }, responseTime: Math.round(ms) }, res.statusCode >= 500 ? 'request errored' : 'request completed');
+    });
     next();
   };
 }
 
 /**
- * An object made by `make` when one of its properties is first read. A proxy rather than a getter on the context:
- * Apollo copies the context (Object.assign), which would call a getter on every request.
+ * The context of one HTTP request. What most operations never read (the loaders, the request's logger, the client's
+ * address behind the proxy, the rule OTP headers) is made on first use, by getters on this class: sends, verifies and
+ * the trivial query build none of it. (Getters on the prototype, not proxies: a proxy's trap ran on every
+ * `ctx.loaders.x` of a page's rows; and unlike own getters they survive Apollo copying the context.)
  */
-function onFirstUse<T extends object>(make: () => T): T {
-  let value: T | undefined;
-  const target = () => (value ??= make());
-  return new Proxy({} as T, {
-    get: (_t, key) => Reflect.get(target(), key),
-    has: (_t, key) => Reflect.has(target(), key),
-    ownKeys: () => Reflect.ownKeys(target()),
-    getOwnPropertyDescriptor: (_t, key) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(target(), key);
-      return descriptor && { ...descriptor, configurable: true };
-    },
-  });
-}
+class HttpRequestContext implements RequestContext {
+  readonly requestId: string;
+  readonly user: Principal['user'];
+  readonly apiKeyId: string | null;
+  // plain properties, not #private ones: a copy of the context (Object.create(prototype) + Object.assign) must work too
+  private made: { loaders?: Loaders; ruleOtpHeaders?: Record<string, string> } = {};
 
-/** No page of this server may be framed by another site (clickjacking the explorer, which keeps the key in local storage). */
-const frameDenied: express.RequestHandler = (_req, res, next) => {
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  next();
-};
+  constructor(private readonly req: express.Request, principal: Principal, private readonly dataSource: Database['dataSource']) {
+    this.requestId = String(req.id);
+    this.user = principal.user;
+    this.apiKeyId = principal.apiKeyId;
+  }
+
+  get loaders(): Loaders {
+    return (this.made.loaders ??= createLoaders(this.dataSource));
+  }
+
+  get log(): Logger {
+    return this.req.log;
+  }
+
+  get clientIp(): string | null {
+    return this.req.ip ?? null;
+  }
+
+  get ruleOtpHeaders(): Record<string, string> {
+    return (this.made.ruleOtpHeaders ??= ruleOtpHeaders(this.req.headers));
+  }
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
