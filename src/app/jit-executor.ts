@@ -119,9 +119,8 @@ export function jitGateway(schema: GraphQLSchema, options?: JitExecutorOptions):
     },
     async load() {
       return {
-        // the name the client asked for (`request.operationName` is the resolved operation's, null when none was found)
         executor: async (request) => executor.execute({
-          key: request.queryHash, document: request.document, operation: request.operation, operationName: request.request.operationName,
+          key: request.queryHash, document: request.document, operation: request.operation, operationName: request.operationName,
           variables: request.request.variables, context: request.context,
         }),
       };
