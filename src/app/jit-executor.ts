@@ -22,7 +22,7 @@ export interface JitExecutorOptions {
 export class JitExecutor {
   private readonly cache: LRUCache<string, Entry>;
 
-  constructor(private readonly schema: GraphQLSchema, private readonly options: JitExecutorOptions = { maxOperations: 500, compileAfter: 1 }) {
+  constructor(private readonly schema: GraphQLSchema, private readonly options: JitExecutorOptions = { maxOperations: 500, compileAfter: 0 }) {
     this.cache = new LRUCache<string, Entry>({ max: options.maxOperations });
   }
 
@@ -38,30 +38,15 @@ export class JitExecutor {
     key: string | undefined; document: DocumentNode; operation: OperationDefinitionNode | undefined; operationName: string | null | undefined;
     variables: Record<string, unknown> | undefined; context: unknown;
   }): ExecutionResult | Promise<ExecutionResult> {
-    // no operation: Apollo could not pick one (an operation name the document lacks), and graphql's execute says so;
-    // graphql-jit would run a lone anonymous operation instead
-    const compiled = !args.key || !args.operation || args.operation.operation === 'subscription' ? null
+    const compiled = !args.key || args.operation?.operation === 'subscription' ? null
       : this.compiled(`${args.operationName ?? ''}\u0000${args.key}`, args.document, args.operationName);
     if (compiled) {
       const result = compiled.query(undefined, args.context, args.variables ?? {}) as ExecutionResult | Promise<ExecutionResult>;
-      return result instanceof Promise ? result.then((r) => this.settled(r, args)) : this.settled(result, args);
+      return result instanceof Promise ? result.then(withGraphQLErrors) : withGraphQLErrors(result);
     }
-    return this.uncompiled(args);
-  }
-
-  private uncompiled(args: Parameters<JitExecutor['execute']>[0]): ExecutionResult | Promise<ExecutionResult> {
     return execute({
       schema: this.schema, document: args.document, contextValue: args.context, variableValues: args.variables, operationName: args.operationName,
     });
-  }
-
-  /**
-   * A result without `data` is one whose variables were refused before anything ran: graphql's execute answers it
-   * again, so that the errors are graphql's (Apollo tells a bad variable, BAD_USER_INPUT and 400, by their form).
-   */
-  private settled(result: ExecutionResult, args: Parameters<JitExecutor['execute']>[0]): ExecutionResult | Promise<ExecutionResult> {
-    if (result.data === undefined && result.errors?.length) return this.uncompiled(args);
-    return withGraphQLErrors(result);
   }
 
   private compiled(key: string, document: DocumentNode, operationName: string | null | undefined): CompiledQuery | null {
@@ -96,14 +81,13 @@ export class JitExecutor {
 function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
   if (!result.errors?.length) return result;
   const errors = result.errors.map((jitError) => {
-    // graphql's own errors without a cause (null in a non-null field) carry an Error of the same message
     const error = new GraphQLError(jitError.message, {
-      path: jitError.path, originalError: jitError.originalError ?? new Error(jitError.message), extensions: jitError.extensions,
+      path: jitError.path, originalError: jitError.originalError ?? undefined, extensions: jitError.extensions,
     });
     (error as { locations?: GraphQLError['locations'] }).locations = jitError.locations;
     return error;
   });
-  return { errors, data: result.data }; // graphql's order (Apollo's answer puts errors first either way)
+  return { ...result, errors };
 }
 
 /**
