@@ -18,7 +18,6 @@ import { createLogger } from './logger';
 import { Metrics } from '../core/metrics';
 import { explorerRouter } from './explorer';
 import { buildAppSchema } from './schema';
-import { jitGateway } from './jit-executor';
 import { serveSubscriptions } from './subscriptions';
 import { createServices, type Services } from './services';
 import { createLoaders } from './loaders';
@@ -100,7 +99,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
 
   const schema = buildAppSchema({ get: (resolverClass) => services.resolverFor(resolverClass) }, services.eventStream);
   const apollo = new ApolloServer<RequestContext>({
-    gateway: jitGateway(schema),
+    schema,
     validationRules: queryLimitRules(config),
     allowBatchedHttpRequests: false,
     stopOnTerminationSignals: false, // main.ts and worker.ts own SIGTERM/SIGINT and call stop() once
