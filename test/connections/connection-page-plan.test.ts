@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { loadRecordConnectionSlices, countRecordConnections } from '../../src/connections/connection.query';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -57,6 +58,32 @@ async function loaderPlans(server: TestServer, ids: string[]): Promise<string> {
   return plans.join('\n');
 }
 
+/**
+ * The generic plans of the loader's statements: the server prepares them once per connection (preparedQueriesOf),
+ * and after five runs Postgres may keep one plan for every viewer list; forced here, on a connection of its own.
+ */
+async function genericPlans(server: TestServer, ids: string[]): Promise<string> {
+  const statements: Array<{ sql: string; params: unknown[] }> = [];
+  const capture = { query: async (sql: string, params: unknown[] = []) => { statements.push({ sql, params }); return []; } };
+  await loadRecordConnectionSlices(capture, ids, NO_FILTER, 10, null);
+  await countRecordConnections(capture, ids, NO_FILTER);
+  const client = new Client({ connectionString: server.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('SET plan_cache_mode = force_generic_plan');
+    await client.query('SET random_page_cost = 4');
+    const plans: string[] = [];
+    for (const [i, { sql, params }] of statements.entries()) {
+      await client.query(`PREPARE loader_${i} AS ${sql}`);
+      const args = params.map((p) => (Array.isArray(p) ? `'{${p.join(',')}}'` : `'${p}'`)).join(', ');
+      plans.push((await client.query(`EXPLAIN EXECUTE loader_${i}(${args})`)).rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
+    return plans.join('\n');
+  } finally {
+    await client.end();
+  }
+}
+
 function expectLookupsById(plan: string): void {
   expect(plan).not.toMatch(/Seq Scan on records/);
   expect(plan).not.toMatch(/Hash Join/);
@@ -92,6 +119,7 @@ describe('a small tenant\'s page of records with connections (100 records, 300 i
     await addCrowd(t);
     expectLookupsById(await loaderPlans(t, viewers.slice(0, 1)));
     expectLookupsById(await loaderPlans(t, viewers));
+    expectLookupsById(await genericPlans(t, viewers));
     // and the answer is right: a viewer's page holds its own connections only, each with its other record
     const slices = await loadRecordConnectionSlices(t.app.db.dataSource, viewers.slice(0, 1), NO_FILTER, 10, null);
     const slice = [...slices.values()][0];
