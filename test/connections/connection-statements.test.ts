@@ -1,3 +1,4 @@
+import { withStatementTexts } from '../../src/db/pipelined-sql';
 import { StatementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { SYSTEM } from './helpers';
@@ -75,7 +76,8 @@ describe('connections: statements per page', () => {
     // before, so it is answered from this instance's principal cache (a cold key adds one lookup: still ≤ 5)
     expect(large.statements.length).toBeLessThanOrEqual(5);
     expect(large.statements.length).toBe(small.statements.length);
-    const kinds = (statements: string[]) => statements.map((sql) => {
+    // a loader's statement is prepared on a connection's first use and EXECUTEd by name after: read it with its SQL
+    const kinds = (statements: string[]) => statements.map(withStatementTexts).map((sql) => {
       if (/FROM api_keys/.test(sql)) return 'auth';
       if (/FROM records r/.test(sql)) return 'records';
       if (/count\(\*\)/.test(sql)) return 'connection counts';

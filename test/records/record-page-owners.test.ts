@@ -1,3 +1,4 @@
+import { withStatementTexts } from '../../src/db/pipelined-sql';
 import { StatementCounter } from '../support/statements';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -29,7 +30,9 @@ async function page(selection: string, fragments = '') {
   const { statements, result: res } = await counter.count(() => t.gql(
     `query { records(module: "Contacts", first: 100, where: ${WHERE}, orderBy: { field: "lastName", direction: ASC }) { ${selection} } } ${fragments}`));
   if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
-  const kinds = statements.filter((sql) => !/FROM api_keys/.test(sql)).map((sql) => (/FROM users/.test(sql) ? 'users' : /FROM records r/.test(sql) ? 'records' : sql));
+  // loaders' statements are prepared once per connection and EXECUTEd by name after: read them with their SQL
+  const kinds = statements.map(withStatementTexts).filter((sql) => !/FROM api_keys/.test(sql))
+    .map((sql) => (/FROM users/.test(sql) ? 'users' : /FROM records r/.test(sql) ? 'records' : sql));
   return { records: res.body.data.records, kinds };
 }
 
