@@ -35,6 +35,18 @@ export class OtpRuleGuard implements RecordSaveGuard {
     private readonly checkedStates = new RuleCheckedStates(),
   ) {}
 
+  /**
+   * An update of an open record that enters no rule's state and moves no rule's recipient: nothing to check, consume,
+   * remember or send. A closed record always goes the locked way (its checked state is read or kept in the save's
+   * transaction).
+   */
+  async passesWithoutTransaction(save: Omit<GuardedSave, 'afterTransaction'>): Promise<boolean> {
+    if (save.operation !== 'update' || !save.before || isClosed(save.module, save.before.fields)) return false;
+    const rules = await this.cache.activeRules(save.module.name);
+    const before = save.before.fields;
+    return !this.applicable(rules, save).some(({ matches }) => matches(before, save.after)) && this.recipientChanges(rules, save).length === 0;
+  }
+
   async beforeSave(save: GuardedSave, tx: EntityManager): Promise<void> {
     const rules = await this.cache.activeRules(save.module.name);
     const matching = await this.matchingRules(rules, save, tx);
@@ -74,13 +86,15 @@ export class OtpRuleGuard implements RecordSaveGuard {
    * changing it needs the rule's OTP, sent to the recipient as it stands — whatever the record's state (closed too).
    * Admins, who manage rules, may correct a recipient without one (e.g. a lost phone).
    */
-  private recipientChanges(rules: CachedRule[], save: GuardedSave): OtpRuleEntity[] {
+  private recipientChanges(rules: CachedRule[], save: Omit<GuardedSave, 'afterTransaction'>): OtpRuleEntity[] {
     if (!save.before || save.ctx.user.role === Role.ADMIN) return [];
     const before = save.before.fields;
-    return rules
-      .map(({ rule }) => rule)
-      .filter((rule) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile))
-      .filter((rule) => changesRecipient(rule, before, save.after));
+    return this.applicable(rules, save).map(({ rule }) => rule).filter((rule) => changesRecipient(rule, before, save.after));
+  }
+
+  /** The rules that apply to the acting user's profile. */
+  private applicable(rules: CachedRule[], save: Omit<GuardedSave, 'afterTransaction'>): CachedRule[] {
+    return rules.filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile));
   }
 
   /**
@@ -91,7 +105,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
    * (see docs/otp-rules.md, "Closed records"), so no change can be made on a detour through the closed state.
    */
   private async matchingRules(rules: CachedRule[], save: GuardedSave, tx: EntityManager): Promise<OtpRuleEntity[]> {
-    const applicable = rules.filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile));
+    const applicable = this.applicable(rules, save);
     const { after } = save;
     if (save.operation === 'create' || !save.before) {
       return applicable.filter(({ matches }) => matches(null, after)).map(({ rule }) => rule);

@@ -113,6 +113,19 @@ export class RecordRepository {
     return toRecordEntity(row);
   }
 
+  /**
+   * Saves new fields and label in one autocommit statement, only if the record is still live and at `version` (every
+   * write of a record's fields moves its version on): null when it is not, and nothing is written.
+   */
+  async updateAtVersion(id: string, version: number, record: NewRecord): Promise<RecordEntity | null> {
+    const [row] = await queryRows(this.db,
+      `UPDATE records SET fields = $3, label = $4, version = version + 1, updated_at = now()
+        WHERE id = $1 AND version = $2 AND ${liveRecordSql('records')} RETURNING *`,
+      [id, version, record.fields, record.label],
+    );
+    return row ? toRecordEntity(row) : null;
+  }
+
   async softDelete(tx: Queryable, id: string): Promise<RecordEntity> {
     const [row] = await queryRows(tx, 'UPDATE records SET deleted_at = now() WHERE id = $1 RETURNING *', [id]);
     return toRecordEntity(row);

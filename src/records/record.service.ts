@@ -125,8 +125,38 @@ export class RecordService {
     }));
   }
 
+  /**
+   * Saves `rawFields` over the record. The common save (no guard or reference check needing the database) takes two
+   * round trips: see {@link updateIfPlain}. Every other save, and every refusal, comes from the locked transaction.
+   */
   async update(ctx: RequestContext, id: string, rawFields: unknown, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity> {
     const { fields: change, reserved } = this.splitReserved(rawFields);
+    return (await this.updateIfPlain(ctx, id, change, reserved, expectedVersion, otp))
+      ?? this.updateLocked(ctx, id, change, reserved, expectedVersion, otp);
+  }
+
+  /**
+   * The save without a lock or transaction: the record read, checked and guarded in memory, then written only if it is
+   * still live at the version read (so it is exactly the save the locked path would have made on the same row). Null,
+   * with nothing written, when anything needs more: the record is missing, the version is not the expected one, a field
+   * is invalid or references a record, a guard must look or write (an OTP to check or consume, a rule matched), or the
+   * record changed between the read and the write.
+   */
+  private async updateIfPlain(ctx: RequestContext, id: string, change: unknown, reserved: RecordFields, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity | null> {
+    const before = await this.findLive(id);
+    if (!before || (expectedVersion != null && expectedVersion !== before.version)) return null;
+    const module = findModule(before.module);
+    if (!module) return null;
+    const check = checkFields(module, change, before.fields);
+    if (check.errors.length > 0 || check.references.length > 0) return null;
+    const save = { ctx, module, operation: 'update' as const, before, after: check.fields, otp, reservedFields: reserved };
+    for (const guard of this.guards) {
+      if (!guard.passesWithoutTransaction || !(await guard.passesWithoutTransaction(save))) return null;
+    }
+    return this.repository.updateAtVersion(before.id, before.version, { label: labelOf(module, check.fields), fields: check.fields });
+  }
+
+  private async updateLocked(ctx: RequestContext, id: string, change: unknown, reserved: RecordFields, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity> {
     return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
       const before = found(await this.repository.lockForUpdate(tx, id));
       if (expectedVersion != null && expectedVersion !== before.version) {

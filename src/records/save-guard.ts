@@ -38,4 +38,11 @@ export interface RecordSaveGuard {
   /** `fields` keys starting with this prefix (case-insensitive) belong to the guard and are never saved. */
   readonly reservedFieldPrefix?: string;
   beforeSave(save: GuardedSave, tx: EntityManager): Promise<void>;
+  /**
+   * Whether this update passes the guard with nothing to read, write, consume or do afterwards, judged in memory from
+   * `save.before` as read without a lock. When every guard says so, records writes the save in one statement that
+   * applies only if the record is still as read; otherwise (or without this method) `beforeSave` runs in the locked
+   * transaction as always. When unsure, answer false.
+   */
+  passesWithoutTransaction?(save: Omit<GuardedSave, 'afterTransaction'>): Promise<boolean>;
 }
