@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -36,6 +36,12 @@ export interface ScenarioResult {
   peakRssMb: number;
   errors: number;
   non2xx: number;
+  /**
+   * CPU milliseconds per request over the measured seconds: the process under test, the Postgres backends serving
+   * this run's database, and this process (the load generator). Less sensitive to a busy machine than req/s: where a
+   * request's time goes on a 2-core machine where all three share the cores.
+   */
+  cpuMsPerRequest?: { server: number; postgres: number; loadGenerator: number };
   /** The delivery scenario only. */
   delivery?: DeliveryFigures;
 }
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
     closers.push(() => sql.end().catch(() => undefined));
     const ctx: BenchContext = {
       adminKey,
+      database: dbName,
       secretKey,
       sql: async (text, params) => (await sql.query(text, params as unknown[])).rows,
       gql: async (query, variables) => {
@@ -133,7 +140,7 @@ async function main(): Promise<void> {
       process.stdout.write('measuring… ');
       const result = await drive(targets[scenario.target], scenario, ctx, DURATION);
       results.push(result);
-      console.log(`${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms${result.errors + result.non2xx ? `, ${result.errors + result.non2xx} errors` : ''}`);
+      console.log(`${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, CPU ms/request ${cpuCell(result)}${result.errors + result.non2xx ? `, ${result.errors + result.non2xx} errors` : ''}`);
     }
     if (only.length === 0 || only.includes(DELIVERY_SCENARIO)) {
       process.stdout.write(`${DELIVERY_SCENARIO}: `);
@@ -204,6 +211,48 @@ async function smokeCheck(url: string, scenario: Scenario, ctx: BenchContext): P
   if (!ok) throw new Error(`${scenario.name}: the scenario's request does not get its expected answer (${res.status}): ${text.slice(0, 500)}`);
 }
 
+/** utime + stime of a process, in ms (0 once it is gone). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/** The Postgres backends connected to `database` (their title reads `postgres: user database host …`), by pid. */
+function postgresBackends(database: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (title.startsWith('postgres: ') && title.split(' ')[2] === database) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Starts counting CPU; the returned function gives ms per request for `requests` requests. */
+function cpuMeter(serverPid: number, database: string): (requests: number) => { server: number; postgres: number; loadGenerator: number } {
+  const backends = postgresBackends(database);
+  const server = cpuMs(serverPid);
+  const postgres = new Map(backends.map((pid) => [pid, cpuMs(pid)]));
+  const own = process.cpuUsage();
+  return (requests) => {
+    const per = (ms: number) => Math.round((ms / Math.max(requests, 1)) * 1000) / 1000;
+    // backends that connected during the run count from zero
+    let postgresMs = 0;
+    for (const pid of postgresBackends(database)) postgresMs += cpuMs(pid) - (postgres.get(pid) ?? 0);
+    const ownUsage = process.cpuUsage(own);
+    return { server: per(cpuMs(serverPid) - server), postgres: per(postgresMs), loadGenerator: per((ownUsage.user + ownUsage.system) / 1000) };
+  };
+}
+
 function rssMb(pid: number): number {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -215,6 +264,7 @@ function rssMb(pid: number): number {
 
 async function drive(target: { url: string; pid: number }, scenario: Scenario, ctx: BenchContext, seconds: number): Promise<ScenarioResult> {
   const request = scenario.request(ctx);
+  const cpu = cpuMeter(target.pid, ctx.database);
   let peak = rssMb(target.pid);
   const sampler = setInterval(() => { peak = Math.max(peak, rssMb(target.pid)); }, 100);
   const result = await autocannon({
@@ -239,6 +289,7 @@ async function drive(target: { url: string; pid: number }, scenario: Scenario, c
     errors: result.errors + result.timeouts,
     // a scenario that expects a 4xx (REST with a wrong code) counts only 5xx
     non2xx: scenario.expectStatus ? result['5xx'] : result.non2xx,
+    cpuMsPerRequest: cpu(result.requests.total),
   };
 }
 
@@ -375,13 +426,18 @@ export function targets(results: ScenarioResult[], peakRss: { mb: number; phase:
   return rows;
 }
 
+function cpuCell(r: ScenarioResult): string {
+  const c = r.cpuMsPerRequest;
+  return c ? `${c.server.toFixed(3)}, ${c.postgres.toFixed(3)}, ${c.loadGenerator.toFixed(3)}` : '–';
+}
+
 function report(results: ScenarioResult[], peakRss: { mb: number; phase: string }, load: { before: number[]; after: number[] }): void {
   const mark = (pass: boolean | null) => (pass === null ? '–' : pass ? '✔' : '✘');
   const rows = targets(results, peakRss);
   const lines = [
-    '| Scenario | req/s | p50 ms | p99 ms | peak RSS MB | errors |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.name} | ${Math.round(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${r.peakRssMb} | ${r.errors + r.non2xx} |`),
+    '| Scenario | req/s | p50 ms | p99 ms | peak RSS MB | errors | CPU ms/request: server, Postgres, load generator |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.name} | ${Math.round(r.requestsPerSecond)} | ${r.p50} | ${r.p99} | ${r.peakRssMb} | ${r.errors + r.non2xx} | ${cpuCell(r)} |`),
     '',
     '| Target (issue 15) | measured | target | met |',
     '|---|---|---|---|',

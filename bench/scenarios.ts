@@ -3,6 +3,8 @@ import { CodeHasher } from '../src/otp/codes';
 
 export interface BenchContext {
   adminKey: string;
+  /** This run's database (its Postgres backends are measured). */
+  database: string;
   /** The server's SECRET_KEY: seeds OTP requests whose code hashes the server accepts. */
   secretKey: string;
   /** About as many requests as the fastest scenario can make in one warm-up + measurement (sizes one-shot seeds). */

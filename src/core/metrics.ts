@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Request, RequestHandler } from 'express';
+import type { Request } from 'express';
 
 /** Where Apollo is mounted: a middleware, not a route, so it has no `req.route`. */
 const GRAPHQL_MOUNT = '/graphql';
@@ -75,14 +75,13 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Times every HTTP request; the label is read when the response ends, once routing has picked a route. */
-  httpMiddleware(): RequestHandler {
-    const histogram = this.httpDuration;
-    return (req, res, next) => {
-      const end = histogram.startTimer();
-      res.on('finish', () => end({ route: routeLabel(req), status: String(res.statusCode) }));
-      next();
-    };
+  /**
+   * Counts one answered HTTP request (call when the response has finished, so routing has picked a route). The
+   * server calls it from its one `finish` listener per request, shared with the request log: a middleware of its own
+   * with its own listener and timer closure cost about a tenth of the trivial query's throughput.
+   */
+  observeHttp(req: Request, statusCode: number, seconds: number): void {
+    this.httpDuration.observe({ route: routeLabel(req), status: String(statusCode) }, seconds);
   }
 
   graphqlPlugin(): ApolloServerPlugin {
