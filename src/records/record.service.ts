@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { RequestContext } from '../core/context';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import type { PageSource } from '../core/pagination';
+import { poolOf, preparedQueries } from '../db/pipelined-sql';
 import type { Queryable } from '../db/sql';
 import { findModule, labelOf, type ModuleDefinition } from './modules';
 import type { RecordEntity, RecordFields } from './record.entity';
@@ -35,7 +36,7 @@ export class RecordService {
   private readonly repository: RecordRepository;
 
   constructor(private readonly db: DataSource) {
-    this.repository = new RecordRepository(db);
+    this.repository = new RecordRepository(db, preparedQueries(poolOf(db)));
   }
 
   /** The feature that answers `connected` record filters (connections) registers here at start. */
@@ -143,7 +144,7 @@ export class RecordService {
    * record changed between the read and the write.
    */
   private async updateIfPlain(ctx: RequestContext, id: string, change: unknown, reserved: RecordFields, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity | null> {
-    const before = await this.findLive(id);
+    const before = await this.repository.findLiveToSave(id);
     if (!before || (expectedVersion != null && expectedVersion !== before.version)) return null;
     const module = findModule(before.module);
     if (!module) return null;

@@ -39,9 +39,10 @@ describe('updateRecord: the plain save in 2 round trips', () => {
     expect(result.record).toMatchObject({ version: 2, fields: { amount: 20, stage: 'Proposal' } });
     expect(statements).toHaveLength(2);
     const [read, write] = texts(statements);
-    expect(read).toMatch(/^SELECT \* FROM records WHERE id = ANY/);
+    expect(read).toMatch(/SELECT \* FROM records WHERE id = \$1 AND records\.deleted_at IS NULL/);
     expect(read).not.toMatch(LOCKED);
-    expect(write).toMatch(/^UPDATE records SET .* WHERE id = \$1 AND version = \$2 AND records\.deleted_at IS NULL RETURNING \*/s);
+    expect(write).toMatch(/UPDATE records SET .* WHERE id = \$1 AND version = \$2 AND records\.deleted_at IS NULL RETURNING \*/s);
+    expect(`${read}\n${write}`).not.toMatch(/BEGIN|START TRANSACTION|COMMIT/);
   });
 
   test('with expectedVersion equal to the record\'s: still 2', async () => {
