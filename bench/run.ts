@@ -130,6 +130,9 @@ async function main(): Promise<void> {
       await scenario.setup?.(ctx);
       phase = `${scenario.name}: load`;
       await ctx.sql('VACUUM ANALYZE'); // what autovacuum does after bulk loads: measure the steady state, not stale statistics or a vacuum running mid-scenario
+      // and what the checkpointer does with the seed's writes (10^6 connections are ~1 GB of WAL): flushed now, not
+      // during the measured seconds (needs a superuser or pg_checkpoint; without it the run goes on as before)
+      await ctx.sql('CHECKPOINT').catch(() => undefined);
       await smokeCheck(targets[scenario.target].url, scenario, ctx);
       process.stdout.write('warming up… ');
       await drive(targets[scenario.target], scenario, ctx, WARMUP);
@@ -157,7 +160,9 @@ async function main(): Promise<void> {
     await Promise.all(processes.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
     const cleanup = new Client({ connectionString: serverUrl });
     await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
+    // BENCH_KEEP_DB=1 keeps the seeded database for EXPLAIN and pg_stat_statements (a server URL is needed: DATABASE_URL)
+    if (process.env.BENCH_KEEP_DB && process.env.DATABASE_URL) console.log(`kept database ${dbName}`);
+    else await cleanup.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
     await cleanup.end();
     await stopPostgres();
   }
@@ -228,8 +233,9 @@ function postgresBackends(database: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (title.startsWith('postgres: ') && title.split(' ')[2] === database) pids.push(Number(entry));
+      // `postgres: user database host(port) state`, after `cluster: ` on Debian's clusters (`postgres: 15/main: …`)
+      const title = /^postgres: (?:\S+: )?\S+ (\S+) /.exec(readFileSync(`/proc/${entry}/cmdline`, 'utf8'));
+      if (title?.[1] === database) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }

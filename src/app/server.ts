@@ -11,7 +11,8 @@ import express from 'express';
 import type {} from 'pino-http'; // its types: req.id and req.log on every request
 import type { Logger } from 'pino';
 import type { AppConfig } from '../core/config';
-import type { RequestContext } from '../core/context';
+import type { Loaders, RequestContext } from '../core/context';
+import type { Principal } from '../auth/authenticator';
 import { RequestRefused } from '../core/errors';
 import { createLogger } from './logger';
 import { Metrics } from '../core/metrics';
@@ -91,16 +92,7 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
         extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: new Map([['retry-after', '2']]) } },
       });
     });
-    return {
-      requestId: String(req.id),
-      user: principal.user,
-      apiKeyId: principal.apiKeyId,
-      clientIp: req.ip ?? null,
-      ruleOtpHeaders: ruleOtpHeaders(req.headers),
-      // made on first use: most operations (sends, verifies, the trivial query) never load anything
-      loaders: onFirstUse(() => createLoaders(dataSource)),
-      log: onFirstUse(() => req.log), // the request's child logger is made only if something logs
-    };
+    return new HttpRequestContext(req, principal, dataSource);
   };
   const app = express();
   const httpServer = http.createServer(app);
@@ -131,6 +123,9 @@ async function listen(config: AppConfig, log: Logger, db: Database, services: Se
   await apollo.start();
 
   app.disable('x-powered-by');
+  // No ETag: answers to POSTs (almost every request) can never be revalidated with one, and hashing each body cost a
+  // share of every request; the explorer's assets keep theirs (sendFile makes its own).
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(requestEdge(app, log, metrics));
 
@@ -242,21 +237,39 @@ function requestEdge(app: express.Express, log: Logger, metrics: Metrics): expre
 }
 
 /**
- * An object made by `make` when one of its properties is first read. A proxy rather than a getter on the context:
- * Apollo copies the context (Object.assign), which would call a getter on every request.
+ * The context of one HTTP request. What most operations never read (the loaders, the request's logger, the client's
+ * address behind the proxy, the rule OTP headers) is made on first use, by getters on this class: sends, verifies and
+ * the trivial query build none of it. (Getters on the prototype, not proxies: a proxy's trap ran on every
+ * `ctx.loaders.x` of a page's rows; and unlike own getters they survive Apollo copying the context.)
  */
-function onFirstUse<T extends object>(make: () => T): T {
-  let value: T | undefined;
-  const target = () => (value ??= make());
-  return new Proxy({} as T, {
-    get: (_t, key) => Reflect.get(target(), key),
-    has: (_t, key) => Reflect.has(target(), key),
-    ownKeys: () => Reflect.ownKeys(target()),
-    getOwnPropertyDescriptor: (_t, key) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(target(), key);
-      return descriptor && { ...descriptor, configurable: true };
-    },
-  });
+class HttpRequestContext implements RequestContext {
+  readonly requestId: string;
+  readonly user: Principal['user'];
+  readonly apiKeyId: string | null;
+  // plain properties, not #private ones: a copy of the context (Object.create(prototype) + Object.assign) must work too
+  private made: { loaders?: Loaders; ruleOtpHeaders?: Record<string, string> } = {};
+
+  constructor(private readonly req: express.Request, principal: Principal, private readonly dataSource: Database['dataSource']) {
+    this.requestId = String(req.id);
+    this.user = principal.user;
+    this.apiKeyId = principal.apiKeyId;
+  }
+
+  get loaders(): Loaders {
+    return (this.made.loaders ??= createLoaders(this.dataSource));
+  }
+
+  get log(): Logger {
+    return this.req.log;
+  }
+
+  get clientIp(): string | null {
+    return this.req.ip ?? null;
+  }
+
+  get ruleOtpHeaders(): Record<string, string> {
+    return (this.made.ruleOtpHeaders ??= ruleOtpHeaders(this.req.headers));
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

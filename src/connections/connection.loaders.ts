@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { byIdLoader } from '../core/loader';
+import { preparedQueriesOf } from '../db/pipelined-sql';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
 import {
   countRecordConnections, loadRecordConnectionGroups, loadRecordConnectionSlices, type RecordConnectionFilter,
@@ -48,7 +49,10 @@ function groupBy<K extends { recordId: string }>(keys: readonly K[], shared: (ke
   return groups;
 }
 
-export function createConnectionLoaders(db: DataSource): ConnectionLoaders {
+export function createConnectionLoaders(source: DataSource): ConnectionLoaders {
+  // prepared once per connection: planning these statements cost more than running them (their generic plans look
+  // each other record up by id whatever the statistics, see liveRecordLookupSql and connection-page-plan.test.ts)
+  const db = preparedQueriesOf(source);
   const pageArgs = (k: RecordConnectionsKey) => JSON.stringify([k.filter, k.first, k.after]);
   return {
     connectionTypes: byIdLoader(db, 'connection_types', toConnectionTypeEntity),

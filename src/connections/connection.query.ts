@@ -5,7 +5,7 @@ import { isUuid } from '../core/ids';
 import type { Queryable } from '../db/sql';
 import { findModule } from '../records/modules';
 import { toRecordEntityFromJson, type RecordEntity } from '../records/record.entity';
-import { liveRecordJoinSql, liveRecordSql, recordJoinSql, recordJsonSql } from '../records/record.sql';
+import { liveRecordJoinSql, liveRecordLookupSql, liveRecordSql, recordJoinSql, recordJsonSql } from '../records/record.sql';
 import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from './connection.entity';
 import { TODAY_SQL } from './connection-fit';
 import { ConnectionDirection, ConnectionStatus } from './connection.enums';
@@ -96,14 +96,15 @@ export function activeOnSql(c: string, dayParam: string): string {
 /**
  * The connections of `v.viewer_id` with their other record, as two branches — where the viewer is the source, and
  * where it is the target (a self-link only once) — so each is an index scan on (source_id|target_id, created_at, id)
- * whatever the table's size; one `OR` over both columns made the planner fall back to scanning. Connections whose
- * other record is soft-deleted are hidden. `extra` (filters, cursor) may refer to `c`, `o` and `v.viewer_id`.
+ * whatever the table's size; one `OR` over both columns made the planner fall back to scanning. The other record is
+ * looked up by id per connection ({@link liveRecordLookupSql}), whatever the statistics say; connections whose other
+ * record is soft-deleted are hidden. `extra` (filters, cursor) may refer to `c`, `o` and `v.viewer_id`.
  */
 function viewerConnectionsSql(select: string, extra: string, table = 'connections'): string {
-  return `SELECT ${select} FROM ${table} c ${liveRecordJoinSql('o', 'c.target_id')}
+  return `SELECT ${select} FROM ${table} c ${liveRecordLookupSql('o', 'c.target_id')}
            WHERE c.source_id = v.viewer_id ${extra}
           UNION ALL
-          SELECT ${select} FROM ${table} c ${liveRecordJoinSql('o', 'c.source_id')}
+          SELECT ${select} FROM ${table} c ${liveRecordLookupSql('o', 'c.source_id')}
            WHERE c.target_id = v.viewer_id AND c.source_id <> v.viewer_id ${extra}`;
 }
 

@@ -16,7 +16,7 @@ export interface RequestContext {
   apiKeyId: string | null;
   /** The client's address (behind a loopback proxy: its X-Forwarded-For); per-IP send limits count against it. */
   clientIp?: string | null;
-  /** Rule OTPs passed as `OTPRULES-OTP-<key>` headers, by `<key>` as written; read once when the context is built. */
+  /** Rule OTPs passed as `OTPRULES-OTP-<key>` headers, by `<key>` as written (read from the request on first use). */
   ruleOtpHeaders: Record<string, string>;
   loaders: Loaders;
   log: Logger;

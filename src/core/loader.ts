@@ -1,12 +1,14 @@
 import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
 import { isUuid } from './ids';
 
 /**
- * A per-request loader batching every `load(id)` of one tick into one `WHERE id = ANY($1)` query,
- * answering in key order (null where nothing matched).
+ * A per-request loader batching every `load(id)` of one tick into one `WHERE id = ANY($1)` query, answering in key
+ * order (null where nothing matched). Features pass their data source's prepared queries (`preparedQueriesOf`), so
+ * the statement is planned once per connection, not once per request.
  */
-export function byIdLoader<T extends { id: string }>(db: DataSource, table: string, map: (row: Record<string, any>) => T): DataLoader<string, T | null> {
+export function byIdLoader<T extends { id: string }>(
+  db: { query(sql: string, params?: unknown[]): Promise<any[]> }, table: string, map: (row: Record<string, any>) => T,
+): DataLoader<string, T | null> {
   return new DataLoader<string, T | null>(async (ids) => {
     const valid = ids.filter(isUuid);
     const rows: Array<Record<string, any>> = valid.length ? await db.query(`SELECT * FROM ${table} WHERE id = ANY($1::uuid[])`, [valid]) : [];

@@ -221,6 +221,18 @@ export function preparedQueries(pool: Pool): { query(sql: string, params?: unkno
   };
 }
 
+const preparedOfSource = new WeakMap<DataSource, { query(sql: string, params?: unknown[]): Promise<any[]> }>();
+
+/**
+ * {@link preparedQueries} on a data source's pool, one per data source: for the per-request loaders, whose few
+ * statements (by id, a page's connections and their counts) were planned again on every request.
+ */
+export function preparedQueriesOf(db: DataSource): { query(sql: string, params?: unknown[]): Promise<any[]> } {
+  let prepared = preparedOfSource.get(db);
+  if (!prepared) preparedOfSource.set(db, (prepared = preparedQueries(poolOf(db))));
+  return prepared;
+}
+
 /** The node-postgres pool under a TypeORM data source (for pipelined messages, which TypeORM cannot send). */
 export function poolOf(db: DataSource): Pool {
   return (db.driver as unknown as { master: Pool }).master;

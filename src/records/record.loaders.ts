@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { isUuid } from '../core/ids';
+import { preparedQueriesOf } from '../db/pipelined-sql';
 import { toRecordEntityFromJson, type RecordEntity } from './record.entity';
 
 declare module '../core/context' {
@@ -14,7 +15,8 @@ declare module '../core/context' {
  * Records by id, soft-deleted ones included (callers decide whether to show them). A merged record's id answers the
  * record it was merged into (one step: merges repoint earlier merged records), like HubSpot's merged ids.
  */
-export function recordsLoader(db: DataSource): DataLoader<string, RecordEntity | null> {
+export function recordsLoader(source: DataSource): DataLoader<string, RecordEntity | null> {
+  const db = preparedQueriesOf(source); // planned once per connection
   return new DataLoader<string, RecordEntity | null>(async (ids) => {
     const valid = ids.filter(isUuid);
     const rows: Array<Record<string, any>> = valid.length

@@ -78,8 +78,8 @@ describe('connections: statements per page', () => {
     const kinds = (statements: string[]) => statements.map((sql) => {
       if (/FROM api_keys/.test(sql)) return 'auth';
       if (/FROM records r/.test(sql)) return 'records';
-      if (/CROSS JOIN LATERAL/.test(sql)) return 'connections+other records';
       if (/count\(\*\)/.test(sql)) return 'connection counts';
+      if (/CROSS JOIN LATERAL/.test(sql)) return 'connections+other records';
       if (/FROM connection_types/.test(sql)) return 'types';
       return sql;
     }).sort();
