@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { RequestContext } from '../core/context';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import type { PageSource } from '../core/pagination';
-import { poolOf, preparedQueries } from '../db/pipelined-sql';
+import { preparedQueriesOf } from '../db/pipelined-sql';
 import type { Queryable } from '../db/sql';
 import { findModule, labelOf, type ModuleDefinition } from './modules';
 import type { RecordEntity, RecordFields } from './record.entity';
@@ -36,7 +36,7 @@ export class RecordService {
   private readonly repository: RecordRepository;
 
   constructor(private readonly db: DataSource) {
-    this.repository = new RecordRepository(db, preparedQueries(poolOf(db)));
+    this.repository = new RecordRepository(db, preparedQueriesOf(db));
   }
 
   /** The feature that answers `connected` record filters (connections) registers here at start. */
