@@ -21,6 +21,16 @@ export interface RecordMergeResult {
   connections: MergedConnection[];
 }
 
+/** An `updateRecord` as asked: the change to the record's fields, with the guards' reserved keys set apart. */
+interface RecordUpdate {
+  ctx: RequestContext;
+  id: string;
+  change: unknown;
+  reserved: RecordFields;
+  expectedVersion: number | null | undefined;
+  otp: OtpCredential[];
+}
+
 export const MAX_IMPORT_ROWS = 1000;
 
 export interface ImportRowResult {
@@ -132,8 +142,8 @@ export class RecordService {
    */
   async update(ctx: RequestContext, id: string, rawFields: unknown, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity> {
     const { fields: change, reserved } = this.splitReserved(rawFields);
-    return (await this.updateIfPlain(ctx, id, change, reserved, expectedVersion, otp))
-      ?? this.updateLocked(ctx, id, change, reserved, expectedVersion, otp);
+    const update: RecordUpdate = { ctx, id, change, reserved, expectedVersion, otp };
+    return (await this.updateIfPlain(update)) ?? this.updateLocked(update);
   }
 
   /**
@@ -143,7 +153,7 @@ export class RecordService {
    * is invalid or references a record, a guard must look or write (an OTP to check or consume, a rule matched), or the
    * record changed between the read and the write.
    */
-  private async updateIfPlain(ctx: RequestContext, id: string, change: unknown, reserved: RecordFields, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity | null> {
+  private async updateIfPlain({ ctx, id, change, reserved, expectedVersion, otp }: RecordUpdate): Promise<RecordEntity | null> {
     const before = await this.repository.findLiveToSave(id);
     if (!before || (expectedVersion != null && expectedVersion !== before.version)) return null;
     const module = findModule(before.module);
@@ -157,7 +167,7 @@ export class RecordService {
     return this.repository.updateAtVersion(before.id, before.version, { label: labelOf(module, check.fields), fields: check.fields });
   }
 
-  private async updateLocked(ctx: RequestContext, id: string, change: unknown, reserved: RecordFields, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity> {
+  private async updateLocked({ ctx, id, change, reserved, expectedVersion, otp }: RecordUpdate): Promise<RecordEntity> {
     return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
       const before = found(await this.repository.lockForUpdate(tx, id));
       if (expectedVersion != null && expectedVersion !== before.version) {

@@ -30,6 +30,9 @@ export interface GuardedSave {
   afterTransaction(task: () => Promise<void>): void;
 }
 
+/** A save as judged before its transaction (a plain update's check): it has no transaction to run work after yet. */
+export type JudgedSave = Omit<GuardedSave, 'afterTransaction'>;
+
 /**
  * "May this save happen?" The records feature owns this interface; features such as OTP rules register an
  * implementation at start, so records never imports them. It runs inside the save's transaction.
@@ -44,5 +47,5 @@ export interface RecordSaveGuard {
    * applies only if the record is still as read; otherwise (or without this method) `beforeSave` runs in the locked
    * transaction as always. When unsure, answer false.
    */
-  passesWithoutTransaction?(save: Omit<GuardedSave, 'afterTransaction'>): Promise<boolean>;
+  passesWithoutTransaction?(save: JudgedSave): Promise<boolean>;
 }
