@@ -176,10 +176,16 @@ export async function runPipelined(pool: Pool, pipeline: Pipeline): Promise<Quer
 
 /** Every statement name this process made, with its SQL (names are hashes of the text, the same on every connection). */
 const statementTexts = new Map<string, string>();
+/** The same, by SQL: a hot statement is hashed once, not on every message. */
+const statementNames = new Map<string, string>();
 
 function statementName(sql: string): string {
-  const name = `${PREPARED_PREFIX}${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
-  if (!statementTexts.has(name)) statementTexts.set(name, sql);
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `${PREPARED_PREFIX}${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+    statementTexts.set(name, sql);
+  }
   return name;
 }
 

@@ -5,7 +5,7 @@ import type { EventPublisher } from '../events/event-publisher';
 import { ruleEvent } from './rule.events';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { isClosed, type ModuleDefinition } from '../records/modules';
-import type { GuardedSave, RecordSaveGuard } from '../records/save-guard';
+import type { GuardedSave, JudgedSave, RecordSaveGuard } from '../records/save-guard';
 import type { RecordEntity, RecordFields } from '../records/record.entity';
 import { RuleCheckedStates } from './checked-states';
 import type { CachedRule, OtpRuleCache } from './otp-rule.cache';
@@ -35,10 +35,22 @@ export class OtpRuleGuard implements RecordSaveGuard {
     private readonly checkedStates = new RuleCheckedStates(),
   ) {}
 
+  /**
+   * An update of an open record that enters no rule's state and moves no rule's recipient: nothing to check, consume,
+   * remember or send. A closed record always goes the locked way (its checked state is read or kept in the save's
+   * transaction).
+   */
+  async passesWithoutTransaction(save: JudgedSave): Promise<boolean> {
+    if (save.operation !== 'update' || !save.before || isClosed(save.module, save.before.fields)) return false;
+    const applicable = this.applicable(await this.cache.activeRules(save.module.name), save);
+    const before = save.before.fields;
+    return !applicable.some(({ matches }) => matches(before, save.after)) && this.recipientChanges(applicable, save).length === 0;
+  }
+
   async beforeSave(save: GuardedSave, tx: EntityManager): Promise<void> {
     const rules = await this.cache.activeRules(save.module.name);
     const matching = await this.matchingRules(rules, save, tx);
-    const recipientGuarded = this.recipientChanges(rules, save).filter((rule) => !matching.includes(rule));
+    const recipientGuarded = this.recipientChanges(this.applicable(rules, save), save).filter((rule) => !matching.includes(rule));
     if (matching.length === 0 && recipientGuarded.length === 0) return;
     if (save.operation === 'create' || !save.before) {
       throw new UserErrorException(matching.map((rule) => new UserError(
@@ -74,13 +86,15 @@ export class OtpRuleGuard implements RecordSaveGuard {
    * changing it needs the rule's OTP, sent to the recipient as it stands — whatever the record's state (closed too).
    * Admins, who manage rules, may correct a recipient without one (e.g. a lost phone).
    */
-  private recipientChanges(rules: CachedRule[], save: GuardedSave): OtpRuleEntity[] {
+  private recipientChanges(applicable: CachedRule[], save: JudgedSave): OtpRuleEntity[] {
     if (!save.before || save.ctx.user.role === Role.ADMIN) return [];
     const before = save.before.fields;
-    return rules
-      .map(({ rule }) => rule)
-      .filter((rule) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile))
-      .filter((rule) => changesRecipient(rule, before, save.after));
+    return applicable.map(({ rule }) => rule).filter((rule) => changesRecipient(rule, before, save.after));
+  }
+
+  /** The rules that apply to the acting user's profile. */
+  private applicable(rules: CachedRule[], save: JudgedSave): CachedRule[] {
+    return rules.filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile));
   }
 
   /**
@@ -91,7 +105,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
    * (see docs/otp-rules.md, "Closed records"), so no change can be made on a detour through the closed state.
    */
   private async matchingRules(rules: CachedRule[], save: GuardedSave, tx: EntityManager): Promise<OtpRuleEntity[]> {
-    const applicable = rules.filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile));
+    const applicable = this.applicable(rules, save);
     const { after } = save;
     if (save.operation === 'create' || !save.before) {
       return applicable.filter(({ matches }) => matches(null, after)).map(({ rule }) => rule);

@@ -15,7 +15,11 @@ export interface NewRecord {
  * caller's transaction take it as `tx`; ids that are not UUIDs match nothing and never reach Postgres.
  */
 export class RecordRepository {
-  constructor(private readonly db: Queryable) {}
+  /**
+   * `hot` (default: `db`) runs a plain save's read and write, outside any transaction: the service passes a pool whose
+   * statements are prepared once per connection (`preparedQueries`).
+   */
+  constructor(private readonly db: Queryable, private readonly hot: Queryable = db) {}
 
   /** The live records among `ids`, in no particular order, read through `q` (the pool unless given a transaction). */
   async findLive(ids: readonly string[], q: Queryable = this.db): Promise<RecordEntity[]> {
@@ -118,6 +122,26 @@ export class RecordRepository {
       [id, record.fields, record.label],
     );
     return toRecordEntity(row);
+  }
+
+  /** The live record with this id, or null, read without a lock (a plain save's read; see `updateAtVersion`). */
+  async findLiveToSave(id: string): Promise<RecordEntity | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await this.hot.query(`SELECT * FROM records WHERE id = $1 AND ${liveRecordSql('records')}`, [id]);
+    return row ? toRecordEntity(row) : null;
+  }
+
+  /**
+   * Saves new fields and label in one autocommit statement, only if the record is still live and at `version` (every
+   * write of a record's fields moves its version on): null when it is not, and nothing is written.
+   */
+  async updateAtVersion(id: string, version: number, record: NewRecord): Promise<RecordEntity | null> {
+    const [row] = await queryRows(this.hot,
+      `UPDATE records SET fields = $3, label = $4, version = version + 1, updated_at = now()
+        WHERE id = $1 AND version = $2 AND ${liveRecordSql('records')} RETURNING *`,
+      [id, version, record.fields, record.label],
+    );
+    return row ? toRecordEntity(row) : null;
   }
 
   async softDelete(tx: Queryable, id: string): Promise<RecordEntity> {

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { RequestContext } from '../core/context';
 import { ErrorCode, UserError, UserErrorException } from '../core/errors';
 import type { PageSource } from '../core/pagination';
+import { preparedQueriesOf } from '../db/pipelined-sql';
 import type { Queryable } from '../db/sql';
 import { findModule, labelOf, type ModuleDefinition } from './modules';
 import type { RecordEntity, RecordFields } from './record.entity';
@@ -20,6 +21,16 @@ export interface RecordMergeResult {
   connections: MergedConnection[];
 }
 
+/** An `updateRecord` as asked: the change to the record's fields, with the guards' reserved keys set apart. */
+interface RecordUpdate {
+  ctx: RequestContext;
+  id: string;
+  change: unknown;
+  reserved: RecordFields;
+  expectedVersion: number | null | undefined;
+  otp: OtpCredential[];
+}
+
 export const MAX_IMPORT_ROWS = 1000;
 
 export interface ImportRowResult {
@@ -35,7 +46,7 @@ export class RecordService {
   private readonly repository: RecordRepository;
 
   constructor(private readonly db: DataSource) {
-    this.repository = new RecordRepository(db);
+    this.repository = new RecordRepository(db, preparedQueriesOf(db));
   }
 
   /** The feature that answers `connected` record filters (connections) registers here at start. */
@@ -126,8 +137,38 @@ export class RecordService {
     }));
   }
 
+  /**
+   * Saves `rawFields` over the record. The common save (no guard or reference check needing the database) takes two
+   * round trips: see {@link updateIfPlain}. Every other save, and every refusal, comes from the locked transaction.
+   */
   async update(ctx: RequestContext, id: string, rawFields: unknown, expectedVersion: number | null | undefined, otp: OtpCredential[]): Promise<RecordEntity> {
     const { fields: change, reserved } = this.splitReserved(rawFields);
+    const update: RecordUpdate = { ctx, id, change, reserved, expectedVersion, otp };
+    return (await this.updateIfPlain(update)) ?? this.updateLocked(update);
+  }
+
+  /**
+   * The save without a lock or transaction: the record read, checked and guarded in memory, then written only if it is
+   * still live at the version read (so it is exactly the save the locked path would have made on the same row). Null,
+   * with nothing written, when anything needs more: the record is missing, the version is not the expected one, a field
+   * is invalid or references a record, a guard must look or write (an OTP to check or consume, a rule matched), or the
+   * record changed between the read and the write.
+   */
+  private async updateIfPlain({ ctx, id, change, reserved, expectedVersion, otp }: RecordUpdate): Promise<RecordEntity | null> {
+    const before = await this.repository.findLiveToSave(id);
+    if (!before || (expectedVersion != null && expectedVersion !== before.version)) return null;
+    const module = findModule(before.module);
+    if (!module) return null;
+    const check = checkFields(module, change, before.fields);
+    if (check.errors.length > 0 || check.references.length > 0) return null;
+    const save = { ctx, module, operation: 'update' as const, before, after: check.fields, otp, reservedFields: reserved };
+    for (const guard of this.guards) {
+      if (!guard.passesWithoutTransaction || !(await guard.passesWithoutTransaction(save))) return null;
+    }
+    return this.repository.updateAtVersion(before.id, before.version, { label: labelOf(module, check.fields), fields: check.fields });
+  }
+
+  private async updateLocked({ ctx, id, change, reserved, expectedVersion, otp }: RecordUpdate): Promise<RecordEntity> {
     return this.withAfterTransaction((afterTransaction) => this.db.transaction(async (tx) => {
       const before = found(await this.repository.lockForUpdate(tx, id));
       if (expectedVersion != null && expectedVersion !== before.version) {

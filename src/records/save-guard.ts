@@ -30,6 +30,9 @@ export interface GuardedSave {
   afterTransaction(task: () => Promise<void>): void;
 }
 
+/** A save as judged before its transaction (a plain update's check): it has no transaction to run work after yet. */
+export type JudgedSave = Omit<GuardedSave, 'afterTransaction'>;
+
 /**
  * "May this save happen?" The records feature owns this interface; features such as OTP rules register an
  * implementation at start, so records never imports them. It runs inside the save's transaction.
@@ -38,4 +41,11 @@ export interface RecordSaveGuard {
   /** `fields` keys starting with this prefix (case-insensitive) belong to the guard and are never saved. */
   readonly reservedFieldPrefix?: string;
   beforeSave(save: GuardedSave, tx: EntityManager): Promise<void>;
+  /**
+   * Whether this update passes the guard with nothing to read, write, consume or do afterwards, judged in memory from
+   * `save.before` as read without a lock. When every guard says so, records writes the save in one statement that
+   * applies only if the record is still as read; otherwise (or without this method) `beforeSave` runs in the locked
+   * transaction as always. When unsure, answer false.
+   */
+  passesWithoutTransaction?(save: JudgedSave): Promise<boolean>;
 }
