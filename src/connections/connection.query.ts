@@ -4,7 +4,7 @@ import { parseTimestamp } from '../core/timestamps';
 import { isUuid } from '../core/ids';
 import type { Queryable } from '../db/sql';
 import { findModule } from '../records/modules';
-import { toRecordEntityFromJson, type RecordEntity } from '../records/record.entity';
+import { toRecordEntityFromJson } from '../records/record.entity';
 import { liveRecordJoinSql, liveRecordLookupSql, liveRecordSql, recordJoinSql, recordJsonSql } from '../records/record.sql';
 import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from './connection.entity';
 import { TODAY_SQL } from './connection-fit';
@@ -26,10 +26,8 @@ export interface RecordConnectionFilter {
 }
 
 export interface RecordConnectionsSlice {
-  /** Up to `first + 1` views, oldest connection first. */
+  /** Up to `first + 1` views, oldest connection first, each with its other record. */
   views: RecordConnectionView[];
-  /** The other record of each view, to prime the records loader with. */
-  otherRecords: RecordEntity[];
 }
 
 /** A connection's creation time to the microsecond, in UTC, whatever the session's DateStyle: the cursor's first part. */
@@ -104,11 +102,18 @@ function viewerConnectionsSql(select: string, extra: string, table = 'connection
            WHERE c.target_id = v.viewer_id AND c.source_id <> v.viewer_id ${extra}`;
 }
 
+/** A row of {@link viewerConnectionsSql} (with the cursor's time and the other record as `other`) as its view. */
+function viewOf(row: Record<string, any>, filter: RecordConnectionFilter): RecordConnectionView {
+  const view = new RecordConnectionView(toConnectionEntity(row), row.viewer_id, row.cursor_at, filter.asOf);
+  view.otherRecord = toRecordEntityFromJson(row.other);
+  return view;
+}
+
 /** One statement for a page of connections of every record in `recordIds`, each with its other record; keyed by lower-case id. */
 export async function loadRecordConnectionSlices(
   db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter, first: number, after: string | null,
 ): Promise<Map<string, RecordConnectionsSlice>> {
-  const slices = new Map<string, RecordConnectionsSlice>(recordIds.map((id) => [id.toLowerCase(), { views: [], otherRecords: [] }]));
+  const slices = new Map<string, RecordConnectionsSlice>(recordIds.map((id) => [id.toLowerCase(), { views: [] }]));
   const valid = recordIds.filter(isUuid);
   if (valid.length === 0 || filter.typeIds?.length === 0) return slices;
   const params: unknown[] = [valid, first + 1];
@@ -126,11 +131,7 @@ export async function loadRecordConnectionSlices(
     params,
   );
   for (const row of rows) {
-    const slice = slices.get(row.viewer_id)!;
-    const view = new RecordConnectionView(toConnectionEntity(row), row.viewer_id, row.cursor_at, filter.asOf);
-    view.otherRecord = toRecordEntityFromJson(row.other);
-    slice.views.push(view);
-    slice.otherRecords.push(view.otherRecord);
+    slices.get(row.viewer_id)!.views.push(viewOf(row, filter));
   }
   return slices;
 }
@@ -206,9 +207,8 @@ export interface RecordConnectionGroupSlice {
   typeId: string;
   direction: ConnectionDirection;
   totalCount: number;
-  /** Up to `first + 1` views, oldest first. */
+  /** Up to `first + 1` views, oldest first, each with its other record. */
   views: RecordConnectionView[];
-  otherRecords: RecordEntity[];
 }
 
 /**
@@ -240,13 +240,10 @@ export async function loadRecordConnectionGroups(
     const list = groups.get(row.viewer_id)!;
     let group = list.find((g) => g.typeId === row.type_id && g.direction === row.side);
     if (!group) {
-      group = { typeId: row.type_id, direction: row.side, totalCount: Number(row.group_count), views: [], otherRecords: [] };
+      group = { typeId: row.type_id, direction: row.side, totalCount: Number(row.group_count), views: [] };
       list.push(group);
     }
-    const view = new RecordConnectionView(toConnectionEntity(row), row.viewer_id, row.cursor_at, filter.asOf);
-    view.otherRecord = toRecordEntityFromJson(row.other);
-    group.views.push(view);
-    group.otherRecords.push(view.otherRecord);
+    group.views.push(viewOf(row, filter));
   }
   return groups;
 }

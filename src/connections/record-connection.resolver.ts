@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import { BadUserInput } from '../core/errors';
+import { attachLoaded } from '../core/loader';
 import { ConnectionDirection } from './connection.enums';
 import type { RequestContext } from '../core/context';
 import { makePage, PageArgs } from '../core/pagination';
@@ -32,8 +33,9 @@ export class RecordConnectionsResolver {
   ): Promise<RecordConnectionPage> {
     const filter = normaliseRecordFilter(filterInput, checkAsOf(asOf, todayUtc()));
     const slice = await ctx.loaders.recordConnections.load({ recordId: record.id, filter, first, after: after ?? null });
-    slice.otherRecords.forEach((other) => ctx.loaders.records.prime(other.id, other));
-    await withTypes(slice.views, ctx);
+    primeOtherRecords(slice.views, ctx);
+    // the views' types in the one statement their `type` and `label` fields would make, so each answers synchronously
+    await attachLoaded(slice.views, (view) => view.connection.typeId, ctx.loaders.connectionTypes, (view, type) => { view.type = type; });
     return makePage(RecordConnectionPage, {
       rows: slice.views,
       first,
@@ -64,7 +66,7 @@ export class RecordConnectionGroupsResolver {
     const filter = normaliseRecordFilter(filterInput, checkAsOf(asOf, todayUtc()));
     const groups = await ctx.loaders.recordConnectionGroups.load({ recordId: record.id, filter, first });
     const views = await Promise.all(groups.map(async (group) => {
-      group.otherRecords.forEach((other) => ctx.loaders.records.prime(other.id, other));
+      primeOtherRecords(group.views, ctx);
       const type = (await ctx.loaders.connectionTypes.load(group.typeId))!;
       for (const view of group.views) view.type = type;
       const label = group.direction === ConnectionDirection.INCOMING ? type.inverseName : type.name;
@@ -89,20 +91,9 @@ export class RecordConnectionGroupResolver {
   }
 }
 
-/**
- * Gives each view its connection type, through the loader (one statement for every record of a page, as the views'
- * own `type` fields did one by one), so that the views' fields answer synchronously: a page of 100 records with 10
- * connections each made 3,000 promises here.
- */
-async function withTypes(views: RecordConnectionView[], ctx: RequestContext): Promise<void> {
-  if (views.length === 0) return;
-  const typeIds = [...new Set(views.map((view) => view.connection.typeId))];
-  const types = await ctx.loaders.connectionTypes.loadMany(typeIds);
-  const byId = new Map(typeIds.map((id, i) => [id, types[i]]));
-  for (const view of views) {
-    const type = byId.get(view.connection.typeId);
-    if (type && !(type instanceof Error)) view.type = type;
-  }
+/** The views' other records, read with them, answer later loads of those ids in this request. */
+function primeOtherRecords(views: RecordConnectionView[], ctx: RequestContext): void {
+  for (const { otherRecord } of views) if (otherRecord) ctx.loaders.records.prime(otherRecord.id, otherRecord);
 }
 
 /** Its label: the type's name read from the viewer's side. */

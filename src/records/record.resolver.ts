@@ -8,6 +8,7 @@ import type { UserEntity } from '../auth/user.entity';
 import { toPayload } from '../core/errors';
 import { makePage, PageArgs } from '../core/pagination';
 import { selectsPath } from '../core/selection';
+import { attachLoaded } from '../core/loader';
 import { findModule, MODULES, type ModuleDefinition } from './modules';
 import type { RecordEntity } from './record.entity';
 import type { RecordService } from './record.service';
@@ -20,21 +21,6 @@ import {
 import { ErrorCode, UserErrorException } from '../core/errors';
 
 const MODULE_VIEWS = MODULES.map((m) => ({ ...m, fields: m.fields.map((f) => ({ ...f, mandatory: !!f.mandatory })) }));
-
-/**
- * Gives a page's records their owners, through the users loader (the one statement the records' `owner` fields made
- * between them), so that each record's `owner` answers synchronously instead of with a promise per record.
- */
-async function withOwners(records: RecordEntity[], ctx: RequestContext): Promise<void> {
-  if (records.length === 0) return;
-  const ownerIds = [...new Set(records.map((record) => record.ownerId))];
-  const owners = await ctx.loaders.users.loadMany(ownerIds);
-  const byId = new Map(ownerIds.map((id, i) => [id, owners[i]]));
-  for (const record of records) {
-    const owner = byId.get(record.ownerId);
-    if (owner && !(owner instanceof Error)) record.owner = owner;
-  }
-}
 
 @Resolver(() => RecordType)
 export class RecordResolver {
@@ -65,7 +51,10 @@ export class RecordResolver {
     if (!module) throw new GraphQLError(`There is no module "${moduleName}".`, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'module' } });
     const source = await this.recordService.page(module, where ?? [], orderBy ?? new RecordOrderInput(), first, after, includeDeleted);
     source.rows.forEach((record) => ctx.loaders.records.prime(record.id, record));
-    if (selectsPath(info, ['nodes', 'owner']) || selectsPath(info, ['edges', 'node', 'owner'])) await withOwners(source.rows, ctx);
+    if (selectsPath(info, ['nodes', 'owner']) || selectsPath(info, ['edges', 'node', 'owner'])) {
+      // the page's owners in the one users statement their `owner` fields would make, so each answers synchronously
+      await attachLoaded(source.rows, (record) => record.ownerId, ctx.loaders.users, (record, owner) => { record.owner = owner; });
+    }
     return makePage(RecordPage, source);
   }
 
