@@ -200,12 +200,17 @@ function execute(name: string, params: unknown[]): string {
   return params.length ? `EXECUTE ${name}(${params.map((p) => (typeof p === 'boolean' ? `'${p}'` : literal(p))).join(', ')})` : `EXECUTE ${name}`;
 }
 
+/** What {@link preparedQueries} answers: statements run as a Queryable would, their rows as the answer. */
+export interface PreparedQueries {
+  query(sql: string, params?: unknown[]): Promise<any[]>;
+}
+
 /**
  * A pool seen as a {@link Queryable} whose statements are prepared once per connection (see {@link runPipelined}):
  * for the hot single statements (a verify's find and consume, the fraud screen's read) that would otherwise be
  * planned on every call. Answers the rows (for every statement, also UPDATE … RETURNING); a failure is the driver's own error.
  */
-export function preparedQueries(pool: Pool): { query(sql: string, params?: unknown[]): Promise<any[]> } {
+export function preparedQueries(pool: Pool): PreparedQueries {
   return {
     query: async (sql, params = []) => {
       for (let attempt = 1; ; attempt += 1) {
@@ -221,13 +226,13 @@ export function preparedQueries(pool: Pool): { query(sql: string, params?: unkno
   };
 }
 
-const preparedOfSource = new WeakMap<DataSource, { query(sql: string, params?: unknown[]): Promise<any[]> }>();
+const preparedOfSource = new WeakMap<DataSource, PreparedQueries>();
 
 /**
  * {@link preparedQueries} on a data source's pool, one per data source: for the per-request loaders, whose few
  * statements (by id, a page's connections and their counts) were planned again on every request.
  */
-export function preparedQueriesOf(db: DataSource): { query(sql: string, params?: unknown[]): Promise<any[]> } {
+export function preparedQueriesOf(db: DataSource): PreparedQueries {
   let prepared = preparedOfSource.get(db);
   if (!prepared) preparedOfSource.set(db, (prepared = preparedQueries(poolOf(db))));
   return prepared;

@@ -1,4 +1,4 @@
-import { poolOf, preparedQueries } from '../db/pipelined-sql';
+import { preparedQueriesOf } from '../db/pipelined-sql';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../core/config';
@@ -34,7 +34,7 @@ export const fraudFeature = defineFeature({
   resolvers: [FraudResolver, PrefixBlockResolver, ConversionSummaryRowResolver, BlockedSendResolver],
   loaders: () => ({}),
   build({ db, notifications, config, metrics, log, otp }: FraudNeeds) {
-    const repository = new FraudRepository(db, db, preparedQueries(poolOf(db)));
+    const repository = new FraudRepository(db, db, preparedQueriesOf(db));
     const settings = new FraudSettingsCache(repository, {
       defaultAction: config.FRAUD_GEO_DEFAULT, allow: config.FRAUD_GEO_ALLOW, block: config.FRAUD_GEO_BLOCK, monitor: config.FRAUD_GEO_MONITOR,
     }, notifications, log);

@@ -68,7 +68,9 @@ export class OtpRuleCache extends NotifiedCache {
       const cached = { rule, matches: compileConditions(rule.conditions) };
       module.all.push(cached);
       for (const field of new Set(rule.conditions.flatMap((group) => group.conditions.map((condition) => condition.field)))) {
-        module.byField.set(field, [...(module.byField.get(field) ?? []), cached]);
+        const reading = module.byField.get(field);
+        if (reading) reading.push(cached);
+        else module.byField.set(field, [cached]);
       }
       byModule.set(rule.module, module);
     }

@@ -42,9 +42,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
    */
   async passesWithoutTransaction(save: JudgedSave): Promise<boolean> {
     if (save.operation !== 'update' || !save.before || isClosed(save.module, save.before.fields)) return false;
-    const before = save.before.fields;
-    const touched = this.applicable(await this.cache.rulesReadingChanged(save.module.name, before, save.after), save);
-    if (touched.some(({ matches }) => matches(before, save.after))) return false;
+    if ((await this.enteredByOpenRecord(save, save.before.fields)).length > 0) return false;
     return (await this.recipientChanges(save)).length === 0;
   }
 
@@ -94,6 +92,15 @@ export class OtpRuleGuard implements RecordSaveGuard {
     return applicable.map(({ rule }) => rule).filter((rule) => changesRecipient(rule, before, save.after));
   }
 
+  /**
+   * The applicable rules whose state an update of an open record enters: only rules reading a field it changes can
+   * match, so only those are asked (the same answer as asking every applicable rule).
+   */
+  private async enteredByOpenRecord(save: JudgedSave, before: RecordFields): Promise<OtpRuleEntity[]> {
+    const touched = this.applicable(await this.cache.rulesReadingChanged(save.module.name, before, save.after), save);
+    return touched.filter(({ matches }) => matches(before, save.after)).map(({ rule }) => rule);
+  }
+
   /** The rules that apply to the acting user's profile. */
   private applicable(rules: CachedRule[], save: JudgedSave): CachedRule[] {
     return rules.filter(({ rule }) => rule.applicableProfiles.length === 0 || rule.applicableProfiles.includes(save.ctx.user.profile));
@@ -113,11 +120,7 @@ export class OtpRuleGuard implements RecordSaveGuard {
     }
     const record = save.before;
     const before = record.fields;
-    if (!isClosed(save.module, before)) {
-      // only rules reading a changed field can match (the same answer as asking every applicable rule)
-      const touched = this.applicable(await this.cache.rulesReadingChanged(save.module.name, before, after), save);
-      return touched.filter(({ matches }) => matches(before, after)).map(({ rule }) => rule);
-    }
+    if (!isClosed(save.module, before)) return this.enteredByOpenRecord(save, before);
     const applicable = this.applicable(rules, save);
     const staysClosed = isClosed(save.module, after);
     let checked: RecordFields | null = null;

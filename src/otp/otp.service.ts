@@ -1,4 +1,4 @@
-import { poolOf, preparedQueries } from '../db/pipelined-sql';
+import { preparedQueriesOf } from '../db/pipelined-sql';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../core/config';
@@ -62,7 +62,7 @@ export class OtpService {
 
   constructor(db: DataSource, private readonly deps: OtpServiceDeps) {
     this.references = new SendReferences(new MessageTemplateService(db));
-    this.requests = new OtpRequestRepository(db, preparedQueries(poolOf(db)));
+    this.requests = new OtpRequestRepository(db, preparedQueriesOf(db));
     this.counted = new OtpRequestRepository(deps.counters ?? db);
     this.sender = new OtpSender(db, this.requests, { ...deps, screens: this.screens });
     this.verifier = new OtpVerifier(this.requests, this.counted, { ...deps, db, screens: this.screens });
