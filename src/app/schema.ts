@@ -2,6 +2,7 @@ import { buildSchemaSync, type AuthChecker, type ContainerType, type PubSub } fr
 import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../core/context';
 import { FEATURES } from '../features';
+import { validateArgument } from './argument-validation';
 
 /** Every resolver class, feature by feature in the list's order. */
 export const RESOLVERS = FEATURES.flatMap((feature) => feature.resolvers);
@@ -19,6 +20,6 @@ export function buildAppSchema(container?: ContainerType, pubSub?: PubSub): Grap
     resolvers: RESOLVERS as [Function, ...Function[]],
     container: container ?? { get: () => { throw new Error('no container: this schema is for printing only'); } },
     authChecker,
-    validate: { forbidUnknownValues: false },
+    validateFn: validateArgument, // class-validator as type-graphql runs it, skipped where it has nothing to check
   });
 }

@@ -17,6 +17,13 @@ describe('number profiles come from the full (max) metadata, offline', () => {
     expect(profileOf(e164)).toEqual({ e164, country, type, prefix: e164.slice(0, -4) });
   });
 
+  test('a number profiled again (screen, then SENT event) is not parsed again, and its profile cannot be changed', () => {
+    const first = profileOf('+917977251638');
+    expect(profileOf('+917977251638')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(profileOf('+447400123457')).not.toBe(first);
+  });
+
   test('the prefix is the number without its last four digits; the mask keeps the calling code and last four', () => {
     expect(prefixOf('+919876543210')).toBe('+91987654');
     expect(maskNumber('+919876543210')).toBe('+91******3210');

@@ -1,5 +1,6 @@
 // The full ("max") metadata knows each country's number ranges by type (mobile, premium rate, ...), offline.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { LRUCache } from 'lru-cache';
 
 /** What the fraud guard knows of a number: its country, its type and its prefix. */
 export interface NumberProfile {
@@ -12,9 +13,20 @@ export interface NumberProfile {
   prefix: string;
 }
 
+/**
+ * The last numbers profiled: a send asks for its number's profile when it is screened and again when its SENT event is
+ * written (parsing and typing a number against the full metadata is ~10 µs each time).
+ */
+const recent = new LRUCache<string, NumberProfile>({ max: 1_000 });
+
 export function profileOf(e164: string): NumberProfile {
-  const parsed = parsePhoneNumberFromString(e164);
-  return { e164, country: parsed?.country ?? null, type: parsed?.getType() ?? 'UNKNOWN', prefix: prefixOf(e164) };
+  let profile = recent.get(e164);
+  if (!profile) {
+    const parsed = parsePhoneNumberFromString(e164);
+    profile = Object.freeze({ e164, country: parsed?.country ?? null, type: parsed?.getType() ?? 'UNKNOWN', prefix: prefixOf(e164) });
+    recent.set(e164, profile);
+  }
+  return profile;
 }
 
 export function prefixOf(e164: string): string {
