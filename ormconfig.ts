@@ -10,6 +10,8 @@ export interface DataSourceOptions {
   logging?: LoggerOptions;
   /** Postgres `statement_timeout` of every pool connection, in ms (unset or 0: none). */
   statementTimeoutMs?: number;
+  /** Postgres `idle_in_transaction_session_timeout` of every pool connection, in ms (unset or 0: none). */
+  idleInTransactionTimeoutMs?: number;
   /** Postgres `random_page_cost` of every pool connection (unset or 0: the server's). */
   randomPageCost?: number;
 }
@@ -32,6 +34,9 @@ export function createDataSource(options: DataSourceOptions): DataSource {
       connectionTimeoutMillis: 5000,
       // sent at connection start, so it holds for every statement on every connection of the pool
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      // a transaction a hung request left open is ended by Postgres (its row locks, e.g. on shared rate-limit rows,
+      // freed); TypeORM's query runner hears its connection's error and releases it to the pool as broken
+      ...(options.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs } : {}),
       // planner costs, also at connection start: with Postgres's default 4, a page of records with their connections
       // scanned every record once per record on the page while the table was small (docs/limits.md)
       ...(options.randomPageCost ? { options: `-c random_page_cost=${options.randomPageCost}` } : {}),

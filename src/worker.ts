@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   const db = await openDatabase({
     url: config.DATABASE_URL, dataDir: config.DATA_DIR, embeddedPort: config.EMBEDDED_PG_PORT, poolSize: config.DB_POOL_SIZE,
-    runMigrations: config.MIGRATIONS_RUN, log,
+    idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, runMigrations: config.MIGRATIONS_RUN, log,
   });
   const services = createServices(db.dataSource, { config, secretKey: resolveSecretKey(config.SECRET_KEY, config.DATA_DIR), log, metrics: new Metrics() });
   await services.start();

@@ -55,6 +55,7 @@ export async function startApp(config: AppConfig, log: Logger = createLogger(con
     embeddedPort: config.EMBEDDED_PG_PORT,
     poolSize: config.DB_POOL_SIZE,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     randomPageCost: config.DB_RANDOM_PAGE_COST,
     runMigrations: config.MIGRATIONS_RUN,
     log,

@@ -39,6 +39,11 @@ const schema = z.object({
   /** Postgres `statement_timeout` of the server's pool connections: no statement of a request runs longer. 0 = none. */
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   /**
+   * Postgres `idle_in_transaction_session_timeout` of the pool's connections: a transaction left open and idle this
+   * long (a hung request, a bug) is ended by Postgres, its locks freed, and the connection replaced. 0 = none.
+   */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /**
    * Postgres `random_page_cost` of the server's pool connections (the planner's price of an index lookup; Postgres's
    * default 4 assumes spinning disks). 1.1 suits SSDs and cached data; 0 keeps the server's own setting.
    */

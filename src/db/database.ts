@@ -12,6 +12,8 @@ export interface DatabaseOptions {
   poolSize: number;
   /** Postgres `statement_timeout` of the pool's connections (ms; 0 or unset: none). Migrations are not bound by it. */
   statementTimeoutMs?: number;
+  /** Postgres `idle_in_transaction_session_timeout` of the pool's connections (ms; 0 or unset: none). */
+  idleInTransactionTimeoutMs?: number;
   /** Postgres `random_page_cost` of the pool's connections (0 or unset: the server's). */
   randomPageCost?: number;
   runMigrations: boolean;
@@ -44,7 +46,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE);
     options.log.info({ port: options.embeddedPort, ms: Date.now() - started, pgdata: embedded.pgdata, binaries: embedded.binaries }, 'embedded postgres started');
   }
-  const dataSource = createDataSource({ url, poolSize: options.poolSize, statementTimeoutMs: options.statementTimeoutMs, randomPageCost: options.randomPageCost });
+  const dataSource = createDataSource({
+    url, poolSize: options.poolSize, statementTimeoutMs: options.statementTimeoutMs,
+    idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs, randomPageCost: options.randomPageCost,
+  });
   try {
     if (options.runMigrations) await migrate(url, options.log);
     await dataSource.initialize();
