@@ -18,7 +18,7 @@ module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
   projects: [
-    { ...shared, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.test.ts'] },
+    { ...shared, displayName: 'unit', roots: ['<rootDir>/src', '<rootDir>/bench'], testMatch: ['**/*.test.ts'] },
     { ...withPostgres, displayName: 'integration', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/drills/'] },
     { ...withPostgres, displayName: 'drills', roots: ['<rootDir>/test/drills'], testMatch: ['**/*.test.ts'] },
   ],

@@ -16,6 +16,7 @@ import { Client } from 'pg';
 import { ensureDatabase } from '../src/db/database';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { SCENARIOS, sendOtpRequest, type BenchContext, type Scenario } from './scenarios';
+import { budgetTable, cpuBudgets } from './budget';
 
 const ROOT = join(__dirname, '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -440,6 +441,7 @@ function cpuCell(r: ScenarioResult): string {
 function report(results: ScenarioResult[], peakRss: { mb: number; phase: string }, load: { before: number[]; after: number[] }): void {
   const mark = (pass: boolean | null) => (pass === null ? '–' : pass ? '✔' : '✘');
   const rows = targets(results, peakRss);
+  const budgets = cpuBudgets(results, cpus().length);
   const lines = [
     '| Scenario | req/s | p50 ms | p99 ms | peak RSS MB | errors | CPU ms/request: server, Postgres, load generator |',
     '|---|---:|---:|---:|---:|---:|---:|',
@@ -448,13 +450,15 @@ function report(results: ScenarioResult[], peakRss: { mb: number; phase: string 
     '| Target (issue 15) | measured | target | met |',
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.label} | ${r.measured} | ${r.target} | ${mark(r.pass)} |`),
+    '',
+    ...budgetTable(budgets, cpus().length),
   ];
   const fmt = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${CONNECTIONS} connections, ${DURATION} s per scenario after ${WARMUP} s warm-up, delivery ${DELIVERY_SECONDS} s; load average before ${fmt(load.before)}, after ${fmt(load.after)}`;
   console.log(`\n${machine}\n\n${lines.join('\n')}\n`);
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   const file = join(__dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, loadAverage: load, results, wholeRunPeakRssMb: Math.round(peakRss.mb), wholeRunPeakRssPhase: peakRss.phase, targets: rows, table: lines.join('\n') }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, loadAverage: load, results, wholeRunPeakRssMb: Math.round(peakRss.mb), wholeRunPeakRssPhase: peakRss.phase, targets: rows, cpuBudgets: budgets, table: lines.join('\n') }, null, 2)}\n`);
   console.log(`written to ${file}`);
 }
 
