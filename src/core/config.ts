@@ -115,6 +115,8 @@ const schema = z.object({
   FRAUD_BLOCK_HOURS: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be comma-separated whole hours, e.g. 12,24,168')
     .transform((text) => text.split(',').map((h) => Number(h.trim()))).refine((hours) => hours.every((h) => h >= 1), 'hours must be at least 1').default('12,24,168'),
   FRAUD_BLOCK_ESCALATION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** Days of fraud events (sends, verifications, refusals) kept for the summary and the blocked-sends list; 0 = all. */
+  FRAUD_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(90),
   // Extra send limits, shared by every instance (0 = off).
   OTP_SEND_LIMIT_PER_USER_MINUTE: z.coerce.number().int().min(0).default(0),
   OTP_SEND_LIMIT_PER_KEY_DAY: z.coerce.number().int().min(0).default(0),
@@ -172,6 +174,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // A key generated into each instance's own DATA_DIR would make codes sent through one instance fail on another.
   if (value.DATABASE_URL && !value.SECRET_KEY) {
     throw new ConfigError('Invalid configuration: SECRET_KEY is required when DATABASE_URL is set (every instance on that database must use the same key)');
+  }
+  // the prefix counters count events over the last window: the events must outlive it
+  if (value.FRAUD_EVENTS_RETENTION_DAYS > 0 && value.FRAUD_EVENTS_RETENTION_DAYS * 86_400 < value.FRAUD_PREFIX_WINDOW_SECONDS) {
+    throw new ConfigError(`Invalid configuration: FRAUD_EVENTS_RETENTION_DAYS must cover FRAUD_PREFIX_WINDOW_SECONDS (${value.FRAUD_PREFIX_WINDOW_SECONDS} s), or be 0 to keep every event`);
   }
   const missing = missingProviderSettings(value);
   if (missing.length) throw new ConfigError(missing.map((line) => `Invalid configuration: ${line}`).join('\n'));

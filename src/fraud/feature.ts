@@ -13,6 +13,9 @@ import { BlockedSendResolver, ConversionSummaryRowResolver, FraudResolver, Prefi
 import { FraudGuard } from './fraud.service';
 import { FraudSettingsCache } from './fraud-settings.cache';
 
+/** How often fraud events past FRAUD_EVENTS_RETENTION_DAYS are deleted (every instance sweeps; the deletes do not collide). */
+const RETENTION_SWEEP_MS = 3_600_000;
+
 export interface FraudNeeds {
   db: DataSource;
   notifications: Notifications;
@@ -40,11 +43,24 @@ export const fraudFeature = defineFeature({
     }, notifications, log);
     const guard = new FraudGuard(repository, settings, config, metrics, log.child({ component: 'fraud-guard' }));
     otp.registerSendScreen(guard);
-    const fraudAdmin = new FraudAdminService(db, repository, settings);
+    const fraudAdmin = new FraudAdminService(db, repository, settings, config.FRAUD_EVENTS_RETENTION_DAYS);
+    let retention: NodeJS.Timeout | null = null;
+    const prune = () => fraudAdmin.pruneOldEvents()
+      .then((deleted) => { if (deleted) log.info({ deleted, days: config.FRAUD_EVENTS_RETENTION_DAYS }, 'fraud events past their retention deleted'); })
+      .catch((error) => log.warn({ err: error }, 'could not delete fraud events past their retention'));
     return {
       services: { fraudAdmin },
       resolvers: [new FraudResolver(fraudAdmin), new PrefixBlockResolver(), new ConversionSummaryRowResolver(), new BlockedSendResolver()],
-      start: () => settings.reload(),
+      async start() {
+        await settings.reload();
+        if (config.FRAUD_EVENTS_RETENTION_DAYS > 0) {
+          retention = setInterval(prune, RETENTION_SWEEP_MS);
+          retention.unref();
+        }
+      },
+      async stop() {
+        if (retention) clearInterval(retention);
+      },
     };
   },
 });

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../core/context';
 import { BadUserInput, ErrorCode, UserError, UserErrorException } from '../core/errors';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
-import type { BlockReason, FraudEventEntity, FraudPrefixBlockEntity, FraudSafeListEntryEntity, GeoAction, SafeListKind } from './fraud.entity';
+import { FRAUD_EVENT_KINDS, type BlockReason, type FraudEventEntity, type FraudPrefixBlockEntity, type FraudSafeListEntryEntity, type GeoAction, type SafeListKind } from './fraud.entity';
 import { FraudRepository, type SummaryRow, type TimeRange } from './fraud.repository';
 import { FraudSettingsCache, type GeoPermission } from './fraud-settings.cache';
 import { profileOf } from './number-profile';
@@ -18,7 +18,28 @@ const PREFIX = /^\+[1-9]\d{1,13}$/;
 
 /** What admins run the fraud guard with: the lists, the blocks, the refused sends and the conversion summary. */
 export class FraudAdminService {
-  constructor(private readonly db: DataSource, private readonly repository: FraudRepository, private readonly settings: FraudSettingsCache) {}
+  constructor(
+    private readonly db: DataSource, private readonly repository: FraudRepository, private readonly settings: FraudSettingsCache,
+    /** FRAUD_EVENTS_RETENTION_DAYS: events older are deleted by {@link pruneOldEvents}; 0 keeps them all. */
+    private readonly eventRetentionDays = 0,
+  ) {}
+
+  /**
+   * Deletes the events older than the retention, in batches of `batch` per kind, at most `maxBatches` batches per kind
+   * a call (a sweep that falls behind catches up on the next ones instead of holding the table). Answers how many went.
+   */
+  async pruneOldEvents(batch = 5_000, maxBatches = 20): Promise<number> {
+    if (this.eventRetentionDays === 0) return 0;
+    let deleted = 0;
+    for (const kind of FRAUD_EVENT_KINDS) {
+      for (let round = 0; round < maxBatches; round += 1) {
+        const n = await this.repository.deleteEventsOlderThan(kind, this.eventRetentionDays, batch);
+        deleted += n;
+        if (n < batch) break;
+      }
+    }
+    return deleted;
+  }
 
   async blockedSends(range: Partial<TimeRange>, reason: BlockReason | null, first: number, after?: string | null): Promise<PageSource<FraudEventEntity>> {
     const offset = offsetOf(after);

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export type FraudEventKind = 'SENT' | 'VERIFIED' | 'BLOCKED';
+export const FRAUD_EVENT_KINDS = ['SENT', 'VERIFIED', 'BLOCKED'] as const;
+export type FraudEventKind = (typeof FRAUD_EVENT_KINDS)[number];
 /** Why a send was refused: its number type, its country, its prefix's block, or a signal that could not be computed. */
 export type BlockReason = 'NUMBER_TYPE' | 'GEO_BLOCKED' | 'PREFIX_BLOCKED' | 'FAIL_CLOSED';
 export type GeoAction = 'ALLOW' | 'BLOCK' | 'MONITOR';

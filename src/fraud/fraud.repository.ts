@@ -55,6 +55,19 @@ export class FraudRepository {
     return new FraudRepository(this.db, q);
   }
 
+  /**
+   * Deletes up to `limit` events of one kind older than `days` days (by the database's clock), through the
+   * (kind, created_at) index the guard already keeps: no extra index on a table every send writes to. Rows another
+   * instance's sweep is deleting are skipped, not waited for.
+   */
+  async deleteEventsOlderThan(kind: FraudEventKind, days: number, limit: number): Promise<number> {
+    const rows = await queryRows(this.q,
+      `DELETE FROM fraud_events WHERE id IN (
+         SELECT id FROM fraud_events WHERE kind = $1 AND created_at < now() - make_interval(days => $2) ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+       ) RETURNING 1`, [kind, days, limit]);
+    return rows.length;
+  }
+
   async insertEvent(event: NewFraudEvent): Promise<void> {
     const { sql, params } = FraudRepository.insertEventStatement(event);
     await this.hot.query(sql, params);
