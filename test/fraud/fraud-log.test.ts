@@ -73,3 +73,59 @@ describe('attacker: a flood of sends grows the fraud log without bound', () => {
     expect(() => loadConfig({ FRAUD_EVENTS_RETENTION_DAYS: '-1' })).toThrow(/FRAUD_EVENTS_RETENTION_DAYS/);
   });
 });
+
+const BLOCKED_PAGE = `query($first: Int!, $after: String) { blockedSends(first: $first, after: $after, reason: PREFIX_BLOCKED) {
+  nodes { id prefix } pageInfo { hasNextPage endCursor } totalCount } }`;
+const BLOCKS_PAGE = `query($first: Int!, $after: String) { prefixBlocks(first: $first, after: $after, activeOnly: false) {
+  nodes { id prefix } pageInfo { hasNextPage endCursor } } }`;
+
+/** Every page of a list, `first` at a time, running `between` after each page (rows arriving while an admin reads). */
+async function allPages(query: string, list: string, first: number, between: (page: number) => Promise<void> = async () => undefined): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | null = null;
+  for (let page = 0; page < 50; page += 1) {
+    const res: { body: any } = await t.gql(query, { first, after });
+    expect(res.body.errors).toBeUndefined();
+    const { nodes, pageInfo }: { nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } = res.body.data[list];
+    ids.push(...nodes.map((n) => n.id));
+    if (!pageInfo.hasNextPage) return ids;
+    after = pageInfo.endCursor;
+    await between(page);
+  }
+  throw new Error('more than 50 pages');
+}
+
+describe('admin: refusals and blocks keep arriving while an admin pages through them', () => {
+  test('blockedSends pages continue where they stopped: no refusal twice, none skipped, ties of the same instant included', async () => {
+    await t.sql('DELETE FROM fraud_events');
+    const prefix = '+9170000003';
+    await events('BLOCKED', 23, 0, prefix);
+    // 12 refusals of the very same microsecond: only the id tells them apart
+    await t.sql(`INSERT INTO fraud_events (kind, reason, prefix, channels, source, created_at)
+      SELECT 'BLOCKED', 'PREFIX_BLOCKED', $1, '{SMS}', 'retention', now() - interval '1 hour' FROM generate_series(1, 12)`, [prefix]);
+    const expected = (await t.sql(`SELECT id::text FROM fraud_events WHERE kind = 'BLOCKED' ORDER BY created_at DESC, id DESC`)).map((r) => r.id);
+    const seen = await allPages(BLOCKED_PAGE, 'blockedSends', 5, async () => { await events('BLOCKED', 3, 0, '+9170000004'); }); // newer ones arrive
+    expect(seen).toEqual(expected);
+  });
+
+  test('prefixBlocks pages the same way', async () => {
+    await t.sql(`INSERT INTO fraud_prefix_blocks (prefix, level, reason, sends, verified, expires_at, created_at)
+      SELECT '+91800' || lpad(g::text, 5, '0'), 1, 'test', 20, 0, now() + interval '1 hour', now() - make_interval(secs => g % 4) FROM generate_series(1, 17) g`);
+    const expected = (await t.sql('SELECT id::text FROM fraud_prefix_blocks ORDER BY created_at DESC, id DESC')).map((r) => r.id);
+    const seen = await allPages(BLOCKS_PAGE, 'prefixBlocks', 4, async (page) => {
+      await t.sql(`INSERT INTO fraud_prefix_blocks (prefix, level, reason, sends, verified, expires_at) VALUES ($1, 1, 'test', 20, 0, now() + interval '1 hour')`, [`+9181${page}000`]);
+    });
+    expect(seen).toEqual(expected);
+  });
+
+  test('attacker: a cursor of another list, a made-up one, or one with a bad date is BAD_USER_INPUT naming after, and nothing runs', async () => {
+    const blocksCursor = (await t.gql(BLOCKS_PAGE, { first: 1 })).body.data.prefixBlocks.pageInfo.endCursor;
+    const forged = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+    for (const after of [blocksCursor, forged(['BlockedSend', 'not a date', '1']), forged(['BlockedSend', '2026-12-01 10:00:00+00', '1; DROP TABLE x']),
+      forged(['BlockedSend', '2026-12-01 10:00:00+00', '1', 'extra']), forged([3]), 'not base64 at all ✓']) {
+      const res = await t.gql(BLOCKED_PAGE, { first: 5, after });
+      expect(res.body.data).toBeNull();
+      expect(res.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'after' });
+    }
+  });
+});
