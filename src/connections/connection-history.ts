@@ -38,25 +38,39 @@ export function decodeHistoryCursor(after: string | null | undefined): string | 
   return id as string;
 }
 
-/** A page of one connection's history, oldest first, keyset on the history id (index IDX_connection_history_connection). */
-export async function loadHistoryPage(db: Queryable, connectionId: string, first: number, after: string | null | undefined): Promise<{
-  rows: ConnectionHistoryRow[]; count: () => Promise<number>;
-}> {
+/**
+ * Pages of several connections' histories at once (a page of connections asking for `history`: one statement, not one
+ * per connection), oldest first, keyset on the history id: up to `first + 1` rows per connection, each connection's
+ * looked up through its index (IDX_connection_history_connection). Keyed by connection id (lower case).
+ */
+export async function loadHistoryPages(db: Queryable, connectionIds: string[], first: number, after: string | null | undefined): Promise<Map<string, ConnectionHistoryRow[]>> {
   const position = decodeHistoryCursor(after);
   const rows: Array<Record<string, any>> = await db.query(
     `SELECT h.id::text AS id, h.connection_id, h.action, h.actor_id, h.at, h.old_values, h.new_values, h.changed_fields
-       FROM connection_history h
-      WHERE h.connection_id = $1 AND ($2::bigint IS NULL OR h.id > $2::bigint)
-      ORDER BY h.id LIMIT $3`,
-    [connectionId, position, first + 1],
+       FROM unnest($1::uuid[]) AS c(id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM connection_history h
+          WHERE h.connection_id = c.id AND ($2::bigint IS NULL OR h.id > $2::bigint)
+          ORDER BY h.id LIMIT $3
+       ) h
+      ORDER BY h.connection_id, h.id`,
+    [connectionIds, position, first + 1],
   );
-  return {
-    rows: rows.map((r) => ({
+  const pages = new Map<string, ConnectionHistoryRow[]>(connectionIds.map((id) => [id.toLowerCase(), []]));
+  for (const r of rows) {
+    pages.get(r.connection_id)?.push({
       id: r.id, connectionId: r.connection_id, action: r.action, actorId: r.actor_id, at: r.at,
       oldValues: r.old_values, newValues: r.new_values, changedFields: r.changed_fields, cursor: encodeCursor([r.id]),
-    })),
-    count: async () => (await db.query('SELECT count(*)::int AS n FROM connection_history WHERE connection_id = $1', [connectionId]))[0].n,
-  };
+    });
+  }
+  return pages;
+}
+
+/** How many history rows each connection has (for `totalCount`), keyed by connection id (lower case). */
+export async function countHistories(db: Queryable, connectionIds: string[]): Promise<Map<string, number>> {
+  const rows: Array<{ connection_id: string; n: number }> = await db.query(
+    'SELECT connection_id, count(*)::int AS n FROM connection_history WHERE connection_id = ANY($1::uuid[]) GROUP BY connection_id', [connectionIds]);
+  return new Map(rows.map((r) => [r.connection_id, r.n]));
 }
 
 /** `asOf` must be a day that has happened: today (UTC) or earlier. */

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { byIdLoader } from '../core/loader';
 import { preparedQueriesOf } from '../db/pipelined-sql';
+import { countHistories, loadHistoryPages, type ConnectionHistoryRow } from './connection-history';
 import { toConnectionTypeEntity, type ConnectionTypeEntity } from './connection-type.entity';
 import {
   countRecordConnections, loadRecordConnectionGroups, loadRecordConnectionSlices, type RecordConnectionFilter,
@@ -25,8 +26,17 @@ declare module '../core/context' {
   interface Loaders extends ConnectionLoaders {}
 }
 
+/** One connection's history page: the same size and cursor for every connection batch together. */
+export interface ConnectionHistoryKey {
+  connectionId: string;
+  first: number;
+  after: string | null;
+}
+
 export interface ConnectionLoaders {
   connectionTypes: DataLoader<string, ConnectionTypeEntity | null>;
+  connectionHistory: DataLoader<ConnectionHistoryKey, ConnectionHistoryRow[], string>;
+  connectionHistoryCounts: DataLoader<string, number>;
   recordConnections: DataLoader<RecordConnectionsKey, RecordConnectionsSlice, string>;
   recordConnectionCounts: DataLoader<RecordConnectionCountKey, number, string>;
   recordConnectionGroups: DataLoader<RecordConnectionGroupsKey, RecordConnectionGroupSlice[], string>;
@@ -38,8 +48,8 @@ export interface RecordConnectionGroupsKey {
   first: number;
 }
 
-/** Groups keys by everything but the record, so a page of records costs one statement per distinct argument set. */
-function groupBy<K extends { recordId: string }>(keys: readonly K[], shared: (key: K) => string): Map<string, K[]> {
+/** Groups keys by everything but the record (or connection), so a page costs one statement per distinct argument set. */
+function groupBy<K>(keys: readonly K[], shared: (key: K) => string): Map<string, K[]> {
   const groups = new Map<string, K[]>();
   for (const key of keys) {
     const group = shared(key);
@@ -65,6 +75,18 @@ export function createConnectionLoaders(source: DataSource): ConnectionLoaders {
       }
       return keys.map((key) => slices.get(key)!);
     }, { cacheKeyFn: (k) => `${k.recordId}:${pageArgs(k)}`, maxBatchSize: 1000 }),
+    connectionHistory: new DataLoader<ConnectionHistoryKey, ConnectionHistoryRow[], string>(async (keys) => {
+      const pages = new Map<ConnectionHistoryKey, ConnectionHistoryRow[]>();
+      for (const group of groupBy(keys, (k) => JSON.stringify([k.first, k.after])).values()) {
+        const byConnection = await loadHistoryPages(db, group.map((k) => k.connectionId), group[0].first, group[0].after);
+        group.forEach((key) => pages.set(key, byConnection.get(key.connectionId.toLowerCase())!));
+      }
+      return keys.map((key) => pages.get(key)!);
+    }, { cacheKeyFn: (k) => `${k.connectionId}:${k.first}:${k.after ?? ''}`, maxBatchSize: 1000 }),
+    connectionHistoryCounts: new DataLoader<string, number>(async (ids) => {
+      const counts = await countHistories(db, [...ids]);
+      return ids.map((id) => counts.get(id.toLowerCase()) ?? 0);
+    }, { maxBatchSize: 1000 }),
     recordConnectionCounts: new DataLoader<RecordConnectionCountKey, number, string>(async (keys) => {
       const counts = new Map<RecordConnectionCountKey, number>();
       for (const group of groupBy(keys, (k) => JSON.stringify(k.filter)).values()) {

@@ -16,7 +16,7 @@ import {
   MAX_BATCH, type ConnectionFilterInput, type CreateConnectionInput, type CreateConnectionResult, type UpdateConnectionInput,
 } from './connection.types';
 import { loadConnectionPage } from './connection.query';
-import { loadHistoryPage, setHistoryActor } from './connection-history';
+import { setHistoryActor } from './connection-history';
 import { contextRecordErrors } from './connection-context';
 import { insertConnection } from './connection-writes';
 
@@ -161,11 +161,6 @@ export class ConnectionService {
       await tx.query('DELETE FROM connections WHERE id = $1', [current.id]);
     }, () => connectionEvent('connection.deleted', current));
     return current;
-  }
-
-  /** A page of a connection's history, oldest first (see connection-history.ts for how it is written). */
-  history(connectionId: string, first: number, after: string | null | undefined): ReturnType<typeof loadHistoryPage> {
-    return loadHistoryPage(this.db, connectionId, first, after);
   }
 
   /** The type, share-locked for the rest of the transaction. */

@@ -89,3 +89,38 @@ describe('connections: statements per page', () => {
     expect(kinds(small.statements)).toEqual(kinds(large.statements));
   });
 });
+
+const HISTORY_PAGE = `query($first: Int!) {
+  records(module: "Contacts", first: $first, where: [{ field: "lastName", operator: STARTS_WITH, value: "Counted" }], orderBy: { field: "lastName", direction: ASC }) {
+    nodes { id connections(first: 10) { nodes { connection { id history(first: 2) { totalCount nodes { action } pageInfo { hasNextPage } } } } } }
+  }
+}`;
+
+describe('connection history: statements per page', () => {
+  test('the histories of a page\'s 300 connections are one statement, and their counts one more, as for 30', async () => {
+    const run = async (first: number) => {
+      const { statements, result: res } = await counter.count(() => t.gql(HISTORY_PAGE, { first }));
+      if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+      return { statements: statements.map(withStatementTexts), nodes: res.body.data.records.nodes };
+    };
+    const small = await run(10);
+    const large = await run(100);
+    const histories = large.nodes.flatMap((n: any) => n.connections.nodes.map((c: any) => c.connection.history));
+    expect(histories).toHaveLength(300);
+    for (const history of histories) expect(history).toEqual({ totalCount: 1, nodes: [{ action: 'CREATED' }], pageInfo: { hasNextPage: false } });
+    expect(large.statements.filter((sql) => /FROM connection_history/.test(sql))).toHaveLength(2);
+    expect(large.statements.length).toBe(small.statements.length);
+  });
+
+  test('attacker: a bad cursor in one alias fails that field only; the aliases batched with it answer', async () => {
+    const [edge] = (await t.gql(HISTORY_PAGE, { first: 1 })).body.data.records.nodes[0].connections.nodes;
+    const res = await t.gql(`query($id: ID!) {
+      good: connection(id: $id) { history(first: 5) { nodes { action } } }
+      bad: connection(id: $id) { history(first: 5, after: "bm90IGEgY3Vyc29y") { nodes { action } } }
+    }`, { id: edge.connection.id });
+    expect(res.body.data.good).toEqual({ history: { nodes: [{ action: 'CREATED' }] } });
+    expect(res.body.data.bad).toBeNull(); // history is non-null: its error empties the connection that holds it
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors[0]).toMatchObject({ path: ['bad', 'history'], extensions: { code: 'BAD_USER_INPUT' } });
+  });
+});
