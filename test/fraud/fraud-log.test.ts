@@ -122,7 +122,7 @@ describe('admin: refusals and blocks keep arriving while an admin pages through 
     const blocksCursor = (await t.gql(BLOCKS_PAGE, { first: 1 })).body.data.prefixBlocks.pageInfo.endCursor;
     const forged = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
     for (const after of [blocksCursor, forged(['BlockedSend', 'not a date', '1']), forged(['BlockedSend', '2026-12-01 10:00:00+00', '1; DROP TABLE x']),
-      forged(['BlockedSend', '2026-12-01 10:00:00+00', '1', 'extra']), forged([3]), 'not base64 at all ✓']) {
+      forged(['BlockedSend', '2026-12-01 10:00:00+00', '1', 'extra']), forged(['BlockedSend', '2026-12-01 10:00:00+00', '9'.repeat(19)]), forged([3]), 'not base64 at all ✓']) {
       const res = await t.gql(BLOCKED_PAGE, { first: 5, after });
       expect(res.body.data).toBeNull();
       expect(res.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'after' });
