@@ -35,7 +35,9 @@ describe('CPU budget of each throughput target', () => {
 
   test('the table names what is left and whether the target is reachable', () => {
     const table = budgetTable(rows, 2).join('\n');
-    expect(table).toContain('| REST POST /api/send-otp vs trivial | 1079 req/s | 1.85 | 1.74 | 0.12 | 1.34 | 0.46 | no: less than the floor is left |');
-    expect(table).toMatch(/\| updateRecord, 0 rules vs trivial \| 1199 req\/s \| 1\.67 \| 0\.44 \| 1\.22 \| 0\.89 \| 0\.46 \| yes \(met on CPU\) \|/);
+    expect(table).toContain('| REST POST /api/send-otp vs trivial | 1079 req/s | 1.85 | 1.74 | 0.12 | 0.93 | 1.34 | 0.46 | no: less than the floor is left |');
+    // enough CPU left on the 2 cores, but 0.89 ms a save is more than one core gives each save at 1,199 a second
+    expect(table).toContain('| updateRecord, 0 rules vs trivial | 1199 req/s | 1.67 | 0.44 | 1.22 | 0.83 | 0.89 | 0.46 | only with the server ≤ 0.83 ms |');
+    expect(table).toContain('| trivial query vs bare express + Apollo | 2770 req/s | 0.72 | 0.12 | 0.60 | 0.36 | 0.46 | 0.34 | only with the server ≤ 0.36 ms |');
   });
 });

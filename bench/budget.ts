@@ -3,7 +3,9 @@
  * rate the machine's cores give each request `cores × 1000 / rate` ms of CPU in all, shared by the server, its
  * Postgres backends and the load generator (all on this machine). What Postgres and the load generator take per
  * request today is measured; what is left is the most the server may spend per request (an upper bound: it assumes
- * every core busy all the time, and ignores that the server's JavaScript runs on one thread). When that is below what the server spends on `{ __typename }` (no request
+ * every core busy all the time). The server's JavaScript also runs on one thread, which gives it at most
+ * `1000 / rate` ms per request of that thread (its garbage collector works on others, so this one is a guide, not a
+ * bound): a target is "met on CPU" only within both. When that is below what the server spends on `{ __typename }` (no request
  * costs it less), the target cannot be met at today's Postgres cost on this machine, whatever the server does.
  */
 export interface CpuFigures {
@@ -22,6 +24,8 @@ export interface BudgetRow {
   othersMs: number;
   /** The most the server may spend per request at that rate. */
   leftMs: number;
+  /** One core's milliseconds per request at that rate (the event loop's share). */
+  oneCoreMs: number;
   /** What the server spends now. */
   serverMs: number;
   /** The least any request of this server costs it (the trivial query; for the trivial row, bare express + Apollo). */
@@ -55,7 +59,7 @@ export function cpuBudgets(results: CpuFigures[], cores: number): BudgetRow[] {
     const othersMs = measured.cpuMsPerRequest.postgres + measured.cpuMsPerRequest.loadGenerator;
     const leftMs = budgetMs - othersMs;
     const floorMs = floorSource.cpuMsPerRequest.server;
-    rows.push({ label, rate, budgetMs, othersMs, leftMs, serverMs: measured.cpuMsPerRequest.server, floorMs, fits: leftMs >= floorMs });
+    rows.push({ label, rate, budgetMs, othersMs, leftMs, oneCoreMs: 1000 / rate, serverMs: measured.cpuMsPerRequest.server, floorMs, fits: leftMs >= floorMs });
   }
   return rows;
 }
@@ -63,8 +67,12 @@ export function cpuBudgets(results: CpuFigures[], cores: number): BudgetRow[] {
 export function budgetTable(rows: BudgetRow[], cores: number): string[] {
   const ms = (v: number) => v.toFixed(2);
   return [
-    `| Target (CPU per request on ${cores} cores) | rate needed | CPU per request at that rate | Postgres + load generator now | left for the server | server now | server floor | reachable at today's Postgres cost |`,
-    '|---|---:|---:|---:|---:|---:|---:|---|',
-    ...rows.map((r) => `| ${r.label} | ${Math.round(r.rate)} req/s | ${ms(r.budgetMs)} | ${ms(r.othersMs)} | ${ms(r.leftMs)} | ${ms(r.serverMs)} | ${ms(r.floorMs)} | ${r.fits ? (r.serverMs <= r.leftMs ? 'yes (met on CPU)' : `only with the server ≤ ${ms(r.leftMs)} ms`) : 'no: less than the floor is left'} |`),
+    `| Target (CPU per request on ${cores} cores) | rate needed | CPU per request at that rate | Postgres + load generator now | left for the server | one core at that rate | server now | server floor | reachable at today's Postgres cost |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map((r) => {
+      const most = Math.min(r.leftMs, r.oneCoreMs);
+      const verdict = !r.fits ? 'no: less than the floor is left' : r.serverMs <= most ? 'yes (met on CPU)' : `only with the server ≤ ${ms(most)} ms`;
+      return `| ${r.label} | ${Math.round(r.rate)} req/s | ${ms(r.budgetMs)} | ${ms(r.othersMs)} | ${ms(r.leftMs)} | ${ms(r.oneCoreMs)} | ${ms(r.serverMs)} | ${ms(r.floorMs)} | ${verdict} |`;
+    }),
   ];
 }

@@ -20,6 +20,9 @@ export function buildAppSchema(container?: ContainerType, pubSub?: PubSub): Grap
     resolvers: RESOLVERS as [Function, ...Function[]],
     container: container ?? { get: () => { throw new Error('no container: this schema is for printing only'); } },
     authChecker,
-    validateFn: validateArgument, // class-validator as type-graphql runs it, skipped where it has nothing to check
+    // class-validator as type-graphql runs it, skipped where it has nothing to check. A global validateFn runs for every
+    // argument, also those declared `validate: false` (type-graphql asks it before their settings): those (OtpRuleInput,
+    // the JSON `fields` and `rows`) carry no class-validator decorator, which is what keeps them unvalidated here
+    validateFn: validateArgument,
   });
 }

@@ -82,11 +82,13 @@ export function createConnectionLoaders(source: DataSource): ConnectionLoaders {
         group.forEach((key) => pages.set(key, byConnection.get(key.connectionId.toLowerCase())!));
       }
       return keys.map((key) => pages.get(key)!);
-    }, { cacheKeyFn: (k) => `${k.connectionId}:${k.first}:${k.after ?? ''}`, maxBatchSize: 1000 }),
+    // batched, never cached: a history grows with every change of its connection, and an operation may change a
+    // connection in one field and read its history in the next (a cache would answer the history as it was before)
+    }, { cache: false, maxBatchSize: 1000 }),
     connectionHistoryCounts: new DataLoader<string, number>(async (ids) => {
       const counts = await countHistories(db, [...ids]);
       return ids.map((id) => counts.get(id.toLowerCase()) ?? 0);
-    }, { maxBatchSize: 1000 }),
+    }, { cache: false, maxBatchSize: 1000 }),
     recordConnectionCounts: new DataLoader<RecordConnectionCountKey, number, string>(async (keys) => {
       const counts = new Map<RecordConnectionCountKey, number>();
       for (const group of groupBy(keys, (k) => JSON.stringify(k.filter)).values()) {

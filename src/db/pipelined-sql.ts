@@ -111,6 +111,16 @@ const FIRST_COMMITTED = 'countersign.pipeline_first';
  */
 export async function runPipelined(pool: Pool, pipeline: Pipeline): Promise<QueryResult[]> {
   const client = await pool.connect();
+  // a checked-out client has no 'error' listener of the pool's: without one, a connection Postgres ends (a restart, a
+  // failover, pg_terminate_backend, a timeout) would emit an unheard 'error' and end the process; heard, the message
+  // fails and the connection goes back to the pool as broken (closed, not reused)
+  let broken: Error | undefined;
+  const onError = (error: Error) => { broken = error; };
+  client.on('error', onError);
+  const giveBack = (failure?: Error | true) => {
+    client.removeListener('error', onError);
+    client.release(broken ?? failure);
+  };
   let prepared = preparedOn.get(client);
   if (!prepared) preparedOn.set(client, (prepared = new Set()));
   const parts: string[] = [];
@@ -143,14 +153,14 @@ export async function runPipelined(pool: Pool, pipeline: Pipeline): Promise<Quer
   add(pipeline.then, true);
   try {
     const results = await client.query(parts.join(';\n')) as unknown as QueryResult | QueryResult[];
-    client.release();
+    giveBack();
     const all = Array.isArray(results) ? results : [results];
     return wanted.map((i) => all[i]);
   } catch (error) {
     // a connection whose prepared statements went stale is closed (the pool opens a fresh one), and the others drop
     // theirs before their next message
     if (isStalePlan(error)) poolGeneration.set(pool, generation + 1);
-    const release = (failure?: Error | true) => client.release(failure ?? (isStalePlan(error) ? true : undefined));
+    const release = (failure?: Error | true) => giveBack(failure ?? (isStalePlan(error) ? true : undefined));
     if (!token && !preparing && !pipeline.onError) {
       release(); // an implicit transaction, rolled back whole; nothing prepared by it
       throw new PipelineError(error, false, []);

@@ -13,8 +13,13 @@ import { BlockedSendResolver, ConversionSummaryRowResolver, FraudResolver, Prefi
 import { FraudGuard } from './fraud.service';
 import { FraudSettingsCache } from './fraud-settings.cache';
 
-/** How often fraud events past FRAUD_EVENTS_RETENTION_DAYS are deleted (every instance sweeps; the deletes do not collide). */
-const RETENTION_SWEEP_MS = 3_600_000;
+/**
+ * How often fraud events past FRAUD_EVENTS_RETENTION_DAYS are deleted (every instance sweeps; the deletes do not
+ * collide), and when first: within a minute of start (an instance restarted more often than the interval still sweeps),
+ * at a random moment so instances started together do not sweep together.
+ */
+const RETENTION_SWEEP_MS = 300_000;
+const FIRST_SWEEP_MS = () => 30_000 + Math.floor(Math.random() * 30_000);
 
 export interface FraudNeeds {
   db: DataSource;
@@ -45,6 +50,7 @@ export const fraudFeature = defineFeature({
     otp.registerSendScreen(guard);
     const fraudAdmin = new FraudAdminService(db, repository, settings, config.FRAUD_EVENTS_RETENTION_DAYS);
     let retention: NodeJS.Timeout | null = null;
+    let firstSweep: NodeJS.Timeout | null = null;
     const prune = () => fraudAdmin.pruneOldEvents()
       .then((deleted) => { if (deleted) log.info({ deleted, days: config.FRAUD_EVENTS_RETENTION_DAYS }, 'fraud events past their retention deleted'); })
       .catch((error) => log.warn({ err: error }, 'could not delete fraud events past their retention'));
@@ -54,11 +60,14 @@ export const fraudFeature = defineFeature({
       async start() {
         await settings.reload();
         if (config.FRAUD_EVENTS_RETENTION_DAYS > 0) {
+          firstSweep = setTimeout(prune, FIRST_SWEEP_MS());
+          firstSweep.unref();
           retention = setInterval(prune, RETENTION_SWEEP_MS);
           retention.unref();
         }
       },
       async stop() {
+        if (firstSweep) clearTimeout(firstSweep);
         if (retention) clearInterval(retention);
       },
     };

@@ -27,9 +27,10 @@ export class FraudAdminService {
 
   /**
    * Deletes the events older than the retention, in batches of `batch` per kind, at most `maxBatches` batches per kind
-   * a call (a sweep that falls behind catches up on the next ones instead of holding the table). Answers how many went.
+   * a call (10⁶ rows a kind; a sweep that falls behind catches up on the next ones instead of running on). Answers how
+   * many went. Swept every 5 minutes, that is over 3,000 events a second per kind, far above any send rate.
    */
-  async pruneOldEvents(batch = 5_000, maxBatches = 20): Promise<number> {
+  async pruneOldEvents(batch = 5_000, maxBatches = 200): Promise<number> {
     if (this.eventRetentionDays === 0) return 0;
     let deleted = 0;
     for (const kind of FRAUD_EVENT_KINDS) {

@@ -200,3 +200,17 @@ describe('asOf: the list as it stood that day, past and present', () => {
     expect((await asOf(a.id, day(0))).nodes).toEqual([]);
   });
 });
+
+describe('batched history within one operation', () => {
+  test('two changes of one connection in one operation: each field reads the history as it stands after its own change', async () => {
+    const a = await contact(t, 'Twice Changed');
+    const b = await contact(t, 'Other Side');
+    const { connection } = await connect(t, { typeId: SYSTEM.knows, sourceId: a.id, targetId: b.id });
+    const data = await gql(`mutation($id: ID!) {
+      first: updateConnection(id: $id, input: { notes: "one" }) { connection { history(first: 10) { totalCount nodes { action } } } }
+      second: updateConnection(id: $id, input: { notes: "two" }) { connection { history(first: 10) { totalCount nodes { action } } } }
+    }`, { id: connection.id });
+    expect(data.first.connection.history).toEqual({ totalCount: 2, nodes: [{ action: 'CREATED' }, { action: 'UPDATED' }] });
+    expect(data.second.connection.history).toEqual({ totalCount: 3, nodes: [{ action: 'CREATED' }, { action: 'UPDATED' }, { action: 'UPDATED' }] });
+  });
+});

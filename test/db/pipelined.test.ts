@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { PipelineError, runPipelined } from '../../src/db/pipelined-sql';
+import { until } from '../support/poll';
 import { createTestDatabase } from '../support/test-database';
 
 /**
@@ -81,5 +82,29 @@ describe('attacker (or a rolling deploy): another instance\'s migration changes 
     expect(failure.stalePlan).toBe(true);
     expect((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid).not.toBe(before); // a fresh connection
     expect((await runPipelined(pool, { then: [insert(2)] }))[0].rows).toEqual([{ id: 2, colour: null }]);
+  });
+});
+
+describe('fault: Postgres ends the connection while a message runs (restart, failover, pg_terminate_backend)', () => {
+  test('the message fails with the driver\'s error, the process lives on, and the pool answers on a fresh connection', async () => {
+    const own = new Pool({ connectionString: database.url, max: 1 });
+    const watcher = new Pool({ connectionString: database.url, max: 1 });
+    try {
+      const [{ pid }] = (await own.query('SELECT pg_backend_pid() AS pid')).rows;
+      const running = runPipelined(own, { then: [{ sql: 'SELECT pg_sleep($1)', params: [30] }] }).then(() => 'answered', (error: unknown) => error);
+      await until('the message to be running', async () => (await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [pid])).rows[0].n === 1, 5_000);
+      await watcher.query('SELECT pg_terminate_backend($1)', [pid]);
+      const outcome = await running;
+      expect(outcome).toBeInstanceOf(PipelineError);
+      expect(String((outcome as PipelineError).message)).toMatch(/terminat/i);
+      // the broken connection was not given back for reuse: the next message gets a new backend
+      const [{ pid: next }] = (await own.query('SELECT pg_backend_pid() AS pid')).rows;
+      expect(next).not.toBe(pid);
+      const [answer] = await runPipelined(own, { then: [{ sql: 'SELECT $1::int AS n', params: [7] }] });
+      expect(answer.rows).toEqual([{ n: 7 }]);
+    } finally {
+      await own.end();
+      await watcher.end();
+    }
   });
 });
