@@ -1,5 +1,5 @@
 import { buildSchemaSync, type AuthChecker, type ContainerType, type PubSub } from 'type-graphql';
-import type { GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../core/context';
 import { FEATURES } from '../features';
 import { validateArgument } from './argument-validation';
@@ -14,7 +14,7 @@ const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => roles.l
  * services through their constructors; printing the schema needs neither.
  */
 export function buildAppSchema(container?: ContainerType, pubSub?: PubSub): GraphQLSchema {
-  return buildSchemaSync({
+  return withFreshLoadersPerMutation(buildSchemaSync({
     // subscriptions' topics: the events feature's stream of committed events (LISTEN/NOTIFY); printing needs none
     pubSub: pubSub ?? { publish: () => undefined, subscribe: () => { throw new Error('no pubSub: this schema is for printing only'); } },
     resolvers: RESOLVERS as [Function, ...Function[]],
@@ -24,5 +24,22 @@ export function buildAppSchema(container?: ContainerType, pubSub?: PubSub): Grap
     // argument, also those declared `validate: false` (type-graphql asks it before their settings): those (OtpRuleInput,
     // the JSON `fields` and `rows`) carry no class-validator decorator, which is what keeps them unvalidated here
     validateFn: validateArgument,
-  });
+  }));
+}
+
+/**
+ * Each top-level field of a mutation starts with fresh loaders (`RequestContext.freshLoaders`): the fields of a
+ * mutation run one after another, each completed with its selection before the next starts, so a loader's cache from
+ * an earlier field would answer rows as they were before this field changed them (a second `createConnection` reading
+ * its record's connection count, say). Only the Mutation type's own resolvers are wrapped: nothing else pays for it.
+ */
+function withFreshLoadersPerMutation(schema: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = (source, args, context: RequestContext, info) => {
+      context.freshLoaders?.();
+      return resolve(source, args, context, info);
+    };
+  }
+  return schema;
 }

@@ -260,6 +260,10 @@ class HttpRequestContext implements RequestContext {
     return (this.made.loaders ??= createLoaders(this.dataSource));
   }
 
+  freshLoaders(): void {
+    this.made.loaders = undefined;
+  }
+
   get log(): Logger {
     return this.req.log;
   }

@@ -19,5 +19,11 @@ export interface RequestContext {
   /** Rule OTPs passed as `OTPRULES-OTP-<key>` headers, by `<key>` as written (read from the request on first use). */
   ruleOtpHeaders: Record<string, string>;
   loaders: Loaders;
+  /**
+   * Drops the loaders made so far, so the next `loaders` are fresh: run before each top-level field of a mutation
+   * (they run one after another), so a field does not read rows an earlier field of the same operation changed from a
+   * loader's cache. Absent where every `loaders` is fresh already (subscriptions).
+   */
+  freshLoaders?(): void;
   log: Logger;
 }
