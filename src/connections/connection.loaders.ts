@@ -15,6 +15,8 @@ export interface RecordConnectionsKey {
   filter: RecordConnectionFilter;
   first: number;
   after: string | null;
+  /** The operation asks only the other record's id, module or label: the statement reads only those. */
+  partialOther: boolean;
 }
 
 export interface RecordConnectionCountKey {
@@ -63,14 +65,14 @@ export function createConnectionLoaders(source: DataSource): ConnectionLoaders {
   // prepared once per connection: planning these statements cost more than running them (their generic plans look
   // each other record up by id whatever the statistics, see liveRecordLookupSql and connection-page-plan.test.ts)
   const db = preparedQueriesOf(source);
-  const pageArgs = (k: RecordConnectionsKey) => JSON.stringify([k.filter, k.first, k.after]);
+  const pageArgs = (k: RecordConnectionsKey) => JSON.stringify([k.filter, k.first, k.after, k.partialOther]);
   return {
     connectionTypes: byIdLoader(db, 'connection_types', toConnectionTypeEntity),
     recordConnections: new DataLoader<RecordConnectionsKey, RecordConnectionsSlice, string>(async (keys) => {
       const slices = new Map<RecordConnectionsKey, RecordConnectionsSlice>();
       for (const group of groupBy(keys, pageArgs).values()) {
-        const { filter, first, after } = group[0];
-        const byRecord = await loadRecordConnectionSlices(db, group.map((k) => k.recordId), filter, first, after);
+        const { filter, first, after, partialOther } = group[0];
+        const byRecord = await loadRecordConnectionSlices(db, group.map((k) => k.recordId), filter, first, after, partialOther);
         group.forEach((key) => slices.set(key, byRecord.get(key.recordId.toLowerCase())!));
       }
       return keys.map((key) => slices.get(key)!);

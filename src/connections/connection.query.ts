@@ -4,7 +4,7 @@ import { parseTimestamp } from '../core/timestamps';
 import { isUuid } from '../core/ids';
 import type { Queryable } from '../db/sql';
 import { findModule } from '../records/modules';
-import { toRecordEntityFromJson } from '../records/record.entity';
+import { RecordEntity, toRecordEntityFromJson } from '../records/record.entity';
 import { liveRecordJoinSql, liveRecordLookupSql, liveRecordSql, recordJoinSql, recordJsonSql } from '../records/record.sql';
 import { CONNECTION_COLUMNS, toConnectionEntity, type ConnectionEntity } from './connection.entity';
 import { TODAY_SQL } from './connection-fit';
@@ -103,15 +103,25 @@ function viewerConnectionsSql(select: string, extra: string, table = 'connection
 }
 
 /** A row of {@link viewerConnectionsSql} (with the cursor's time and the other record as `other`) as its view. */
-function viewOf(row: Record<string, any>, filter: RecordConnectionFilter): RecordConnectionView {
+function viewOf(row: Record<string, any>, filter: RecordConnectionFilter, partialOther = false): RecordConnectionView {
   const view = new RecordConnectionView(toConnectionEntity(row), row.viewer_id, row.cursor_at, filter.asOf);
-  view.otherRecord = toRecordEntityFromJson(row.other);
+  if (partialOther) {
+    view.otherRecord = Object.assign(new RecordEntity(), { id: row.other.id, module: row.other.module, label: row.other.label });
+    view.otherRecordPartial = true;
+  } else {
+    view.otherRecord = toRecordEntityFromJson(row.other);
+  }
   return view;
 }
 
+/** The other record's fields a page may ask for and still be answered from {@link PARTIAL_OTHER_SQL}. */
+export const PARTIAL_OTHER_FIELDS: ReadonlySet<string> = new Set(['id', 'module', 'label', '__typename']);
+/** Only what {@link PARTIAL_OTHER_FIELDS} needs: not the record's `fields` JSON, nor its dates. */
+const PARTIAL_OTHER_SQL = `jsonb_build_object('id', o.id, 'module', o.module, 'label', o.label)`;
+
 /** One statement for a page of connections of every record in `recordIds`, each with its other record; keyed by lower-case id. */
 export async function loadRecordConnectionSlices(
-  db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter, first: number, after: string | null,
+  db: Queryable, recordIds: readonly string[], filter: RecordConnectionFilter, first: number, after: string | null, partialOther = false,
 ): Promise<Map<string, RecordConnectionsSlice>> {
   const slices = new Map<string, RecordConnectionsSlice>(recordIds.map((id) => [id.toLowerCase(), { views: [] }]));
   const valid = recordIds.filter(isUuid);
@@ -125,13 +135,13 @@ export async function loadRecordConnectionSlices(
     `SELECT v.viewer_id, x.*
        FROM unnest($1::uuid[]) AS v(viewer_id)
        CROSS JOIN LATERAL (
-         SELECT * FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, ${recordJsonSql('o')} AS other`, extra, table)}) AS both_sides
+         SELECT * FROM (${viewerConnectionsSql(`${CONNECTION_COLUMNS}, ${CURSOR_AT_SQL}, ${partialOther ? PARTIAL_OTHER_SQL : recordJsonSql('o')} AS other`, extra, table)}) AS both_sides
           ORDER BY both_sides.created_at, both_sides.id
           LIMIT $2) AS x`,
     params,
   );
   for (const row of rows) {
-    slices.get(row.viewer_id)!.views.push(viewOf(row, filter));
+    slices.get(row.viewer_id)!.views.push(viewOf(row, filter, partialOther));
   }
   return slices;
 }

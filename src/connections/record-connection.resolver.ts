@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Int, Resolver, Root } from 'type-graphql';
 import { BadUserInput } from '../core/errors';
 import { attachLoaded } from '../core/loader';
 import { ConnectionDirection } from './connection.enums';
@@ -9,7 +10,8 @@ import { RecordType } from '../records/record.types';
 import type { ConnectionTypeEntity } from './connection-type.entity';
 import { ConnectionTypeType } from './connection-type.types';
 import type { ConnectionEntity } from './connection.entity';
-import { normaliseRecordFilter } from './connection.query';
+import { normaliseRecordFilter, PARTIAL_OTHER_FIELDS } from './connection.query';
+import { selectsOnly, selectsPath } from '../core/selection';
 import {
   ConnectionObjectType, RecordConnectionFilterInput, RecordConnectionGroupType, RecordConnectionPage, RecordConnectionType,
 } from './connection.types';
@@ -25,6 +27,7 @@ export class RecordConnectionsResolver {
     @Root() record: RecordEntity,
     @Args(() => PageArgs) { first, after }: PageArgs,
     @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => RecordConnectionFilterInput, { nullable: true }) filterInput?: RecordConnectionFilterInput | null,
     @Arg('asOf', () => GraphQLLocalDate, {
       nullable: true,
@@ -32,7 +35,8 @@ export class RecordConnectionsResolver {
     }) asOf?: string | null,
   ): Promise<RecordConnectionPage> {
     const filter = normaliseRecordFilter(filterInput, checkAsOf(asOf, todayUtc()));
-    const slice = await ctx.loaders.recordConnections.load({ recordId: record.id, filter, first, after: after ?? null });
+    const partialOther = asksLittleOfOtherRecords(info);
+    const slice = await ctx.loaders.recordConnections.load({ recordId: record.id, filter, first, after: after ?? null, partialOther });
     primeOtherRecords(slice.views, ctx);
     // the views' types in the one statement their `type` and `label` fields would make, so each answers synchronously
     await attachLoaded(slice.views, (view) => view.connection.typeId, ctx.loaders.connectionTypes, (view, type) => { view.type = type; });
@@ -91,9 +95,20 @@ export class RecordConnectionGroupResolver {
   }
 }
 
+/**
+ * Whether the page asks only id, module or label of its other records: its statement then reads only those (not their
+ * `fields` JSON and dates). Not when it also reads a connection's source or target: those are answered by the records
+ * loader, which the whole other records, read with the page, are primed into (a partial one never is).
+ */
+function asksLittleOfOtherRecords(info: GraphQLResolveInfo): boolean {
+  return [['nodes'], ['edges', 'node']].every((view) =>
+    selectsOnly(info, [...view, 'otherRecord'], PARTIAL_OTHER_FIELDS)
+    && !selectsPath(info, [...view, 'connection', 'source']) && !selectsPath(info, [...view, 'connection', 'target']));
+}
+
 /** The views' other records, read with them, answer later loads of those ids in this request. */
 function primeOtherRecords(views: RecordConnectionView[], ctx: RequestContext): void {
-  for (const { otherRecord } of views) if (otherRecord) ctx.loaders.records.prime(otherRecord.id, otherRecord);
+  for (const { otherRecord, otherRecordPartial } of views) if (otherRecord && !otherRecordPartial) ctx.loaders.records.prime(otherRecord.id, otherRecord);
 }
 
 /** Its label: the type's name read from the viewer's side. */

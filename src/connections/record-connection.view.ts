@@ -28,6 +28,11 @@ export class RecordConnectionView {
    */
   type: ConnectionTypeEntity | null = null;
   otherRecord: RecordEntity | null = null;
+  /**
+   * `otherRecord` holds only the other record's id, module and label (all the operation asked of it): it answers this
+   * view's `otherRecord` and must not stand for the record anywhere else (it is not primed into the records loader).
+   */
+  otherRecordPartial = false;
 
   /** `cursorAt` (the cursor's time) places the view in its record's list of connections; the cursor is made when asked for. */
   /** `asOf`: the view is of the list as it stood that day (from the history), and status is computed for that day. */

@@ -1,5 +1,5 @@
 import { buildSchema, execute, parse, type GraphQLResolveInfo } from 'graphql';
-import { selectsPath } from './selection';
+import { selectsOnly, selectsPath } from './selection';
 
 const schema = buildSchema(`
   type User { email: String }
@@ -35,5 +35,28 @@ describe('selectsPath', () => {
     const info = infoFor('{ items { ...P ...P } } fragment P on Page { edges { node { id } } }');
     expect(selectsPath(info, ['edges', 'node', 'owner'])).toBe(false);
     expect(selectsPath(info, ['edges', 'node', 'id'])).toBe(true);
+  });
+});
+
+describe('selectsOnly', () => {
+  const ONLY_EMAIL = new Set(['email', '__typename']);
+  test.each([
+    ['{ items { nodes { owner { email } } } }', true],
+    ['{ items { nodes { owner { email __typename } } } }', true],
+    ['{ items { nodes { id } } }', true], // not selected at all: nothing more is asked
+    ['{ items { nodes { owner { email id } } } }', false],
+    ['{ items { nodes { owner { mail: email } } } }', true], // aliases: names are what count
+    ['{ items { nodes { email: owner { id } } } }', false], // an alias does not hide the field: owner asks id
+    ['{ items { nodes { owner { email } } more: nodes { owner { id } } } }', false], // every occurrence counts
+    ['{ items { nodes { owner { ...U } } } } fragment U on User { email }', true],
+    ['{ items { nodes { owner { ...U } } } } fragment U on User { email ... on User { id } }', false], // nested inline fragment
+    ['{ items { ...P } } fragment P on Page { nodes { owner { id } } }', false],
+    ['{ items { nodes { owner { ... on User { email } } } } }', true],
+  ])('%s → %s', (query, expected) => {
+    expect(selectsOnly(infoFor(query), ['nodes', 'owner'], ONLY_EMAIL)).toBe(expected);
+  });
+
+  test('a fragment spread twice is walked without looping, and each spread counts', () => {
+    expect(selectsOnly(infoFor('{ items { ...P ...P } } fragment P on Page { nodes { owner { email } } }'), ['nodes', 'owner'], ONLY_EMAIL)).toBe(true);
   });
 });

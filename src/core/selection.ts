@@ -24,3 +24,32 @@ export function selectsPath(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragm
   };
   return info.fieldNodes.some((node) => reaches(node.selectionSet, 0, new Set()));
 }
+
+/**
+ * Whether every field the operation selects at `path` (under the field being resolved, through fragments and aliases)
+ * is one of `allowed` — true also when `path` is not selected at all. For a resolver that may read less than a whole
+ * object when nothing more is asked of it.
+ */
+export function selectsOnly(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, path: readonly string[], allowed: ReadonlySet<string>): boolean {
+  const within = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): boolean => {
+    if (!set) return true;
+    for (const selection of set.selections) {
+      if (selection.kind === 'Field') {
+        if (depth === path.length) {
+          if (!allowed.has(selection.name.value)) return false;
+        } else if (selection.name.value === path[depth] && !within(selection.selectionSet, depth + 1, seen)) {
+          return false;
+        }
+      } else if (selection.kind === 'InlineFragment') {
+        if (!within(selection.selectionSet, depth, seen)) return false;
+      } else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const ok = within(info.fragments[selection.name.value]?.selectionSet, depth, seen);
+        seen.delete(selection.name.value);
+        if (!ok) return false;
+      }
+    }
+    return true;
+  };
+  return info.fieldNodes.every((node) => within(node.selectionSet, 0, new Set()));
+}

@@ -124,3 +124,55 @@ describe('connection history: statements per page', () => {
     expect(res.body.errors[0]).toMatchObject({ path: ['bad', 'history'], extensions: { code: 'BAD_USER_INPUT' } });
   });
 });
+
+const pageAsking = (otherRecord: string) => `query($first: Int!) {
+  records(module: "Contacts", first: $first, where: [{ field: "lastName", operator: STARTS_WITH, value: "Counted" }], orderBy: { field: "lastName", direction: ASC }) {
+    nodes { id connections(first: 10) { nodes { connectionId ${otherRecord} } } }
+  }
+} ${otherRecord.includes('...R') ? 'fragment R on Record { fields }' : ''}`;
+
+describe('connections: a page reads of its other records only what it asks', () => {
+  const run = async (query: string) => {
+    const { statements, result: res } = await counter.count(() => t.gql(query, { first: 100 }));
+    if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+    const page = statements.map(withStatementTexts).find((sql) => /CROSS JOIN LATERAL/.test(sql))!;
+    return { page, statements, nodes: res.body.data.records.nodes };
+  };
+  const others = (nodes: any[]) => nodes.flatMap((n) => n.connections.nodes.map((c: any) => c.otherRecord));
+
+  test('id, module and label only: not the other records\' fields JSON, and the same answers', async () => {
+    const partial = await run(pageAsking('otherRecord { __typename id module label }'));
+    const whole = await run(pageAsking('otherRecord { __typename id module label version }'));
+    expect(partial.page).not.toMatch(/to_jsonb\(o\)/);
+    expect(partial.page).toMatch(/jsonb_build_object\('id', o\.id, 'module', o\.module, 'label', o\.label\)/);
+    expect(whole.page).toMatch(/to_jsonb\(o\)/);
+    expect(partial.statements.length).toBe(whole.statements.length);
+    const strip = (list: any[]) => list.map(({ version: _v, ...rest }) => rest);
+    expect(others(partial.nodes)).toHaveLength(300);
+    expect(others(partial.nodes)).toEqual(strip(others(whole.nodes)));
+  });
+
+  test('attacker: more asked through an alias, a fragment or an inline fragment reads the whole record and answers it', async () => {
+    for (const selection of ['otherRecord { id name: fields }', 'otherRecord { id ...R }', 'otherRecord { id ... on Record { fields } }']) {
+      const { page, nodes } = await run(pageAsking(selection));
+      expect(page).toMatch(/to_jsonb\(o\)/);
+      expect(others(nodes)).toHaveLength(300);
+      // every other record answers its whole fields object (a Contact's lastName, an Organization's name)
+      for (const other of others(nodes)) expect(Object.keys(other.name ?? other.fields).length).toBeGreaterThan(0);
+    }
+  });
+
+  test('a partial other record is never handed to another field: record(id) of the same record in the same request answers its fields', async () => {
+    const first = await run(pageAsking('otherRecord { id label }'));
+    const otherId = others(first.nodes)[0].id;
+    const res = await t.gql(`query($first: Int!, $id: ID!) {
+      records(module: "Contacts", first: $first, where: [{ field: "lastName", operator: STARTS_WITH, value: "Counted" }], orderBy: { field: "lastName", direction: ASC }) {
+        nodes { connections(first: 10) { nodes { otherRecord { id label } } } }
+      }
+      record(id: $id) { id fields version }
+    }`, { first: 100, id: otherId });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.record).toMatchObject({ id: otherId, fields: expect.any(Object), version: expect.any(Number) });
+    expect(Object.keys(res.body.data.record.fields).length).toBeGreaterThan(0);
+  });
+});
