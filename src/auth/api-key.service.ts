@@ -1,7 +1,8 @@
 import { generateApiKey, hashApiKey } from './api-key-hash';
 import type { DataSource } from 'typeorm';
 import { ApiKeyEntity, toApiKeyEntity } from './api-key.entity';
-import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
+import type { PageSource } from '../core/pagination';
+import { newestFirstPage } from '../db/newest-first';
 import { ErrorCode, UserErrorException } from '../core/errors';
 import { UserEntity } from './user.entity';
 import { isUuid } from '../core/ids';
@@ -97,27 +98,7 @@ export class ApiKeyService {
     const params: unknown[] = [];
     if (filter.userId != null) where.push(isUuid(filter.userId) ? `user_id = $${params.push(filter.userId)}` : 'false');
     if (filter.status) where.push(STATE_SQL[filter.status]);
-    const counted = { where: [...where], params: [...params] };
-    if (after) {
-      const [, createdAt, id] = decodeCursor(after, [(v) => v === 'ApiKey', 'timestamp', 'uuid']);
-      where.push(`(created_at, id) < ($${params.push(createdAt)}::timestamptz, $${params.push(id)}::uuid)`);
-    }
-    const clause = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
-    // created_at as Postgres' text keeps its microseconds in the cursor (a JS Date would cut them and skip rows)
-    const rows: Array<Record<string, any>> = await this.db.query(
-      `SELECT *, created_at::text AS created_at_key FROM api_keys ${clause(where)} ORDER BY created_at DESC, id DESC LIMIT $${params.push(first + 1)}`, params);
-    const keys = new Map<ApiKeyEntity, string>();
-    const entities = rows.map((row) => {
-      const entity = toApiKeyEntity(row);
-      keys.set(entity, row.created_at_key);
-      return entity;
-    });
-    return {
-      rows: entities,
-      first,
-      cursorOf: (key) => encodeCursor(['ApiKey', keys.get(key), key.id]),
-      count: async () => (await this.db.query(`SELECT count(*)::int AS n FROM api_keys ${clause(counted.where)}`, counted.params))[0].n,
-    };
+    return newestFirstPage(this.db, { list: 'ApiKey', table: 'api_keys', idType: 'uuid', where, params, toEntity: toApiKeyEntity }, first, after);
   }
 
   async hasActiveKey(userId: string): Promise<boolean> {

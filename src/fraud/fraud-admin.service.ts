@@ -1,10 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../core/context';
 import { BadUserInput, ErrorCode, UserError, UserErrorException } from '../core/errors';
-import { isUuid } from '../core/ids';
 import { decodeCursor, encodeCursor, type PageSource } from '../core/pagination';
 import { FRAUD_EVENT_KINDS, type BlockReason, type FraudEventEntity, type FraudPrefixBlockEntity, type FraudSafeListEntryEntity, type GeoAction, type SafeListKind } from './fraud.entity';
-import { FraudRepository, type NewestFirst, type NewestFirstKey, type SummaryRow, type TimeRange } from './fraud.repository';
+import { FraudRepository, type SummaryRow, type TimeRange } from './fraud.repository';
 import { FraudSettingsCache, type GeoPermission } from './fraud-settings.cache';
 import { profileOf } from './number-profile';
 
@@ -44,11 +43,11 @@ export class FraudAdminService {
   }
 
   async blockedSends(range: Partial<TimeRange>, reason: BlockReason | null, first: number, after?: string | null): Promise<PageSource<FraudEventEntity>> {
-    return newestFirstPage('BlockedSend', first, (key) => this.repository.blockedSends(rangeOf(range), reason, key, first + 1), after, isEventId);
+    return this.repository.blockedSends(rangeOf(range), reason, first, after);
   }
 
   async prefixBlocks(activeOnly: boolean, first: number, after?: string | null): Promise<PageSource<FraudPrefixBlockEntity>> {
-    return newestFirstPage('PrefixBlock', first, (key) => this.repository.blocks(activeOnly, key, first + 1), after, isUuid);
+    return this.repository.blocks(activeOnly, first, after);
   }
 
   /** Lifts the block on a prefix at once; the prefix's counters start afresh. */
@@ -152,21 +151,6 @@ function rangeOf(range: Partial<TimeRange>): TimeRange {
 
 function offsetOf(after?: string | null): number {
   return after ? (decodeCursor(after, [(v) => Number.isInteger(v) && (v as number) > 0 && (v as number) < 1e9])[0] as number) : 0;
-}
-
-/** A fraud event's id (bigint; 18 digits at most, so a made-up one cannot overflow it). */
-const isEventId = (v: unknown) => typeof v === 'string' && /^\d{1,18}$/.test(v);
-
-/**
- * A keyset page (newest first) of a list that grows while it is read (refusals, blocks): the cursor is the last row's
- * created_at and id, named by the list so one list's cursor is refused by another.
- */
-async function newestFirstPage<T>(list: string, first: number, fetch: (key: NewestFirstKey | null) => Promise<NewestFirst<T>>,
-  after: string | null | undefined, isId: (value: unknown) => boolean): Promise<PageSource<T>> {
-  const key = after ? decodeCursor(after, [(v) => v === list, 'timestamp', isId]) : null;
-  const { rows, total } = await fetch(key ? { createdAt: key[1] as string, id: key[2] as string } : null);
-  const keys = new Map(rows.map((r) => [r.entity, r.key]));
-  return { rows: rows.map((r) => r.entity), first, cursorOf: (row) => { const k = keys.get(row)!; return encodeCursor([list, k.createdAt, k.id]); }, count: total };
 }
 
 /** A page over rows fetched from `offset` (up to first + 1 of them); cursors are positions. */

@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { Queryable } from '../db/sql';
 import { queryRows } from '../db/sql';
+import { newestFirstPage } from '../db/newest-first';
+import type { PageSource } from '../core/pagination';
 import type { BlockReason, FraudEventKind, GeoAction, SafeListKind } from './fraud.entity';
 import { FraudEventEntity, FraudGeoPermissionEntity, FraudPrefixBlockEntity, FraudSafeListEntryEntity } from './fraud.entity';
 
@@ -46,17 +48,6 @@ export interface SummaryRow {
 const SCREEN_CHECK_FAILED = 'countersign-screen-look-closer';
 
 /** Every statement against the fraud guard's four tables; nothing else queries them. */
-/** Where a newest-first page stopped: the last row's created_at (Postgres' text) and id. */
-export interface NewestFirstKey {
-  createdAt: string;
-  id: string;
-}
-
-export interface NewestFirst<T> {
-  rows: Array<{ entity: T; key: NewestFirstKey }>;
-  total: () => Promise<number>;
-}
-
 export class FraudRepository {
   /** `hot` (default: `q`) runs the statements of every screened send and verify: prepared once per connection when the feature passes `preparedQueries`. */
   constructor(private readonly db: DataSource, private readonly q: Queryable = db, private readonly hot: Queryable = q) {}
@@ -172,36 +163,18 @@ export class FraudRepository {
     return rows.map(toBlock);
   }
 
-  /** Prefix blocks, newest first; `activeOnly` keeps those in force. Up to `limit` rows after `after` (keyset). */
-  async blocks(activeOnly: boolean, after: NewestFirstKey | null, limit: number): Promise<NewestFirst<FraudPrefixBlockEntity>> {
+  /** Prefix blocks, newest first (a keyset page); `activeOnly` keeps those in force. */
+  blocks(activeOnly: boolean, first: number, after?: string | null): Promise<PageSource<FraudPrefixBlockEntity>> {
     const where = activeOnly ? ['lifted_at IS NULL', 'expires_at > now()'] : [];
-    return this.newestFirst('fraud_prefix_blocks', 'uuid', where, [], after, limit, toBlock);
+    return newestFirstPage(this.q, { list: 'PrefixBlock', table: 'fraud_prefix_blocks', idType: 'uuid', where, params: [], toEntity: toBlock }, first, after);
   }
 
-  /** Refused sends in a time range, newest first. Up to `limit` rows after `after` (keyset, on the (kind, created_at) index). */
-  async blockedSends(range: TimeRange, reason: BlockReason | null, after: NewestFirstKey | null, limit: number): Promise<NewestFirst<FraudEventEntity>> {
+  /** Refused sends in a time range, newest first (a keyset page, on the (kind, created_at) index). */
+  blockedSends(range: TimeRange, reason: BlockReason | null, first: number, after?: string | null): Promise<PageSource<FraudEventEntity>> {
     const where = [`kind = 'BLOCKED'`, 'created_at >= $1', 'created_at < $2', '($3::text IS NULL OR reason = $3)'];
-    return this.newestFirst('fraud_events', 'bigint', where, [range.from, range.to, reason], after, limit, toEvent);
-  }
-
-  /**
-   * A page of `table` newest first (created_at, then id), continuing strictly after `after`: a page's place does not
-   * move when rows arrive meanwhile (an offset would show the newest arrivals' predecessors again). Each row comes
-   * with its key, created_at as Postgres' text, which keeps the microseconds a JS Date would cut (and so skip rows).
-   */
-  private async newestFirst<T>(table: string, idType: 'uuid' | 'bigint', where: string[], params: unknown[], after: NewestFirstKey | null,
-    limit: number, toEntity: (row: Record<string, any>) => T): Promise<NewestFirst<T>> {
-    const counted = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const paged = [...where];
-    const pagedParams = [...params];
-    if (after) paged.push(`(created_at, id) < ($${pagedParams.push(after.createdAt)}::timestamptz, $${pagedParams.push(after.id)}::${idType})`);
-    const rows = await queryRows(this.q,
-      `SELECT *, created_at::text AS created_at_key FROM ${table} ${paged.length ? `WHERE ${paged.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC LIMIT $${pagedParams.push(limit)}`, pagedParams);
-    return {
-      rows: rows.map((row) => ({ entity: toEntity(row), key: { createdAt: row.created_at_key as string, id: String(row.id) } })),
-      total: async () => (await queryRows(this.q, `SELECT count(*)::int AS n FROM ${table} ${counted}`, params))[0].n,
-    };
+    return newestFirstPage(this.q, {
+      list: 'BlockedSend', table: 'fraud_events', idType: 'bigint', where, params: [range.from, range.to, reason], toEntity: toEvent,
+    }, first, after);
   }
 
   /** Sends, verifications, refusals and flagged sends per country, channel, source and rule in a time range; busiest first. */
