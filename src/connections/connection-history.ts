@@ -41,10 +41,10 @@ export function decodeHistoryCursor(after: string | null | undefined): string | 
 /**
  * Pages of several connections' histories at once (a page of connections asking for `history`: one statement, not one
  * per connection), oldest first, keyset on the history id: up to `first + 1` rows per connection, each connection's
- * looked up through its index (IDX_connection_history_connection). Keyed by connection id (lower case).
+ * looked up through its index (IDX_connection_history_connection), after the entry `afterId` (a decoded cursor,
+ * {@link decodeHistoryCursor}). Keyed by connection id (lower case).
  */
-export async function loadHistoryPages(db: Queryable, connectionIds: string[], first: number, after: string | null | undefined): Promise<Map<string, ConnectionHistoryRow[]>> {
-  const position = decodeHistoryCursor(after);
+export async function loadHistoryPages(db: Queryable, connectionIds: string[], first: number, afterId: string | null): Promise<Map<string, ConnectionHistoryRow[]>> {
   const rows: Array<Record<string, any>> = await db.query(
     `SELECT h.id::text AS id, h.connection_id, h.action, h.actor_id, h.at, h.old_values, h.new_values, h.changed_fields
        FROM unnest($1::uuid[]) AS c(id)
@@ -54,7 +54,7 @@ export async function loadHistoryPages(db: Queryable, connectionIds: string[], f
           ORDER BY h.id LIMIT $3
        ) h
       ORDER BY h.connection_id, h.id`,
-    [connectionIds, position, first + 1],
+    [connectionIds, afterId, first + 1],
   );
   const pages = new Map<string, ConnectionHistoryRow[]>(connectionIds.map((id) => [id.toLowerCase(), []]));
   for (const r of rows) {

@@ -28,11 +28,12 @@ declare module '../core/context' {
   interface Loaders extends ConnectionLoaders {}
 }
 
-/** One connection's history page: the same size and cursor for every connection batch together. */
+/** One connection's history page: the same size and position for every connection batch together. */
 export interface ConnectionHistoryKey {
   connectionId: string;
   first: number;
-  after: string | null;
+  /** The entry the page starts after (its cursor decoded by the resolver, so a bad one fails only its own field). */
+  afterId: string | null;
 }
 
 export interface ConnectionLoaders {
@@ -79,8 +80,8 @@ export function createConnectionLoaders(source: DataSource): ConnectionLoaders {
     }, { cacheKeyFn: (k) => `${k.recordId}:${pageArgs(k)}`, maxBatchSize: 1000 }),
     connectionHistory: new DataLoader<ConnectionHistoryKey, ConnectionHistoryRow[], string>(async (keys) => {
       const pages = new Map<ConnectionHistoryKey, ConnectionHistoryRow[]>();
-      for (const group of groupBy(keys, (k) => JSON.stringify([k.first, k.after])).values()) {
-        const byConnection = await loadHistoryPages(db, group.map((k) => k.connectionId), group[0].first, group[0].after);
+      for (const group of groupBy(keys, (k) => JSON.stringify([k.first, k.afterId])).values()) {
+        const byConnection = await loadHistoryPages(db, group.map((k) => k.connectionId), group[0].first, group[0].afterId);
         group.forEach((key) => pages.set(key, byConnection.get(key.connectionId.toLowerCase())!));
       }
       return keys.map((key) => pages.get(key)!);

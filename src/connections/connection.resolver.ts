@@ -75,9 +75,8 @@ export class ConnectionResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<ConnectionHistoryPage> {
     // batched: a page of connections asking for their history is one statement (and one more for their counts); the
-    // cursor is checked here, so a bad one fails its own field, not every field of the batch
-    decodeHistoryCursor(after);
-    const rows = await ctx.loaders.connectionHistory.load({ connectionId: connection.id, first, after: after ?? null });
+    // cursor is decoded here, so a bad one fails its own field, not every field of the batch
+    const rows = await ctx.loaders.connectionHistory.load({ connectionId: connection.id, first, afterId: decodeHistoryCursor(after) });
     return makePage(ConnectionHistoryPage, { rows, first, cursorOf: (r) => r.cursor, count: () => ctx.loaders.connectionHistoryCounts.load(connection.id) });
   }
 
